@@ -1,0 +1,245 @@
+#include "event/history.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "event/events.h"
+#include "event/internal/status_macros.h"
+
+namespace chorus {
+namespace {
+
+// Every check below runs before the first write to the state, so that a rejected event leaves
+// the state exactly as it was.
+
+// DataLoss "workflow 'order-42', seq 7: <what...>".
+template <typename... Pieces>
+absl::Status Violation(const WorkflowState& state, const Event& event, const Pieces&... what) {
+  return absl::DataLossError(
+      absl::StrCat("workflow '", state.workflow_id, "', seq ", event.seq(), ": ", what...));
+}
+
+absl::Status CheckSeq(const Event& event, const WorkflowState& state) {
+  if (event.seq() == state.last_seq + 1) return absl::OkStatus();
+  return Violation(state, event, "expected seq ", state.last_seq + 1,
+                   " (seq is contiguous from 1)");
+}
+
+// The event that moved the workflow to terminal `status`.
+absl::string_view TerminalEventName(WorkflowStatus status) {
+  switch (status) {
+    case WORKFLOW_STATUS_COMPLETED:
+      return "workflow_completed";
+    case WORKFLOW_STATUS_FAILED:
+      return "workflow_failed";
+    case WORKFLOW_STATUS_CANCELLED:
+      return "workflow_cancelled";
+    default:
+      return "a terminal workflow event";
+  }
+}
+
+// Any event but workflow_started needs a started workflow that has not ended.
+absl::Status CheckWorkflowRunning(const Event& event, const WorkflowState& state) {
+  if (state.status == WORKFLOW_STATUS_RUNNING) return absl::OkStatus();
+  if (state.status == WORKFLOW_STATUS_UNSPECIFIED) {
+    return Violation(state, event, KindName(event), " before workflow_started");
+  }
+  return Violation(state, event, KindName(event), " after ", TerminalEventName(state.status));
+}
+
+// The step a step event names, in a running workflow.
+absl::StatusOr<StepState*> FindStep(const Event& event, WorkflowState* state) {
+  CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
+  const auto it = state->step_index.find(StepName(event));
+  if (it == state->step_index.end()) {
+    return Violation(*state, event, KindName(event), " names step '", StepName(event),
+                     "', which the definition does not have");
+  }
+  return &state->steps[it->second];
+}
+
+// The step whose running attempt a step completed/failed/cancelled event ends.
+absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+  const absl::string_view outcome = absl::StripPrefix(KindName(event), "step_");
+  const int attempt = Attempt(event);
+  if (step->attempts == 0) {
+    return Violation(*state, event, "step '", step->name, "' ", outcome, " attempt ", attempt,
+                     " but it was never started");
+  }
+  if (attempt != step->attempts) {
+    return Violation(*state, event, "step '", step->name, "' ", outcome, " attempt ", attempt,
+                     " but its latest start is attempt ", step->attempts);
+  }
+  if (step->status != StepStatus::kRunning) {
+    return Violation(*state, event, "step '", step->name, "' ", outcome, " attempt ", attempt,
+                     " but that attempt already ended (", StepStatusName(step->status), ")");
+  }
+  return step;
+}
+
+// Gives `state` one pending step per step of the definition, in definition order; a violation
+// (leaving `state` as it was) if two steps share a name, since steps are keyed by name.
+absl::Status InitSteps(const Event& event, WorkflowState* state) {
+  const WorkflowDefinition& definition = event.workflow_started().definition();
+  std::vector<StepState> steps(definition.steps_size());
+  absl::flat_hash_map<std::string, int> step_index;
+  step_index.reserve(definition.steps_size());
+  for (int i = 0; i < definition.steps_size(); ++i) {
+    const std::string& name = definition.steps(i).name();
+    if (!step_index.emplace(name, i).second) {
+      return Violation(*state, event, "the definition has two steps named '", name, "'");
+    }
+    steps[i].name = name;
+  }
+  state->steps = std::move(steps);
+  state->step_index = std::move(step_index);
+  return absl::OkStatus();
+}
+
+absl::Status FoldWorkflowStarted(const Event& event, WorkflowState* state) {
+  if (state->status != WORKFLOW_STATUS_UNSPECIFIED) {
+    return Violation(*state, event, "workflow_started again (the workflow started at seq 1)");
+  }
+  CHORUS_RETURN_IF_ERROR(InitSteps(event, state));
+  const WorkflowStarted& started = event.workflow_started();
+  state->status = WORKFLOW_STATUS_RUNNING;
+  state->definition = started.definition();
+  state->fingerprint = started.fingerprint();
+  state->input = started.input();
+  state->created_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+absl::Status FoldStepStarted(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+  const int attempt = event.step_started().attempt();
+  if (step->status == StepStatus::kCompleted || step->status == StepStatus::kSkipped) {
+    return Violation(*state, event, "step '", step->name, "' started attempt ", attempt,
+                     " but it is already ", StepStatusName(step->status));
+  }
+  if (attempt != step->attempts + 1) {
+    return Violation(*state, event, "step '", step->name, "' started attempt ", attempt,
+                     " but its next attempt is ", step->attempts + 1);
+  }
+  // A new attempt forgets the outcome of the previous one (a failure or cancellation).
+  step->status = StepStatus::kRunning;
+  step->attempts = attempt;
+  step->error = absl::OkStatus();
+  step->retryable = false;
+  step->started_at = RecordedAt(event);
+  step->finished_at = absl::InfinitePast();
+  return absl::OkStatus();
+}
+
+absl::Status FoldStepCompleted(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+  step->status = StepStatus::kCompleted;
+  step->output = event.step_completed().output();
+  step->finished_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+absl::Status FoldStepFailed(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+  step->status = StepStatus::kFailed;
+  step->error = FromError(event.step_failed().error());
+  step->retryable = event.step_failed().retryable();
+  step->finished_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+absl::Status FoldStepCancelled(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+  step->status = StepStatus::kCancelled;
+  step->error = absl::CancelledError(event.step_cancelled().reason());
+  step->finished_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+absl::Status FoldStepSkipped(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+  if (step->status != StepStatus::kPending) {
+    return Violation(*state, event, "step '", step->name, "' skipped but it is already ",
+                     StepStatusName(step->status), " (only a step never started can be skipped)");
+  }
+  step->status = StepStatus::kSkipped;
+  step->finished_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+absl::Status FoldWorkflowCompleted(const Event& event, WorkflowState* state) {
+  CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
+  for (const StepState& step : state->steps) {
+    if (step.status != StepStatus::kCompleted && step.status != StepStatus::kSkipped) {
+      return Violation(*state, event, "workflow_completed but step '", step.name, "' is ",
+                       StepStatusName(step.status));
+    }
+  }
+  state->status = WORKFLOW_STATUS_COMPLETED;
+  return absl::OkStatus();
+}
+
+absl::Status FoldWorkflowFailed(const Event& event, WorkflowState* state) {
+  CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
+  state->status = WORKFLOW_STATUS_FAILED;
+  state->error = FromError(event.workflow_failed().error());
+  state->failed_step = event.workflow_failed().step();
+  return absl::OkStatus();
+}
+
+absl::Status FoldWorkflowCancelled(const Event& event, WorkflowState* state) {
+  CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
+  state->status = WORKFLOW_STATUS_CANCELLED;
+  state->error = absl::CancelledError(event.workflow_cancelled().reason());
+  return absl::OkStatus();
+}
+
+absl::Status FoldKind(const Event& event, WorkflowState* state) {
+  switch (event.kind_case()) {
+    case Event::kWorkflowStarted:
+      return FoldWorkflowStarted(event, state);
+    case Event::kStepStarted:
+      return FoldStepStarted(event, state);
+    case Event::kStepCompleted:
+      return FoldStepCompleted(event, state);
+    case Event::kStepFailed:
+      return FoldStepFailed(event, state);
+    case Event::kStepCancelled:
+      return FoldStepCancelled(event, state);
+    case Event::kStepSkipped:
+      return FoldStepSkipped(event, state);
+    case Event::kWorkflowCompleted:
+      return FoldWorkflowCompleted(event, state);
+    case Event::kWorkflowFailed:
+      return FoldWorkflowFailed(event, state);
+    case Event::kWorkflowCancelled:
+      return FoldWorkflowCancelled(event, state);
+    case Event::KIND_NOT_SET:
+      break;
+  }
+  return Violation(*state, event, "the event has no kind");
+}
+
+}  // namespace
+
+History::History(std::string workflow_id) { state_.workflow_id = std::move(workflow_id); }
+
+absl::Status History::Apply(const Event& event) {
+  CHORUS_RETURN_IF_ERROR(CheckSeq(event, state_));
+  CHORUS_RETURN_IF_ERROR(FoldKind(event, &state_));
+  state_.last_seq = event.seq();
+  state_.updated_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WorkflowState> FoldHistory(std::string workflow_id, absl::Span<const Event> events) {
+  History history(std::move(workflow_id));
+  for (const Event& event : events) CHORUS_RETURN_IF_ERROR(history.Apply(event));
+  return std::move(history).TakeState();
+}
+
+}  // namespace chorus

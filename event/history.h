@@ -1,0 +1,62 @@
+// History: a workflow's event history as it is read, checked and folded one event at a time.
+//
+// History keeps the folded WorkflowState, not the events, so a history far larger than
+// memory folds in constant space beyond the state itself. Every event is checked against the
+// history invariants before it is applied:
+//   - seq is contiguous from 1;
+//   - workflow-started comes first and only once; nothing follows a terminal workflow event;
+//   - every step event names a step of the definition;
+//   - a step's completion, failure or cancellation ends its latest started attempt, with the
+//     same attempt number, and only once;
+//   - a step starts with the next attempt number (1, 2, 3, ...) and never after it completed
+//     or was skipped; the previous attempt may have failed, been cancelled or been cut off
+//     (started but never ended: a crash);
+//   - only a step never started may be skipped;
+//   - the workflow completes only when every step is completed or skipped.
+// A violation is absl::StatusCode::kDataLoss naming the workflow id and the seq; the state is
+// then left as it was before the offending event.
+//
+//   History history("order-42");
+//   for (const Event& event : events) CHORUS_RETURN_IF_ERROR(history.Apply(event));
+//   const WorkflowState& state = history.state();
+//
+// Thread-compatible.
+#ifndef CHORUS_EVENT_HISTORY_H_
+#define CHORUS_EVENT_HISTORY_H_
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "event/workflow_state.h"
+#include "proto/event.pb.h"
+
+namespace chorus {
+
+class History {
+ public:
+  explicit History(std::string workflow_id);
+  // Continues folding after `state`, the fold of a history's first state.last_seq events.
+  explicit History(WorkflowState state) : state_(std::move(state)) {}
+
+  // Checks `event` against the invariants and folds it into the state. Returns DataLoss
+  // (naming the workflow and seq) on a violation, leaving the state unchanged.
+  absl::Status Apply(const Event& event);
+
+  const WorkflowState& state() const { return state_; }
+  WorkflowState TakeState() && { return std::move(state_); }
+
+ private:
+  WorkflowState state_;
+};
+
+// Folds `events` (the whole history, from seq 1) of workflow `workflow_id`.
+// Returns DataLoss on the first invariant violation.
+absl::StatusOr<WorkflowState> FoldHistory(std::string workflow_id, absl::Span<const Event> events);
+
+}  // namespace chorus
+
+#endif  // CHORUS_EVENT_HISTORY_H_

@@ -1,0 +1,435 @@
+#include "event/history.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "event/events.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kWorkflowId[] = "order-42";
+
+// A little language for histories: each function makes one event without a seq, and
+// Numbered() numbers a list of them from 1 and stamps each with TimeOf(seq). AtSeq() gives an
+// event a seq of its own, which Numbered() keeps.
+
+// recorded_at of the event numbered `seq`; sub-second, to see that nanoseconds survive.
+absl::Time TimeOf(int64_t seq) {
+  return absl::FromUnixSeconds(1'700'000'000) + absl::Seconds(seq) + absl::Nanoseconds(seq);
+}
+
+WorkflowDefinition Definition(const std::vector<std::string>& step_names) {
+  WorkflowDefinition definition;
+  definition.set_name("resize-images");
+  for (const std::string& name : step_names) definition.add_steps()->set_name(name);
+  return definition;
+}
+
+Event WfStarted(const std::vector<std::string>& step_names) {
+  Event event;
+  WorkflowStarted* started = event.mutable_workflow_started();
+  *started->mutable_definition() = Definition(step_names);
+  started->set_fingerprint("fp-1");
+  started->set_input("input");
+  return event;
+}
+
+Event Started(const std::string& step, int attempt) {
+  Event event;
+  event.mutable_step_started()->set_step(step);
+  event.mutable_step_started()->set_attempt(attempt);
+  return event;
+}
+
+Event Completed(const std::string& step, int attempt, const std::string& output = "") {
+  Event event;
+  StepCompleted* completed = event.mutable_step_completed();
+  completed->set_step(step);
+  completed->set_attempt(attempt);
+  completed->set_output(output);
+  return event;
+}
+
+Event Failed(const std::string& step, int attempt,
+             const absl::Status& error = absl::InternalError("boom"), bool retryable = false) {
+  Event event;
+  StepFailed* failed = event.mutable_step_failed();
+  failed->set_step(step);
+  failed->set_attempt(attempt);
+  *failed->mutable_error() = ToError(error);
+  failed->set_retryable(retryable);
+  return event;
+}
+
+Event Cancelled(const std::string& step, int attempt, const std::string& reason = "stop") {
+  Event event;
+  StepCancelled* cancelled = event.mutable_step_cancelled();
+  cancelled->set_step(step);
+  cancelled->set_attempt(attempt);
+  cancelled->set_reason(reason);
+  return event;
+}
+
+Event Skipped(const std::string& step) {
+  Event event;
+  event.mutable_step_skipped()->set_step(step);
+  event.mutable_step_skipped()->set_reason("not needed");
+  return event;
+}
+
+Event WfCompleted() {
+  Event event;
+  event.mutable_workflow_completed();
+  return event;
+}
+
+Event WfFailed(const std::string& step, const absl::Status& error = absl::InternalError("boom")) {
+  Event event;
+  event.mutable_workflow_failed()->set_step(step);
+  *event.mutable_workflow_failed()->mutable_error() = ToError(error);
+  return event;
+}
+
+Event WfCancelled(const std::string& reason) {
+  Event event;
+  event.mutable_workflow_cancelled()->set_reason(reason);
+  return event;
+}
+
+Event NoKind() { return Event(); }
+
+Event AtSeq(int64_t seq, Event event) {
+  event.set_seq(seq);
+  return event;
+}
+
+std::vector<Event> Numbered(std::vector<Event> events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    Event& event = events[i];
+    if (event.seq() == 0) event.set_seq(static_cast<int64_t>(i) + 1);
+    SetRecordedAt(TimeOf(event.seq()), &event);
+  }
+  return events;
+}
+
+// The state right after WfStarted(step_names) at seq 1.
+WorkflowState StartedState(const std::vector<std::string>& step_names) {
+  WorkflowState state;
+  state.workflow_id = kWorkflowId;
+  state.status = WORKFLOW_STATUS_RUNNING;
+  state.definition = Definition(step_names);
+  state.fingerprint = "fp-1";
+  state.input = "input";
+  state.last_seq = 1;
+  state.created_at = TimeOf(1);
+  state.updated_at = TimeOf(1);
+  return state;
+}
+
+void ExpectSameStep(const StepState& actual, const StepState& expected) {
+  SCOPED_TRACE(absl::StrCat("step '", expected.name, "'"));
+  EXPECT_EQ(actual.name, expected.name);
+  EXPECT_EQ(StepStatusName(actual.status), StepStatusName(expected.status));
+  EXPECT_EQ(actual.attempts, expected.attempts);
+  EXPECT_EQ(actual.output, expected.output);
+  EXPECT_EQ(actual.error, expected.error);
+  EXPECT_EQ(actual.retryable, expected.retryable);
+  EXPECT_EQ(actual.started_at, expected.started_at);
+  EXPECT_EQ(actual.finished_at, expected.finished_at);
+}
+
+void ExpectSameState(const WorkflowState& actual, const WorkflowState& expected) {
+  EXPECT_EQ(actual.workflow_id, expected.workflow_id);
+  EXPECT_EQ(WorkflowStatus_Name(actual.status), WorkflowStatus_Name(expected.status));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(actual.definition, expected.definition))
+      << actual.definition.DebugString();
+  EXPECT_EQ(actual.fingerprint, expected.fingerprint);
+  EXPECT_EQ(actual.input, expected.input);
+  EXPECT_EQ(actual.last_seq, expected.last_seq);
+  EXPECT_EQ(actual.created_at, expected.created_at);
+  EXPECT_EQ(actual.updated_at, expected.updated_at);
+  EXPECT_EQ(actual.error, expected.error);
+  EXPECT_EQ(actual.failed_step, expected.failed_step);
+  EXPECT_EQ(actual.step_index, expected.step_index);
+  ASSERT_EQ(actual.steps.size(), expected.steps.size());
+  for (size_t i = 0; i < actual.steps.size(); ++i) {
+    ExpectSameStep(actual.steps[i], expected.steps[i]);
+  }
+}
+
+// A history whose last event, and only that one, breaks an invariant.
+struct BadHistory {
+  std::string name;
+  std::vector<Event> events;
+  int64_t bad_seq;      // the seq the error must name
+  std::string problem;  // what the error must say is wrong
+};
+
+std::vector<BadHistory> BadHistories() {
+  const Event start_ab = WfStarted({"a", "b"});
+  return {
+      {"gap in seq", Numbered({start_ab, Started("a", 1), AtSeq(4, Completed("a", 1))}), 4,
+       "expected seq 3"},
+      {"seq not starting at 1", Numbered({AtSeq(2, start_ab)}), 2, "expected seq 1"},
+      {"seq repeated", Numbered({start_ab, AtSeq(1, Started("a", 1))}), 1, "expected seq 2"},
+      {"event without kind", Numbered({start_ab, NoKind()}), 2, "the event has no kind"},
+      {"workflow_started twice", Numbered({start_ab, Started("a", 1), start_ab}), 3,
+       "workflow_started again"},
+      {"step event before workflow_started", Numbered({Started("a", 1)}), 1,
+       "step_started before workflow_started"},
+      {"workflow event before workflow_started", Numbered({WfCompleted()}), 1,
+       "workflow_completed before workflow_started"},
+      {"step event after workflow_completed",
+       Numbered({start_ab, Skipped("a"), Skipped("b"), WfCompleted(), Started("a", 1)}), 5,
+       "step_started after workflow_completed"},
+      {"step event after workflow_failed",
+       Numbered({start_ab, Started("a", 1), Failed("a", 1), WfFailed("a"), Started("a", 2)}), 5,
+       "step_started after workflow_failed"},
+      {"workflow event after workflow_cancelled",
+       Numbered({start_ab, WfCancelled("user"), WfCompleted()}), 3,
+       "workflow_completed after workflow_cancelled"},
+      {"unknown step", Numbered({start_ab, Started("a", 1), Started("z", 1)}), 3,
+       "step_started names step 'z', which the definition does not have"},
+      {"completion without start", Numbered({start_ab, Started("a", 1), Completed("b", 1)}), 3,
+       "step 'b' completed attempt 1 but it was never started"},
+      {"completion of another attempt than started",
+       Numbered({start_ab, Started("a", 1), Completed("a", 2)}), 3,
+       "step 'a' completed attempt 2 but its latest start is attempt 1"},
+      {"failure of an earlier attempt than the latest start",
+       Numbered({start_ab, Started("a", 1), Started("a", 2), Failed("a", 1)}), 4,
+       "step 'a' failed attempt 1 but its latest start is attempt 2"},
+      {"double completion of one attempt",
+       Numbered({start_ab, Started("a", 1), Completed("a", 1), Completed("a", 1)}), 4,
+       "step 'a' completed attempt 1 but that attempt already ended (completed)"},
+      {"cancellation after failure of one attempt",
+       Numbered({start_ab, Started("a", 1), Failed("a", 1), Cancelled("a", 1)}), 4,
+       "step 'a' cancelled attempt 1 but that attempt already ended (failed)"},
+      {"attempt skipping a number", Numbered({start_ab, Started("a", 1), Started("a", 3)}), 3,
+       "step 'a' started attempt 3 but its next attempt is 2"},
+      {"first attempt not 1", Numbered({start_ab, Started("a", 0)}), 2,
+       "step 'a' started attempt 0 but its next attempt is 1"},
+      {"start after completion",
+       Numbered({start_ab, Started("a", 1), Completed("a", 1), Started("a", 2)}), 4,
+       "step 'a' started attempt 2 but it is already completed"},
+      {"start after skip", Numbered({start_ab, Skipped("a"), Started("a", 1)}), 3,
+       "step 'a' started attempt 1 but it is already skipped"},
+      {"skip after start", Numbered({start_ab, Started("a", 1), Skipped("a")}), 3,
+       "step 'a' skipped but it is already running"},
+      {"skip after failure", Numbered({start_ab, Started("a", 1), Failed("a", 1), Skipped("a")}), 4,
+       "step 'a' skipped but it is already failed"},
+      {"workflow_completed with a step pending",
+       Numbered({start_ab, Started("a", 1), Completed("a", 1), WfCompleted()}), 4,
+       "workflow_completed but step 'b' is pending"},
+      {"workflow_completed with a step running",
+       Numbered({start_ab, Skipped("b"), Started("a", 1), WfCompleted()}), 4,
+       "workflow_completed but step 'a' is running"},
+      {"workflow_completed with a step failed",
+       Numbered({start_ab, Skipped("b"), Started("a", 1), Failed("a", 1), WfCompleted()}), 5,
+       "workflow_completed but step 'a' is failed"},
+      {"duplicate step names in the definition", Numbered({WfStarted({"a", "b", "a"})}), 1,
+       "the definition has two steps named 'a'"},
+  };
+}
+
+TEST(History, RejectsEachViolationAsDataLossNamingWorkflowAndSeq) {
+  for (const BadHistory& row : BadHistories()) {
+    SCOPED_TRACE(row.name);
+    History history(kWorkflowId);
+    for (size_t i = 0; i + 1 < row.events.size(); ++i) {
+      ASSERT_EQ(history.Apply(row.events[i]), absl::OkStatus());
+    }
+    const absl::Status status = history.Apply(row.events.back());
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+    EXPECT_THAT(status.message(),
+                HasSubstr(absl::StrCat("workflow 'order-42', seq ", row.bad_seq, ": ")));
+    EXPECT_THAT(status.message(), HasSubstr(row.problem));
+  }
+}
+
+TEST(History, RejectedEventLeavesStateUnchanged) {
+  for (const BadHistory& row : BadHistories()) {
+    SCOPED_TRACE(row.name);
+    History history(kWorkflowId);
+    for (size_t i = 0; i + 1 < row.events.size(); ++i) {
+      ASSERT_EQ(history.Apply(row.events[i]), absl::OkStatus());
+    }
+    const WorkflowState before = history.state();
+    ASSERT_FALSE(history.Apply(row.events.back()).ok());
+    ExpectSameState(history.state(), before);
+  }
+}
+
+TEST(History, RejectedEventLeavesFailedStepAsItWas) {
+  History history(kWorkflowId);
+  for (const Event& event :
+       Numbered({WfStarted({"a"}), Started("a", 1),
+                 Failed("a", 1, absl::UnavailableError("disk full"), /*retryable=*/true)})) {
+    ASSERT_EQ(history.Apply(event), absl::OkStatus());
+  }
+  const WorkflowState before = history.state();
+
+  EXPECT_FALSE(history.Apply(AtSeq(4, Started("a", 3))).ok());
+
+  ExpectSameState(history.state(), before);
+  ASSERT_EQ(history.Apply(AtSeq(4, Started("a", 2))), absl::OkStatus());
+  EXPECT_EQ(history.state().steps[0].attempts, 2);
+}
+
+// Parallel steps, a crash, a retried failure, a cancellation, a skip: a completed workflow.
+std::vector<Event> ResizeHistory() {
+  return Numbered({
+      WfStarted({"fetch", "resize", "thumb", "notify"}),  // 1
+      Started("fetch", 1),                                // 2
+      Started("resize", 1),                               // 3: in parallel
+      Completed("fetch", 1, "raw"),                       // 4
+      Started("thumb", 1),                                // 5: cut off
+      Failed("resize", 1, absl::UnavailableError("disk full"), /*retryable=*/true),  // 6
+      Started("resize", 2),                                                          // 7
+      Started("thumb", 2),                // 8: after crash
+      Cancelled("thumb", 2, "deadline"),  // 9
+      Completed("resize", 2, "small"),    // 10
+      Started("thumb", 3),                // 11
+      Completed("thumb", 3, "tiny"),      // 12
+      Skipped("notify"),                  // 13
+      WfCompleted(),                      // 14
+  });
+}
+
+TEST(FoldHistory, FoldsRetriesCrashesAndSkipsIntoCompletedWorkflow) {
+  const std::vector<Event> events = ResizeHistory();
+
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, events);
+
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  WorkflowState expected = StartedState({"fetch", "resize", "thumb", "notify"});
+  expected.status = WORKFLOW_STATUS_COMPLETED;
+  expected.last_seq = 14;
+  expected.updated_at = TimeOf(14);
+  expected.step_index = {{"fetch", 0}, {"resize", 1}, {"thumb", 2}, {"notify", 3}};
+  // name, status, attempts, output, error, retryable, started_at, finished_at
+  expected.steps = {
+      {"fetch", StepStatus::kCompleted, 1, "raw", absl::OkStatus(), false, TimeOf(2), TimeOf(4)},
+      {"resize", StepStatus::kCompleted, 2, "small", absl::OkStatus(), false, TimeOf(7),
+       TimeOf(10)},
+      {"thumb", StepStatus::kCompleted, 3, "tiny", absl::OkStatus(), false, TimeOf(11), TimeOf(12)},
+      {"notify", StepStatus::kSkipped, 0, "", absl::OkStatus(), false, absl::InfinitePast(),
+       TimeOf(13)},
+  };
+  ExpectSameState(*state, expected);
+}
+
+TEST(History, ContinuesFoldingFromAFoldedState) {
+  const std::vector<Event> events = ResizeHistory();
+  const absl::Span<const Event> all(events);
+  const absl::StatusOr<WorkflowState> prefix = FoldHistory(kWorkflowId, all.subspan(0, 8));
+  ASSERT_EQ(prefix.status(), absl::OkStatus());
+
+  History history(*prefix);
+  for (const Event& event : all.subspan(8)) ASSERT_EQ(history.Apply(event), absl::OkStatus());
+
+  const absl::StatusOr<WorkflowState> whole = FoldHistory(kWorkflowId, all);
+  ASSERT_EQ(whole.status(), absl::OkStatus());
+  ExpectSameState(std::move(history).TakeState(), *whole);
+}
+
+TEST(FoldHistory, FoldsFailFastIntoFailedWorkflow) {
+  const std::vector<Event> events = Numbered({
+      WfStarted({"a", "b", "c"}),                                               // 1
+      Started("a", 1),                                                          // 2
+      Started("b", 1),                                                          // 3
+      Failed("a", 1, absl::UnavailableError("disk full"), /*retryable=*/true),  // 4
+      Cancelled("b", 1, "sibling a failed"),                                    // 5
+      WfFailed("a", absl::UnavailableError("disk full")),                       // 6
+  });
+
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, events);
+
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  WorkflowState expected = StartedState({"a", "b", "c"});
+  expected.status = WORKFLOW_STATUS_FAILED;
+  expected.last_seq = 6;
+  expected.updated_at = TimeOf(6);
+  expected.error = absl::UnavailableError("disk full");
+  expected.failed_step = "a";
+  expected.step_index = {{"a", 0}, {"b", 1}, {"c", 2}};
+  // name, status, attempts, output, error, retryable, started_at, finished_at
+  expected.steps = {
+      {"a", StepStatus::kFailed, 1, "", absl::UnavailableError("disk full"), true, TimeOf(2),
+       TimeOf(4)},
+      {"b", StepStatus::kCancelled, 1, "", absl::CancelledError("sibling a failed"), false,
+       TimeOf(3), TimeOf(5)},
+      {"c", StepStatus::kPending, 0, "", absl::OkStatus(), false, absl::InfinitePast(),
+       absl::InfinitePast()},
+  };
+  ExpectSameState(*state, expected);
+}
+
+TEST(FoldHistory, FoldsCancellationIntoCancelledWorkflow) {
+  const std::vector<Event> events =
+      Numbered({WfStarted({"a"}), Started("a", 1), WfCancelled("user asked")});
+
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, events);
+
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  WorkflowState expected = StartedState({"a"});
+  expected.status = WORKFLOW_STATUS_CANCELLED;
+  expected.last_seq = 3;
+  expected.updated_at = TimeOf(3);
+  expected.error = absl::CancelledError("user asked");
+  expected.step_index = {{"a", 0}};
+  expected.steps = {
+      {"a", StepStatus::kRunning, 1, "", absl::OkStatus(), false, TimeOf(2), absl::InfinitePast()}};
+  ExpectSameState(*state, expected);
+}
+
+TEST(FoldHistory, EmptyHistoryGivesUnspecifiedState) {
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, {});
+
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  WorkflowState expected;
+  expected.workflow_id = kWorkflowId;
+  ExpectSameState(*state, expected);
+}
+
+TEST(FoldHistory, StopsAtFirstViolation) {
+  const std::vector<Event> events = Numbered(
+      {WfStarted({"a"}), Started("a", 1), Completed("a", 2), Completed("a", 1), WfCompleted()});
+
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, events);
+
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(state.status().message(), HasSubstr("workflow 'order-42', seq 3: "));
+}
+
+// A long history of crash restarts folds in one pass without growing the state; this is the
+// hot path of every replay, so it must stay cheap per event.
+TEST(History, FoldsAMillionEvents) {
+  constexpr int kEvents = 1'000'000;
+  History history(kWorkflowId);
+  ASSERT_EQ(history.Apply(Numbered({WfStarted({"a", "b"})})[0]), absl::OkStatus());
+  Event restart = Started("a", 0);
+  for (int seq = 2; seq <= kEvents; ++seq) {
+    restart.set_seq(seq);
+    restart.mutable_step_started()->set_attempt(seq - 1);
+    ASSERT_EQ(history.Apply(restart), absl::OkStatus());
+  }
+
+  EXPECT_EQ(history.state().last_seq, kEvents);
+  EXPECT_EQ(history.state().steps[0].attempts, kEvents - 1);
+}
+
+}  // namespace
+}  // namespace chorus
