@@ -1,0 +1,94 @@
+// EventStore: the seam between the engine and the database that keeps event histories.
+//
+// A store holds, per workflow id, an append-only sequence of Events numbered 1, 2, 3, ...
+// and a summary row (a projection of those events, kept in the same transaction). The
+// interface names no database type, so that a networked store (several workers sharing one
+// database) can implement it too.
+//
+//   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
+//                           OpenSqliteEventStore("chorus.db", SqliteOptions()));
+//   CHORUS_RETURN_IF_ERROR(store->Append("order-42", /*expected_last_seq=*/0, events));
+//   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store->Read("order-42", 1));
+//   while (stream->Next()) Use(stream->event());
+//   CHORUS_RETURN_IF_ERROR(stream->status());
+//
+// Implementations are thread-safe: any method may be called from any thread.
+#ifndef CHORUS_STORAGE_EVENT_STORE_H_
+#define CHORUS_STORAGE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "proto/event.pb.h"
+
+namespace chorus {
+
+// The projection row of one workflow, for fast listing.
+struct WorkflowSummary {
+  std::string workflow_id;
+  std::string definition_name;
+  WorkflowStatus status = WORKFLOW_STATUS_UNSPECIFIED;
+  int64_t last_seq = 0;
+  absl::Time created_at;  // recorded_at of the first event
+  absl::Time updated_at;  // recorded_at of the last event
+};
+
+// Events of one workflow in seq order, read lazily. Not thread-safe; use from one thread.
+// A stream sees the history as of its creation or later, never a partial batch.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+
+  // Advances to the next event. Returns false at the end of the history or on an error;
+  // status() tells which.
+  virtual bool Next() = 0;
+
+  // The current event. REQUIRES: the last call to Next() returned true. Valid until the
+  // next call to Next().
+  virtual const Event& event() const = 0;
+
+  // OK, or why the stream stopped early (e.g. DataLoss for an event body that cannot be
+  // parsed, naming the workflow and seq).
+  virtual absl::Status status() const = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends `events` to workflow `workflow_id` in one atomic transaction. `events` must be
+  // numbered expected_last_seq + 1, + 2, ... and each must have a kind; a new workflow
+  // (expected_last_seq == 0) must begin with workflow_started, and workflow_started must
+  // not appear anywhere else. The summary row is updated in the same transaction.
+  // Returns:
+  //   Aborted            the workflow's last seq is not `expected_last_seq` (another writer
+  //                      won the race); nothing is written;
+  //   InvalidArgument    a malformed batch (empty, misnumbered, an event without kind);
+  //                      nothing of the batch is written;
+  //   FailedPrecondition the store was opened read-only;
+  //   other codes        the database failed; nothing of the batch is written.
+  virtual absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
+                              absl::Span<const Event> events) = 0;
+
+  // Streams the events of `workflow_id` with seq >= from_seq, in seq order.
+  // Returns NotFound if the store has no such workflow.
+  virtual absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
+                                                            int64_t from_seq) = 0;
+
+  // The summary of `workflow_id`; NotFound if there is none.
+  virtual absl::StatusOr<WorkflowSummary> GetSummary(absl::string_view workflow_id) = 0;
+
+  // Summaries of every workflow, ordered by workflow id.
+  virtual absl::StatusOr<std::vector<WorkflowSummary>> List() = 0;
+};
+
+}  // namespace chorus
+
+#endif  // CHORUS_STORAGE_EVENT_STORE_H_

@@ -1,0 +1,31 @@
+// LoadWorkflowState: a workflow's state, folded from the history an EventStore holds.
+//
+//   CHORUS_ASSIGN_OR_RETURN(WorkflowState state, LoadWorkflowState(*store, "order-42"));
+//   if (state.status == WORKFLOW_STATUS_RUNNING) Resume(state);
+#ifndef CHORUS_STORAGE_LOAD_STATE_H_
+#define CHORUS_STORAGE_LOAD_STATE_H_
+
+#include <cstdint>
+#include <limits>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "event/workflow_state.h"
+#include "storage/event_store.h"
+
+namespace chorus {
+
+// Streams the history of `workflow_id` from `store` through History (event/history.h), one
+// event at a time, and returns the state as of seq `up_to_seq` (the whole history by
+// default; before any event if up_to_seq < 1). Returns:
+//   NotFound  the store has no such workflow;
+//   DataLoss  an event cannot be read, or breaks the history invariants (naming its seq);
+//   other codes from the store.
+// Thread-safe as far as `store` is.
+absl::StatusOr<WorkflowState> LoadWorkflowState(
+    EventStore& store, absl::string_view workflow_id,
+    int64_t up_to_seq = std::numeric_limits<int64_t>::max());
+
+}  // namespace chorus
+
+#endif  // CHORUS_STORAGE_LOAD_STATE_H_

@@ -1,0 +1,415 @@
+#include "storage/sqlite_event_store.h"
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "event/events.h"
+#include "event/internal/mutex.h"
+#include "event/internal/status_macros.h"
+#include "storage/internal/append_rules.h"
+#include "storage/internal/sqlite.h"
+
+namespace chorus {
+namespace {
+
+constexpr uint32_t kApplicationId = 0x43484f52;  // "CHOR"
+constexpr int64_t kSchemaVersion = 1;
+
+// Schema version 1. `workflows` is a projection of `events`, written in the same transaction.
+constexpr char kCreateTables[] = R"sql(
+CREATE TABLE IF NOT EXISTS events (
+  workflow_id TEXT NOT NULL,
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  kind INTEGER NOT NULL,            -- the field number of the Event's kind
+  recorded_at_ns INTEGER NOT NULL,  -- since the Unix epoch
+  body BLOB NOT NULL,               -- the serialized Event
+  PRIMARY KEY (workflow_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workflows (
+  workflow_id TEXT PRIMARY KEY,
+  definition_name TEXT NOT NULL,
+  status INTEGER NOT NULL,  -- a WorkflowStatus
+  last_seq INTEGER NOT NULL,
+  created_at_ns INTEGER NOT NULL,
+  updated_at_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+)sql";
+
+constexpr char kSelectSummaries[] =
+    "SELECT workflow_id, definition_name, status, last_seq, created_at_ns, updated_at_ns "
+    "FROM workflows";
+
+// `status`, with `context` before its message.
+absl::Status Annotate(const absl::Status& status, absl::string_view context) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+}
+
+// `cause`, noting that the rollback after it failed too, if it did.
+absl::Status AfterRollback(const absl::Status& cause, const absl::Status& rolled_back) {
+  if (rolled_back.ok()) return cause;
+  return absl::Status(
+      cause.code(),
+      absl::StrCat(cause.message(), "; then rolling back failed: ", rolled_back.message()));
+}
+
+// What the database header of a file says, and how much schema the file holds.
+struct FileHeader {
+  int64_t application_id = 0;
+  int64_t user_version = 0;
+  int64_t schema_objects = 0;
+};
+
+absl::Status CheckSqliteMagic(const std::string& path) {
+  static constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with the final NUL
+  char magic[sizeof(kMagic)] = {};
+  std::ifstream file(path, std::ios::binary);
+  if (!file.is_open()) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  file.read(magic, sizeof(magic));
+  if (std::memcmp(magic, kMagic, sizeof(kMagic)) == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrFormat("%s is not a Chorus database (not a SQLite file)", path));
+}
+
+absl::StatusOr<FileHeader> ReadFileHeader(const std::string& path, absl::Duration busy_timeout) {
+  CHORUS_ASSIGN_OR_RETURN(SqliteConnection db,
+                          SqliteConnection::Open(path, SqliteMode::kReadOnly, busy_timeout));
+  CHORUS_ASSIGN_OR_RETURN(SqliteStatement select,
+                          db.Prepare("SELECT (SELECT application_id FROM pragma_application_id), "
+                                     "(SELECT user_version FROM pragma_user_version), "
+                                     "(SELECT count(*) FROM sqlite_schema)"));
+  FileHeader header;
+  CHORUS_RETURN_IF_ERROR(select.ForEachRow([&](const SqliteStatement& row) {
+    header = {row.Int(0), row.Int(1), row.Int(2)};
+  }));
+  return header;
+}
+
+// Whether `path` already holds a Chorus database that this version reads: false when there
+// is nothing there yet (no file, an empty file, or an empty SQLite database);
+// FailedPrecondition when it holds anything else. Reads the file, never writes it.
+absl::StatusOr<bool> ProbeFile(const std::string& path, absl::Duration busy_timeout) {
+  std::error_code error;
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (error == std::errc::no_such_file_or_directory) return false;
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrFormat("%s: %s", path, error.message()));
+  }
+  if (size == 0) return false;
+  CHORUS_RETURN_IF_ERROR(CheckSqliteMagic(path));
+  CHORUS_ASSIGN_OR_RETURN(const FileHeader header, ReadFileHeader(path, busy_timeout));
+  if (header.application_id == 0 && header.user_version == 0 && header.schema_objects == 0) {
+    return false;
+  }
+  if (header.application_id != kApplicationId) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s is not a Chorus database (application_id 0x%x, expected 0x%x)", path,
+                        static_cast<uint32_t>(header.application_id), kApplicationId));
+  }
+  if (header.user_version != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s has schema version %d; this Chorus reads only version %d", path,
+                        header.user_version, kSchemaVersion));
+  }
+  return true;
+}
+
+absl::Status UseWal(SqliteConnection& db) {
+  CHORUS_ASSIGN_OR_RETURN(SqliteStatement pragma, db.Prepare("PRAGMA journal_mode = WAL"));
+  std::string mode;
+  CHORUS_RETURN_IF_ERROR(
+      pragma.ForEachRow([&](const SqliteStatement& row) { mode = std::string(row.Text(0)); }));
+  if (mode == "wal") return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrFormat("%s: cannot use WAL mode (journal_mode stays %s)", db.path(), mode));
+}
+
+// Creates the schema and stamps the file as ours, in one transaction: a crash leaves either
+// an empty file or a complete Chorus database.
+absl::Status CreateSchema(SqliteConnection& db) {
+  const std::string sql =
+      absl::StrCat("BEGIN IMMEDIATE;", kCreateTables, "PRAGMA application_id = ", kApplicationId,
+                   "; PRAGMA user_version = ", kSchemaVersion, "; COMMIT;");
+  const absl::Status status = db.Exec(sql.c_str());
+  if (!status.ok() && db.InTransaction()) return AfterRollback(status, db.Exec("ROLLBACK"));
+  return status;
+}
+
+absl::Status PrepareForWriting(SqliteConnection& db, bool holds_chorus_database,
+                               SqliteOptions::Durability durability) {
+  CHORUS_RETURN_IF_ERROR(UseWal(db));
+  CHORUS_RETURN_IF_ERROR(db.Exec(durability == SqliteOptions::Durability::kFull
+                                     ? "PRAGMA synchronous = FULL"
+                                     : "PRAGMA synchronous = NORMAL"));
+  return holds_chorus_database ? absl::OkStatus() : CreateSchema(db);
+}
+
+WorkflowSummary SummaryFrom(const SqliteStatement& row) {
+  WorkflowSummary summary;
+  summary.workflow_id = std::string(row.Text(0));
+  summary.definition_name = std::string(row.Text(1));
+  summary.status = static_cast<WorkflowStatus>(row.Int(2));
+  summary.last_seq = row.Int(3);
+  summary.created_at = absl::FromUnixNanos(row.Int(4));
+  summary.updated_at = absl::FromUnixNanos(row.Int(5));
+  return summary;
+}
+
+// Reads one workflow's events on a connection of its own. The connection holds the read
+// transaction in which the stream was opened: in WAL mode that is a snapshot, which later
+// appends neither block nor disturb.
+class SqliteEventStream : public EventStream {
+ public:
+  SqliteEventStream(std::string workflow_id, SqliteConnection db, SqliteStatement select)
+      : workflow_id_(std::move(workflow_id)), db_(std::move(db)), select_(std::move(select)) {}
+
+  bool Next() override {
+    if (done_) return false;
+    absl::StatusOr<bool> advanced = Advance();
+    status_ = advanced.status();
+    done_ = !advanced.ok() || !*advanced;
+    return !done_;
+  }
+  const Event& event() const override { return event_; }
+  absl::Status status() const override { return status_; }
+
+ private:
+  // Steps to the next row and parses it into event_. Returns false at the end.
+  absl::StatusOr<bool> Advance() {
+    CHORUS_ASSIGN_OR_RETURN(const bool has_row, select_.Step());
+    if (!has_row) return false;
+    const int64_t seq = select_.Int(0);
+    const absl::string_view body = select_.Blob(1);
+    if (!event_.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: workflow '%s': event at seq %d cannot be parsed", db_.path(), workflow_id_, seq));
+    }
+    if (event_.seq() != seq) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: workflow '%s': event at seq %d says it is seq %d", db_.path(),
+                          workflow_id_, seq, event_.seq()));
+    }
+    return true;
+  }
+
+  const std::string workflow_id_;
+  SqliteConnection db_;
+  SqliteStatement select_;  // SELECT seq, body, in seq order
+  Event event_;
+  bool done_ = false;  // Step must not run again: on a done statement it would rerun it
+  absl::Status status_;
+};
+
+absl::StatusOr<std::unique_ptr<EventStream>> OpenStream(const std::string& path,
+                                                        absl::Duration busy_timeout,
+                                                        absl::string_view workflow_id,
+                                                        int64_t from_seq) {
+  CHORUS_ASSIGN_OR_RETURN(SqliteConnection db,
+                          SqliteConnection::Open(path, SqliteMode::kReadOnly, busy_timeout));
+  // The snapshot starts with the first read after BEGIN: the existence check, here and now.
+  CHORUS_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  CHORUS_ASSIGN_OR_RETURN(SqliteStatement find,
+                          db.Prepare("SELECT 1 FROM workflows WHERE workflow_id = ?1"));
+  CHORUS_RETURN_IF_ERROR(find.Bind(workflow_id));
+  bool found = false;
+  CHORUS_RETURN_IF_ERROR(find.ForEachRow([&](const SqliteStatement&) { found = true; }));
+  if (!found) return WorkflowNotFound(workflow_id);
+  CHORUS_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare("SELECT seq, body FROM events WHERE workflow_id = ?1 AND seq >= ?2 ORDER BY seq"));
+  CHORUS_RETURN_IF_ERROR(select.Bind(workflow_id, from_seq));
+  return std::make_unique<SqliteEventStream>(std::string(workflow_id), std::move(db),
+                                             std::move(select));
+}
+
+// The statements of a store's connection, prepared once and reused.
+struct Statements {
+  SqliteStatement begin;  // IMMEDIATE: the write lock is taken before last_seq is read
+  SqliteStatement commit;
+  SqliteStatement rollback;
+  SqliteStatement find_summary;
+  SqliteStatement list_summaries;
+  SqliteStatement insert_event;
+  SqliteStatement upsert_summary;
+};
+
+absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
+  Statements s;
+  CHORUS_ASSIGN_OR_RETURN(s.begin, db.Prepare("BEGIN IMMEDIATE"));
+  CHORUS_ASSIGN_OR_RETURN(s.commit, db.Prepare("COMMIT"));
+  CHORUS_ASSIGN_OR_RETURN(s.rollback, db.Prepare("ROLLBACK"));
+  CHORUS_ASSIGN_OR_RETURN(s.find_summary,
+                          db.Prepare(absl::StrCat(kSelectSummaries, " WHERE workflow_id = ?1")));
+  CHORUS_ASSIGN_OR_RETURN(s.list_summaries,
+                          db.Prepare(absl::StrCat(kSelectSummaries, " ORDER BY workflow_id")));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.insert_event,
+      db.Prepare("INSERT INTO events (workflow_id, seq, kind, recorded_at_ns, body) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.upsert_summary,
+      db.Prepare("INSERT INTO workflows (workflow_id, definition_name, status, last_seq, "
+                 "created_at_ns, updated_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT (workflow_id) DO UPDATE SET status = excluded.status, "
+                 "last_seq = excluded.last_seq, updated_at_ns = excluded.updated_at_ns"));
+  return s;
+}
+
+class SqliteEventStore : public EventStore {
+ public:
+  SqliteEventStore(SqliteConnection db, Statements statements, const SqliteOptions& options)
+      : path_(db.path()),
+        options_(options),
+        db_(std::move(db)),
+        statements_(std::move(statements)) {}
+
+  absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
+                      absl::Span<const Event> events) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
+                                                    int64_t from_seq) override {
+    return OpenStream(path_, options_.busy_timeout, workflow_id, from_seq);
+  }
+  absl::StatusOr<WorkflowSummary> GetSummary(absl::string_view workflow_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<WorkflowSummary>> List() override ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // Append's work between BEGIN and COMMIT.
+  absl::Status AppendInTransaction(absl::string_view workflow_id, int64_t expected_last_seq,
+                                   absl::Span<const Event> events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<WorkflowSummary>> FindSummary(absl::string_view workflow_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status UpsertSummary(const WorkflowSummary& summary) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  const std::string path_;
+  const SqliteOptions options_;
+
+  Mutex mu_;
+  // Guarded by mu_: the store's connection and the statements prepared on it.
+  SqliteConnection db_ ABSL_GUARDED_BY(mu_);
+  Statements statements_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t expected_last_seq,
+                                      absl::Span<const Event> events) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is open read-only: cannot append to workflow '%s'", path_, workflow_id));
+  }
+  CHORUS_RETURN_IF_ERROR(CheckBatchNotEmpty(workflow_id, events));
+  MutexLock lock(&mu_);
+  CHORUS_RETURN_IF_ERROR(statements_.begin.Run());
+  absl::Status status = AppendInTransaction(workflow_id, expected_last_seq, events);
+  if (status.ok()) status = statements_.commit.Run();
+  // A failed COMMIT may have rolled back already; then there is nothing left to roll back.
+  if (!status.ok() && db_.InTransaction()) {
+    return AfterRollback(status, statements_.rollback.Run());
+  }
+  return status;
+}
+
+absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id,
+                                                   int64_t expected_last_seq,
+                                                   absl::Span<const Event> events) {
+  CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> found, FindSummary(workflow_id));
+  WorkflowSummary summary = found.value_or(WorkflowSummary());
+  summary.workflow_id = std::string(workflow_id);
+  CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, summary.last_seq));
+  // Each event is checked as it goes in; a bad one rolls back those before it.
+  for (const Event& event : events) {
+    CHORUS_RETURN_IF_ERROR(CheckAppendedEvent(workflow_id, summary.last_seq + 1, event));
+    CHORUS_RETURN_IF_ERROR(InsertEvent(workflow_id, event));
+    ProjectOntoSummary(event, summary);
+  }
+  return UpsertSummary(summary);
+}
+
+absl::Status SqliteEventStore::InsertEvent(absl::string_view workflow_id, const Event& event) {
+  SqliteStatement& insert = statements_.insert_event;
+  absl::Status status =
+      insert.Bind(workflow_id, event.seq(), static_cast<int64_t>(event.kind_case()),
+                  absl::ToUnixNanos(RecordedAt(event)), SqliteBlob{event.SerializeAsString()});
+  if (status.ok()) status = insert.Run();
+  return Annotate(status,
+                  absl::StrFormat("workflow '%s': appending seq %d", workflow_id, event.seq()));
+}
+
+absl::Status SqliteEventStore::UpsertSummary(const WorkflowSummary& summary) {
+  SqliteStatement& upsert = statements_.upsert_summary;
+  absl::Status status =
+      upsert.Bind(summary.workflow_id, summary.definition_name,
+                  static_cast<int64_t>(summary.status), summary.last_seq,
+                  absl::ToUnixNanos(summary.created_at), absl::ToUnixNanos(summary.updated_at));
+  if (status.ok()) status = upsert.Run();
+  return Annotate(status,
+                  absl::StrFormat("workflow '%s': updating the summary", summary.workflow_id));
+}
+
+absl::StatusOr<std::optional<WorkflowSummary>> SqliteEventStore::FindSummary(
+    absl::string_view workflow_id) {
+  SqliteStatement& find = statements_.find_summary;
+  std::optional<WorkflowSummary> summary;
+  absl::Status status = find.Bind(workflow_id);
+  if (status.ok()) {
+    status = find.ForEachRow([&](const SqliteStatement& row) { summary = SummaryFrom(row); });
+  }
+  CHORUS_RETURN_IF_ERROR(
+      Annotate(status, absl::StrFormat("workflow '%s': reading the summary", workflow_id)));
+  return summary;
+}
+
+absl::StatusOr<WorkflowSummary> SqliteEventStore::GetSummary(absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> summary, FindSummary(workflow_id));
+  if (!summary.has_value()) return WorkflowNotFound(workflow_id);
+  return *std::move(summary);
+}
+
+absl::StatusOr<std::vector<WorkflowSummary>> SqliteEventStore::List() {
+  MutexLock lock(&mu_);
+  std::vector<WorkflowSummary> summaries;
+  CHORUS_RETURN_IF_ERROR(statements_.list_summaries.ForEachRow(
+      [&](const SqliteStatement& row) { summaries.push_back(SummaryFrom(row)); }));
+  return summaries;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenSqliteEventStore(const std::string& path,
+                                                                 const SqliteOptions& options) {
+  // Nothing may write to the file before ProbeFile has accepted it.
+  CHORUS_ASSIGN_OR_RETURN(const bool holds_chorus_database, ProbeFile(path, options.busy_timeout));
+  if (options.read_only && !holds_chorus_database) {
+    return absl::NotFoundError(absl::StrFormat("%s: no Chorus database to open read-only", path));
+  }
+  CHORUS_ASSIGN_OR_RETURN(
+      SqliteConnection db,
+      SqliteConnection::Open(path,
+                             options.read_only ? SqliteMode::kReadOnly : SqliteMode::kReadWrite,
+                             options.busy_timeout));
+  if (!options.read_only) {
+    CHORUS_RETURN_IF_ERROR(PrepareForWriting(db, holds_chorus_database, options.durability));
+  }
+  CHORUS_ASSIGN_OR_RETURN(Statements statements, PrepareStatements(db));
+  return std::make_unique<SqliteEventStore>(std::move(db), std::move(statements), options);
+}
+
+}  // namespace chorus

@@ -1,0 +1,363 @@
+// The EventStore contract, run against every store.
+#include "storage/event_store.h"
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "event/workflow_state.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/load_state.h"
+#include "storage/memory_event_store.h"
+#include "storage/sqlite_event_store.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+struct StoreKind {
+  const char* name;
+  absl::StatusOr<std::unique_ptr<EventStore>> (*open)(const TempDir& dir);
+};
+
+void PrintTo(const StoreKind& kind, std::ostream* os) { *os << kind.name; }
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenMemory(const TempDir&) {
+  return NewMemoryEventStore();
+}
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenSqlite(const TempDir& dir) {
+  return OpenSqliteEventStore(dir.File("chorus.db"), SqliteOptions());
+}
+
+std::vector<int64_t> SeqsUpTo(int64_t last_seq) {
+  std::vector<int64_t> seqs;
+  for (int64_t seq = 1; seq <= last_seq; ++seq) seqs.push_back(seq);
+  return seqs;
+}
+
+class EventStoreTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = GetParam().open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  // Appends `events`, failing the test unless that works.
+  void Append(absl::string_view workflow_id, int64_t expected_last_seq,
+              const std::vector<Event>& events) {
+    const absl::Status status = store_->Append(workflow_id, expected_last_seq, events);
+    ASSERT_TRUE(status.ok()) << status;
+  }
+
+  WorkflowSummary Summary(absl::string_view workflow_id) {
+    absl::StatusOr<WorkflowSummary> summary = store_->GetSummary(workflow_id);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.value_or(WorkflowSummary());
+  }
+
+  std::vector<WorkflowSummary> List() {
+    absl::StatusOr<std::vector<WorkflowSummary>> summaries = store_->List();
+    EXPECT_TRUE(summaries.ok()) << summaries.status();
+    return summaries.value_or(std::vector<WorkflowSummary>());
+  }
+
+  // The seqs of the events of `workflow_id`, in the order read.
+  std::vector<int64_t> SeqsOf(absl::string_view workflow_id) {
+    std::vector<int64_t> seqs;
+    absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read(workflow_id, 1);
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    if (!stream.ok()) return seqs;
+    while ((*stream)->Next()) seqs.push_back((*stream)->event().seq());
+    EXPECT_TRUE((*stream)->status().ok()) << (*stream)->status();
+    return seqs;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<EventStore> store_;
+};
+
+TEST_P(EventStoreTest, ReadGivesBackWhatWasAppended) {
+  const std::vector<Event> history = OrderHistory();
+  Append("order-1", 0, {history[0], history[1]});
+  Append("order-2", 0, {StartedEvent()});
+  Append("order-1", 2, {history[2], history[3]});
+
+  EXPECT_THAT(HistoryOf(*store_, "order-1"), ElementsAreArray(Texts(history)));
+  EXPECT_THAT(HistoryOf(*store_, "order-2"), ElementsAre(StartedEvent().ShortDebugString()));
+}
+
+TEST_P(EventStoreTest, ReadStartsAtFromSeq) {
+  const std::vector<Event> history = OrderHistory();
+  Append("w", 0, history);
+  constexpr struct {
+    int64_t from_seq;
+    int64_t first_seq;  // of the events read: first_seq .. 4
+  } kCases[] = {{-3, 1}, {0, 1}, {1, 1}, {3, 3}, {4, 4}, {5, 5}, {100, 5}};
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(absl::StrCat("from_seq ", c.from_seq));
+    EXPECT_THAT(HistoryOf(*store_, "w", c.from_seq),
+                ElementsAreArray(Texts(absl::MakeSpan(history).subspan(c.first_seq - 1))));
+  }
+}
+
+TEST_P(EventStoreTest, WrongExpectedSeqIsAbortedAndWritesNothing) {
+  Append("w", 0, {StartedEvent(), StepStartedEvent(2)});
+  const struct {
+    const char* name;
+    int64_t expected_last_seq;
+    Event event;  // numbered expected_last_seq + 1
+  } cases[] = {
+      {"start again", 0, StartedEvent()},
+      {"behind", 1, StepStartedEvent(2)},
+      {"ahead", 3, StepCompletedEvent(4)},
+      {"negative", -1, StepStartedEvent(0)},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const absl::Status status = store_->Append("w", c.expected_last_seq, {c.event});
+    EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+    EXPECT_THAT(status.message(), HasSubstr("'w'"));
+    EXPECT_THAT(status.message(),
+                HasSubstr(absl::StrCat("expected last seq ", c.expected_last_seq)));
+    EXPECT_THAT(status.message(), HasSubstr("it is 2"));
+    EXPECT_THAT(HistoryOf(*store_, "w"), ElementsAre(StartedEvent().ShortDebugString(),
+                                                     StepStartedEvent(2).ShortDebugString()));
+    EXPECT_EQ(Summary("w"), SummaryAt("w", WORKFLOW_STATUS_RUNNING, 2));
+  }
+}
+
+TEST_P(EventStoreTest, MalformedBatchIsInvalidAndWritesNothing) {
+  Append("w", 0, {StartedEvent(), StepStartedEvent(2)});
+  const struct {
+    const char* name;
+    const char* workflow_id;
+    int64_t expected_last_seq;
+    std::vector<Event> batch;
+  } cases[] = {
+      {"empty", "w", 2, {}},
+      {"kind not set half-way", "w", 2, {StepCompletedEvent(3), EventAt(4), CompletedEvent(5)}},
+      {"seq gap half-way", "w", 2, {StepCompletedEvent(3), CompletedEvent(5)}},
+      {"seq repeated", "w", 2, {StepCompletedEvent(3), StepCompletedEvent(3)}},
+      {"started again half-way", "w", 2, {StepCompletedEvent(3), StartedEvent(4)}},
+      {"new workflow without start", "new", 0, {StepStartedEvent(1)}},
+      {"new workflow from seq 2", "new", 0, {StartedEvent(2)}},
+      {"new workflow, kind not set after start", "new", 0, {StartedEvent(), EventAt(2)}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const absl::Status status = store_->Append(c.workflow_id, c.expected_last_seq, c.batch);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(status.message(), HasSubstr(absl::StrCat("'", c.workflow_id, "'")));
+    EXPECT_THAT(HistoryOf(*store_, "w"), ElementsAre(StartedEvent().ShortDebugString(),
+                                                     StepStartedEvent(2).ShortDebugString()));
+    EXPECT_EQ(Summary("w"), SummaryAt("w", WORKFLOW_STATUS_RUNNING, 2));
+    EXPECT_EQ(store_->GetSummary("new").status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(List(), ElementsAre(SummaryAt("w", WORKFLOW_STATUS_RUNNING, 2)));
+  }
+}
+
+TEST_P(EventStoreTest, UnknownWorkflowIsNotFound) {
+  Append("w", 0, {StartedEvent()});
+  const absl::Status read = store_->Read("x", 1).status();
+  EXPECT_EQ(read.code(), absl::StatusCode::kNotFound) << read;
+  EXPECT_THAT(read.message(), HasSubstr("'x'"));
+  const absl::Status summary = store_->GetSummary("x").status();
+  EXPECT_EQ(summary.code(), absl::StatusCode::kNotFound) << summary;
+  EXPECT_THAT(summary.message(), HasSubstr("'x'"));
+}
+
+TEST_P(EventStoreTest, SummaryFollowsEachAppend) {
+  const struct {
+    std::vector<Event> batch;
+    WorkflowStatus status;
+    int64_t last_seq;
+  } steps[] = {
+      {{StartedEvent()}, WORKFLOW_STATUS_RUNNING, 1},
+      {{StepStartedEvent(2)}, WORKFLOW_STATUS_RUNNING, 2},
+      {{StepCompletedEvent(3), CompletedEvent(4)}, WORKFLOW_STATUS_COMPLETED, 4},
+  };
+  int64_t last_seq = 0;
+  for (const auto& step : steps) {
+    SCOPED_TRACE(absl::StrCat("up to seq ", step.last_seq));
+    Append("w", last_seq, step.batch);
+    last_seq = step.last_seq;
+    EXPECT_EQ(Summary("w"), SummaryAt("w", step.status, step.last_seq));
+    EXPECT_THAT(List(), ElementsAre(SummaryAt("w", step.status, step.last_seq)));
+  }
+}
+
+TEST_P(EventStoreTest, SummaryTakesTheTerminalStatus) {
+  const struct {
+    const char* workflow_id;
+    Event last;
+    WorkflowStatus status;
+  } cases[] = {
+      {"completed", CompletedEvent(3), WORKFLOW_STATUS_COMPLETED},
+      {"failed", FailedEvent(3), WORKFLOW_STATUS_FAILED},
+      {"cancelled", CancelledEvent(3), WORKFLOW_STATUS_CANCELLED},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.workflow_id);
+    Append(c.workflow_id, 0, {StartedEvent(), StepStartedEvent(2), c.last});
+    EXPECT_EQ(Summary(c.workflow_id), SummaryAt(c.workflow_id, c.status, 3));
+  }
+}
+
+TEST_P(EventStoreTest, ListIsOrderedByWorkflowId) {
+  EXPECT_THAT(List(), IsEmpty());
+  Append("b", 0, {StartedEvent()});
+  Append("c", 0, {StartedEvent(), StepStartedEvent(2)});
+  Append("a", 0, OrderHistory());
+  EXPECT_THAT(List(), ElementsAre(SummaryAt("a", WORKFLOW_STATUS_COMPLETED, 4),
+                                  SummaryAt("b", WORKFLOW_STATUS_RUNNING, 1),
+                                  SummaryAt("c", WORKFLOW_STATUS_RUNNING, 2)));
+}
+
+TEST_P(EventStoreTest, OpenStreamIsNotDisturbedByLaterAppends) {
+  const std::vector<Event> history = OrderHistory();
+  Append("w", 0, {history[0], history[1]});
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  ASSERT_TRUE((*stream)->Next());
+  std::vector<std::string> seen = {(*stream)->event().ShortDebugString()};
+
+  Append("w", 2, {history[2], history[3]});
+  Append("other", 0, {StartedEvent()});
+  while ((*stream)->Next()) seen.push_back((*stream)->event().ShortDebugString());
+
+  EXPECT_TRUE((*stream)->status().ok()) << (*stream)->status();
+  // As of the Read or later, but never a part of a batch.
+  const std::vector<std::string> all = Texts(history);
+  EXPECT_THAT(seen, AnyOf(ElementsAre(all[0], all[1]), ElementsAreArray(all)));
+}
+
+TEST_P(EventStoreTest, ConcurrentAppendsToDifferentWorkflowsAllLand) {
+  constexpr int kWorkflowsPerThread = 3;
+  for (const int threads : {1, 2, 4, 8}) {
+    SCOPED_TRACE(absl::StrCat(threads, " threads"));
+    std::vector<std::vector<absl::Status>> errors(threads);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([this, threads, t, &errors] {
+        for (int w = 0; w < kWorkflowsPerThread; ++w) {
+          const std::string id = absl::StrCat(threads, "-", t, "-", w);
+          int64_t last_seq = 0;
+          for (const Event& event : OrderHistory()) {
+            absl::Status status = store_->Append(id, last_seq++, {event});
+            if (status.ok()) status = store_->GetSummary(id).status();
+            if (!status.ok()) errors[t].push_back(status);
+          }
+        }
+      });
+    }
+    for (std::thread& worker : workers) worker.join();
+
+    for (const std::vector<absl::Status>& thread_errors : errors) {
+      EXPECT_THAT(thread_errors, IsEmpty());
+    }
+    for (int t = 0; t < threads; ++t) {
+      for (int w = 0; w < kWorkflowsPerThread; ++w) {
+        const std::string id = absl::StrCat(threads, "-", t, "-", w);
+        EXPECT_EQ(Summary(id), SummaryAt(id, WORKFLOW_STATUS_COMPLETED, 4));
+        EXPECT_THAT(HistoryOf(*store_, id), ElementsAreArray(Texts(OrderHistory())));
+      }
+    }
+  }
+}
+
+TEST_P(EventStoreTest, RacingWritersOfOneWorkflowWinOneSeqEach) {
+  constexpr int64_t kLastSeq = 40;
+  for (const int threads : {2, 4, 8}) {
+    SCOPED_TRACE(absl::StrCat(threads, " threads"));
+    const std::string id = absl::StrCat("race-", threads);
+    Append(id, 0, {StartedEvent()});
+    std::vector<int> wins(threads, 0);
+    std::vector<std::vector<absl::Status>> errors(threads);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([this, &id, t, &wins, &errors] {
+        while (true) {
+          absl::StatusOr<WorkflowSummary> summary = store_->GetSummary(id);
+          if (!summary.ok()) {
+            errors[t].push_back(summary.status());
+            return;
+          }
+          const int64_t last_seq = summary->last_seq;
+          if (last_seq == kLastSeq) return;
+          const absl::Status status =
+              store_->Append(id, last_seq, {StepStartedEvent(last_seq + 1, t)});
+          if (status.ok()) {
+            ++wins[t];
+          } else if (!absl::IsAborted(status)) {
+            errors[t].push_back(status);
+            return;
+          }
+        }
+      });
+    }
+    for (std::thread& worker : workers) worker.join();
+
+    for (const std::vector<absl::Status>& thread_errors : errors) {
+      EXPECT_THAT(thread_errors, IsEmpty());
+    }
+    int total_wins = 0;
+    for (const int w : wins) total_wins += w;
+    EXPECT_EQ(total_wins, kLastSeq - 1);
+    EXPECT_THAT(SeqsOf(id), ElementsAreArray(SeqsUpTo(kLastSeq)));
+  }
+}
+
+TEST_P(EventStoreTest, LoadWorkflowStateFoldsTheHistory) {
+  Append("w", 0, OrderHistory());
+  constexpr struct {
+    int64_t up_to_seq;
+    WorkflowStatus status;
+    StepStatus step;
+    int64_t last_seq;
+  } kCases[] = {
+      {std::numeric_limits<int64_t>::max(), WORKFLOW_STATUS_COMPLETED, StepStatus::kCompleted, 4},
+      {3, WORKFLOW_STATUS_RUNNING, StepStatus::kCompleted, 3},
+      {2, WORKFLOW_STATUS_RUNNING, StepStatus::kRunning, 2},
+      {1, WORKFLOW_STATUS_RUNNING, StepStatus::kPending, 1},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(absl::StrCat("up to seq ", c.up_to_seq));
+    absl::StatusOr<WorkflowState> state = LoadWorkflowState(*store_, "w", c.up_to_seq);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->workflow_id, "w");
+    EXPECT_EQ(state->status, c.status);
+    EXPECT_EQ(state->last_seq, c.last_seq);
+    const StepState* charge = state->FindStep("charge");
+    ASSERT_NE(charge, nullptr);
+    EXPECT_EQ(charge->status, c.step);
+  }
+}
+
+TEST_P(EventStoreTest, LoadWorkflowStateOfUnknownWorkflowIsNotFound) {
+  EXPECT_EQ(LoadWorkflowState(*store_, "x").status().code(), absl::StatusCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, EventStoreTest,
+                         ::testing::Values(StoreKind{"Memory", OpenMemory},
+                                           StoreKind{"Sqlite", OpenSqlite}),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace chorus

@@ -1,0 +1,287 @@
+// What only the SQLite store promises: durability across reopening, append-only events, and
+// refusing foreign files without touching them.
+#include "storage/sqlite_event_store.h"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/load_state.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+// Runs `sql` on `path` through a raw SQLite handle, bypassing the store. Returns SQLite's
+// error message, or "" on success.
+std::string RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string error;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK ||
+      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  return error;
+}
+
+// The first column of the first row `sql` returns on `path`, as text.
+std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  std::string value;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+      sqlite3_step(statement) == SQLITE_ROW) {
+    value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+  } else {
+    value = absl::StrCat("error: ", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return value;
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+absl::StatusOr<std::unique_ptr<EventStore>> Open(const std::string& path,
+                                                 const SqliteOptions& options = {}) {
+  return OpenSqliteEventStore(path, options);
+}
+
+SqliteOptions ReadOnly() {
+  SqliteOptions options;
+  options.read_only = true;
+  return options;
+}
+
+// Creates a Chorus database at `path` holding OrderHistory as workflow "w".
+void CreateOrderDatabase(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const absl::Status status = (*store)->Append("w", 0, OrderHistory());
+  ASSERT_TRUE(status.ok()) << status;
+}
+
+TEST(SqliteEventStore, NewFileIsAChorusDatabaseInWalMode) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x43484f52));
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
+}
+
+TEST(SqliteEventStore, EmptyFileBecomesADatabase) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  WriteBytes(path, "");
+  CreateOrderDatabase(path);
+  EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x43484f52));
+}
+
+TEST(SqliteEventStore, ReopenKeepsEverything) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+  const absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
+  ASSERT_TRUE(summaries.ok()) << summaries.status();
+  EXPECT_THAT(*summaries, ElementsAre(SummaryAt("w", WORKFLOW_STATUS_COMPLETED, 4)));
+}
+
+TEST(SqliteEventStore, EventsRejectUpdateAndDelete) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  constexpr const char* kStatements[] = {
+      "UPDATE events SET body = x'00' WHERE seq = 2",
+      "UPDATE events SET seq = seq + 10",
+      "DELETE FROM events WHERE seq = 4",
+      "DELETE FROM events",
+  };
+  for (const char* sql : kStatements) {
+    SCOPED_TRACE(sql);
+    EXPECT_THAT(RawExec(path, sql), HasSubstr("events are append-only"));
+  }
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+}
+
+void MakeRandomBytes(const std::string& path) {
+  std::mt19937 random(42);
+  std::string bytes(4096, '\0');
+  for (char& byte : bytes) byte = static_cast<char>(random());
+  WriteBytes(path, bytes);
+}
+
+void MakeOtherApplicationDatabase(const std::string& path) {
+  ASSERT_EQ(RawExec(path, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('hi')"), "");
+}
+
+void MakeOtherApplicationIdDatabase(const std::string& path) {
+  ASSERT_EQ(RawExec(path, "PRAGMA application_id = 1234"), "");
+}
+
+void MakeNewerChorusDatabase(const std::string& path) {
+  CreateOrderDatabase(path);
+  ASSERT_EQ(RawExec(path, "PRAGMA user_version = 99"), "");
+}
+
+TEST(SqliteEventStore, RefusesForeignFilesAndLeavesThemUnchanged) {
+  const TempDir dir;
+  constexpr struct {
+    const char* name;
+    void (*make)(const std::string& path);
+    const char* problem;
+  } kCases[] = {
+      {"random bytes", MakeRandomBytes, "is not a Chorus database (not a SQLite file)"},
+      {"another application's database", MakeOtherApplicationDatabase,
+       "is not a Chorus database (application_id 0x0, expected 0x43484f52)"},
+      {"another application's id", MakeOtherApplicationIdDatabase,
+       "is not a Chorus database (application_id 0x4d2, expected 0x43484f52)"},
+      {"newer Chorus schema", MakeNewerChorusDatabase,
+       "has schema version 99; this Chorus reads only version 1"},
+  };
+  for (const auto& c : kCases) {
+    const std::string path = dir.File(c.name);
+    c.make(path);
+    const std::string before = ReadBytes(path);
+    ASSERT_FALSE(before.empty());
+    for (const bool read_only : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(c.name, read_only ? ", read-only" : ""));
+      SqliteOptions options;
+      options.read_only = read_only;
+      const absl::Status status = Open(path, options).status();
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+      EXPECT_EQ(status.message(), absl::StrCat(path, " ", c.problem));
+      EXPECT_TRUE(ReadBytes(path) == before) << "the file changed";
+    }
+  }
+}
+
+TEST(SqliteEventStore, ReadOnlyStoreReadsButCannotAppend) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  const std::string before = ReadBytes(path);
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path, ReadOnly());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+    const absl::StatusOr<WorkflowSummary> summary = (*store)->GetSummary("w");
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ(*summary, SummaryAt("w", WORKFLOW_STATUS_COMPLETED, 4));
+
+    const absl::Status status = (*store)->Append("v", 0, {StartedEvent()});
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    EXPECT_THAT(status.message(), HasSubstr(path));
+  }
+  EXPECT_TRUE(ReadBytes(path) == before) << "the file changed";
+}
+
+TEST(SqliteEventStore, ReadOnlyNeedsADatabase) {
+  const TempDir dir;
+  const std::string missing = dir.File("missing.db");
+  const std::string empty = dir.File("empty.db");
+  WriteBytes(empty, "");
+  for (const std::string& path : {missing, empty}) {
+    SCOPED_TRACE(path);
+    const absl::Status status = Open(path, ReadOnly()).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+    EXPECT_THAT(status.message(), HasSubstr(path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  EXPECT_EQ(std::filesystem::file_size(empty), 0);
+}
+
+TEST(SqliteEventStore, CorruptedEventStopsTheStreamWithDataLoss) {
+  const TempDir dir;
+  Event wrong_seq = StepStartedEvent(2);
+  wrong_seq.set_seq(7);
+  const struct {
+    const char* name;
+    std::string body;  // of the event at seq 2
+    const char* problem;
+  } cases[] = {
+      {"unparseable", "\xff\xff\xff\xff", "event at seq 2 cannot be parsed"},
+      {"wrong seq", wrong_seq.SerializeAsString(), "event at seq 2 says it is seq 7"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = dir.File(absl::StrCat(c.name, ".db"));
+    CreateOrderDatabase(path);
+    ASSERT_EQ(RawExec(path, absl::StrCat(
+                                "INSERT INTO workflows VALUES ('bad', 'order', 1, 2, 0, 0);"
+                                "INSERT INTO events VALUES ('bad', 1, 10, 0, x'",
+                                absl::BytesToHexString(StartedEvent().SerializeAsString()),
+                                "'), ('bad', 2, 11, 0, x'", absl::BytesToHexString(c.body), "')")),
+              "");
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+
+    const std::vector<std::string> history = HistoryOf(**store, "bad");
+    ASSERT_EQ(history.size(), 2);
+    EXPECT_EQ(history[0], StartedEvent().ShortDebugString());
+    EXPECT_THAT(history[1], HasSubstr("DATA_LOSS"));
+    EXPECT_THAT(history[1], HasSubstr(absl::StrCat("workflow 'bad': ", c.problem)));
+    const absl::Status load = LoadWorkflowState(**store, "bad").status();
+    EXPECT_EQ(load.code(), absl::StatusCode::kDataLoss) << load;
+  }
+}
+
+TEST(SqliteEventStore, NormalDurabilityKeepsAppends) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  SqliteOptions options;
+  options.durability = SqliteOptions::Durability::kNormal;
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    const absl::Status status = (*store)->Append("w", 0, OrderHistory());
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+  }
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+}
+
+TEST(SqliteEventStore, TwoStoresOnOneFileShareHistoriesAndRaces) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  absl::StatusOr<std::unique_ptr<EventStore>> first = Open(path);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<EventStore>> second = Open(path);
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  ASSERT_TRUE((*first)->Append("w", 0, {StartedEvent()}).ok());
+  const absl::Status lost = (*second)->Append("w", 0, {StartedEvent()});
+  EXPECT_EQ(lost.code(), absl::StatusCode::kAborted) << lost;
+  ASSERT_TRUE((*second)->Append("w", 1, {StepStartedEvent(2)}).ok());
+  EXPECT_THAT(HistoryOf(**first, "w"), ElementsAre(StartedEvent().ShortDebugString(),
+                                                   StepStartedEvent(2).ShortDebugString()));
+}
+
+}  // namespace
+}  // namespace chorus
