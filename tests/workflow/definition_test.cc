@@ -1,0 +1,144 @@
+#include "workflow/definition.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+WorkflowDefinition Parse(const std::string& text) {
+  WorkflowDefinition definition;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &definition)) << text;
+  return definition;
+}
+
+StepRegistry RegistryFor(std::initializer_list<absl::string_view> names) {
+  StepRegistry registry;
+  for (absl::string_view name : names) {
+    EXPECT_TRUE(registry.Register(name, [](const StepContext&) { return std::string(); }).ok());
+  }
+  return registry;
+}
+
+TEST(ValidateDefinition, AcceptsADiamond) {
+  WorkflowDefinition definition = DefinitionBuilder("diamond")
+                                      .Step("a")
+                                      .Step("b", {"a"})
+                                      .Step("c", {"a"})
+                                      .Step("d", {"b", "c"})
+                                      .Build();
+  StepRegistry registry = RegistryFor({"a", "b", "c", "d"});
+  EXPECT_TRUE(ValidateDefinition(definition, &registry).ok());
+}
+
+TEST(ValidateDefinition, NamesEachProblem) {
+  struct Case {
+    const char* name;
+    const char* definition;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"no steps", "name: 'w'", "the workflow has no steps"},
+      {"empty name", "name: 'w' steps { name: 'a' } steps { name: '' }",
+       "step #2 has an empty name"},
+      {"duplicate", "name: 'w' steps { name: 'a' } steps { name: 'a' }",
+       "step 'a' is defined twice (steps #1 and #2)"},
+      {"unknown dependency", "name: 'w' steps { name: 'a' depends_on: 'zz' }",
+       "step 'a' depends on unknown step 'zz'"},
+      {"self dependency", "name: 'w' steps { name: 'a' depends_on: 'a' }",
+       "step 'a' depends on itself"},
+      {"cycle",
+       "name: 'w' steps { name: 'a' depends_on: 'c' } steps { name: 'b' depends_on: 'a' }"
+       " steps { name: 'c' depends_on: 'b' }",
+       "cycle: a -> c -> b -> a"},
+      {"unregistered", "name: 'w' steps { name: 'a' } steps { name: 'nobody' }",
+       "step 'nobody' has no registered function"},
+  };
+  StepRegistry registry = RegistryFor({"a", "b", "c"});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::Status status = ValidateDefinition(Parse(c.definition), &registry);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(),
+                AllOf(HasSubstr("workflow definition 'w' is invalid"), HasSubstr(c.message)));
+  }
+}
+
+TEST(ValidateDefinition, ReportsEveryProblemAtOnce) {
+  WorkflowDefinition definition = Parse(R"pb(
+    name: "w"
+    steps { name: "a" depends_on: "ghost" }
+    steps { name: "a" }
+    steps { name: "b" depends_on: "b" }
+    steps { name: "" }
+  )pb");
+  absl::Status status = ValidateDefinition(definition, /*registry=*/nullptr);
+  EXPECT_THAT(status.message(),
+              AllOf(HasSubstr("step 'a' depends on unknown step 'ghost'"),
+                    HasSubstr("step 'a' is defined twice"), HasSubstr("step 'b' depends on itself"),
+                    HasSubstr("step #4 has an empty name")));
+}
+
+TEST(Fingerprint, IgnoresDependencyOrderAndFormatting) {
+  WorkflowDefinition one = Parse(
+      "name: 'w' steps { name: 'a' } steps { name: 'b' }"
+      " steps { name: 'c' depends_on: ['a', 'b'] }");
+  WorkflowDefinition two = Parse(R"pb(
+    name: "w"
+    steps { name: "a" }
+    steps { name: "b" }
+    steps { name: "c" depends_on: "b" depends_on: "a" }
+  )pb");
+  EXPECT_EQ(Fingerprint(one), Fingerprint(two));
+  EXPECT_EQ(Fingerprint(one).size(), 16u);
+}
+
+TEST(Fingerprint, ChangesWithAnythingThatAffectsARun) {
+  const WorkflowDefinition base =
+      DefinitionBuilder("w").ShellStep("a", "echo a").Step("b", {"a"}).Build();
+  const WorkflowDefinition variants[] = {
+      DefinitionBuilder("other").ShellStep("a", "echo a").Step("b", {"a"}).Build(),
+      DefinitionBuilder("w").ShellStep("a", "echo A").Step("b", {"a"}).Build(),
+      DefinitionBuilder("w").ShellStep("a", "echo a").Step("b").Build(),
+      DefinitionBuilder("w").Step("b").ShellStep("a", "echo a").Build(),
+      DefinitionBuilder("w").ShellStep("a", "echo a").Step("b", {"a"}).Step("c").Build(),
+  };
+  for (const WorkflowDefinition& variant : variants) {
+    SCOPED_TRACE(variant.ShortDebugString());
+    EXPECT_NE(Fingerprint(base), Fingerprint(variant));
+  }
+}
+
+TEST(DescribeChanges, ListsExpectedVersusFound) {
+  WorkflowDefinition recorded =
+      DefinitionBuilder("w").ShellStep("a", "echo a").Step("b", {"a"}).Step("gone").Build();
+  WorkflowDefinition current =
+      DefinitionBuilder("w").ShellStep("a", "echo A").Step("b", {"a", "new"}).Step("new").Build();
+  EXPECT_THAT(DescribeChanges(recorded, current),
+              ElementsAre("step 'a': command changed: expected \"echo a\", found \"echo A\"",
+                          "step 'b': dependencies changed: expected [a], found [a, new]",
+                          "step 'gone' removed", "step 'new' added"));
+}
+
+TEST(DescribeChanges, ReportsReordering) {
+  EXPECT_THAT(DescribeChanges(DefinitionBuilder("w").Step("a").Step("b").Build(),
+                              DefinitionBuilder("w").Step("b").Step("a").Build()),
+              ElementsAre("steps reordered: expected [a, b], found [b, a]"));
+}
+
+TEST(DescribeChanges, EmptyForTheSameDefinition) {
+  WorkflowDefinition definition = DefinitionBuilder("w").Step("a").Step("b", {"a"}).Build();
+  EXPECT_THAT(DescribeChanges(definition, definition), IsEmpty());
+}
+
+}  // namespace
+}  // namespace chorus

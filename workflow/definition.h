@@ -1,0 +1,67 @@
+// Workflow definitions: building them in C++, validating them, and telling whether one changed.
+//
+// A definition is the proto message WorkflowDefinition (proto/workflow_definition.proto): a
+// name and an ordered list of steps, each with a name and the steps it depends on. These
+// functions belong together: the builder produces what the validator checks, and the
+// fingerprint and the change description both define when two definitions are "the same".
+//
+//   WorkflowDefinition definition = DefinitionBuilder("etl")
+//                                       .Step("extract")
+//                                       .Step("transform", {"extract"})
+//                                       .Step("load", {"transform"})
+//                                       .Build();
+//   CHORUS_RETURN_IF_ERROR(ValidateDefinition(definition, &registry));
+//
+// All functions are thread-safe.
+#ifndef CHORUS_WORKFLOW_DEFINITION_H_
+#define CHORUS_WORKFLOW_DEFINITION_H_
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "proto/workflow_definition.pb.h"
+#include "workflow/step_registry.h"
+
+namespace chorus {
+
+class DefinitionBuilder {
+ public:
+  explicit DefinitionBuilder(absl::string_view name);
+
+  // Appends a step; definition order is the order of these calls.
+  DefinitionBuilder& Step(absl::string_view name,
+                          std::initializer_list<absl::string_view> depends_on = {});
+  // Appends a step that runs `command` through /bin/sh.
+  DefinitionBuilder& ShellStep(absl::string_view name, absl::string_view command,
+                               std::initializer_list<absl::string_view> depends_on = {});
+
+  // The definition built so far. Does not validate it.
+  WorkflowDefinition Build() const { return definition_; }
+
+ private:
+  WorkflowDefinition definition_;
+};
+
+// Checks `definition` and reports every problem at once, naming the steps: an empty step
+// name, a duplicate step, an unknown dependency, a step that depends on itself, a cycle
+// (printed as a path "a -> b -> a"), and, when `registry` is not null, a step with no
+// registered function. Returns InvalidArgument listing the problems, one per line.
+absl::Status ValidateDefinition(const WorkflowDefinition& definition, const StepRegistry* registry);
+
+// A stable fingerprint of everything that affects how the workflow runs: its name, its steps
+// in order, each step's dependencies (as a set: their order does not matter) and options.
+// Equal definitions give equal fingerprints on every machine and version of Chorus.
+std::string Fingerprint(const WorkflowDefinition& definition);
+
+// What differs between the definition a workflow was started with (`recorded`) and
+// `current`: steps added or removed, reordered, dependencies or options changed, each as one
+// line giving expected (recorded) versus found (current). Empty when they fingerprint equal.
+std::vector<std::string> DescribeChanges(const WorkflowDefinition& recorded,
+                                         const WorkflowDefinition& current);
+
+}  // namespace chorus
+
+#endif  // CHORUS_WORKFLOW_DEFINITION_H_

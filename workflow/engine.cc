@@ -1,0 +1,124 @@
+#include "workflow/engine.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "event/internal/status_macros.h"
+#include "storage/load_state.h"
+#include "workflow/definition.h"
+#include "workflow/internal/coordinator.h"
+
+namespace chorus {
+namespace {
+
+constexpr absl::string_view kCancelledByRequest = "cancelled by request";
+
+absl::Status NondeterminismError(absl::string_view id, const WorkflowState& recorded,
+                                 const WorkflowDefinition& current) {
+  std::vector<std::string> changes = DescribeChanges(recorded.definition, current);
+  if (changes.empty()) {
+    changes.push_back(absl::StrCat("fingerprint changed: expected ", recorded.fingerprint,
+                                   ", found ", Fingerprint(current)));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("workflow '", id,
+                   "' was started with a different definition (nondeterminism); "
+                   "it cannot continue with this one:\n  ",
+                   absl::StrJoin(changes, "\n  ")));
+}
+
+}  // namespace
+
+// Marks a workflow as driven by this engine for the lifetime of the object.
+class Engine::ActiveRun {
+ public:
+  // Returns FailedPrecondition if `id` is being driven already.
+  static absl::StatusOr<std::unique_ptr<ActiveRun>> Begin(Engine* engine, absl::string_view id,
+                                                          CancellationToken token)
+      ABSL_LOCKS_EXCLUDED(engine->mu_) {
+    MutexLock lock(&engine->mu_);
+    if (!engine->active_.emplace(id, std::move(token)).second) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("workflow '", id, "' is already being driven by this engine"));
+    }
+    return std::unique_ptr<ActiveRun>(new ActiveRun(engine, id));
+  }
+
+  ~ActiveRun() ABSL_LOCKS_EXCLUDED(engine_->mu_) {
+    MutexLock lock(&engine_->mu_);
+    engine_->active_.erase(id_);
+  }
+
+ private:
+  ActiveRun(Engine* engine, absl::string_view id) : engine_(engine), id_(id) {}
+
+  Engine* const engine_;
+  const std::string id_;
+};
+
+Engine::Engine(EventStore* store, const StepRegistry* registry, EngineOptions options)
+    : store_(store), registry_(registry), options_(options), executor_(options.threads) {}
+
+absl::StatusOr<WorkflowState> Engine::Start(absl::string_view id,
+                                            const WorkflowDefinition& definition,
+                                            absl::string_view input,
+                                            CancellationToken cancellation) {
+  CHORUS_RETURN_IF_ERROR(ValidateDefinition(definition, registry_));
+  return Drive(id, &definition, input, std::move(cancellation));
+}
+
+absl::StatusOr<WorkflowState> Engine::Resume(absl::string_view id, CancellationToken cancellation) {
+  return Drive(id, /*definition=*/nullptr, /*input=*/"", std::move(cancellation));
+}
+
+// `definition` is null when resuming with the recorded definition.
+absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id,
+                                            const WorkflowDefinition* definition,
+                                            absl::string_view input,
+                                            CancellationToken cancellation) {
+  CancellationToken run_token = CancellationToken::ChildOf(cancellation);
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, run_token));
+  Coordinator coordinator(*store_, *registry_, executor_, options_, std::move(run_token));
+  absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(*store_, id);
+  if (absl::IsNotFound(recorded.status()) && definition != nullptr) {
+    return coordinator.Start(id, *definition, input);
+  }
+  if (!recorded.ok()) return recorded.status();
+  if (definition == nullptr) {
+    CHORUS_RETURN_IF_ERROR(ValidateDefinition(recorded->definition, registry_));
+  } else if (recorded->fingerprint != Fingerprint(*definition)) {
+    return NondeterminismError(id, *recorded, *definition);
+  }
+  return coordinator.Resume(*std::move(recorded));
+}
+
+absl::StatusOr<WorkflowState> Engine::GetState(absl::string_view id) {
+  return LoadWorkflowState(*store_, id);
+}
+
+absl::Status Engine::Cancel(absl::string_view id) {
+  {
+    MutexLock lock(&mu_);
+    auto it = active_.find(id);
+    if (it != active_.end()) {
+      it->second.Cancel(kCancelledByRequest);
+      return absl::OkStatus();
+    }
+  }
+  CHORUS_ASSIGN_OR_RETURN(WorkflowState state, LoadWorkflowState(*store_, id));
+  if (state.status != WORKFLOW_STATUS_RUNNING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workflow '", id, "' has already ended: ", WorkflowStatus_Name(state.status)));
+  }
+  // Nobody here drives it: a run that starts already cancelled records the cancellation.
+  CancellationToken cancelled;
+  cancelled.Cancel(kCancelledByRequest);
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, cancelled));
+  Coordinator coordinator(*store_, *registry_, executor_, options_, cancelled);
+  absl::Status result = coordinator.Resume(std::move(state)).status();
+  return absl::IsCancelled(result) ? absl::OkStatus() : result;
+}
+
+}  // namespace chorus

@@ -1,0 +1,111 @@
+// Engine: the library's entry point. Starts, resumes, inspects and cancels workflows whose
+// histories live in an EventStore and whose steps are functions in a StepRegistry.
+//
+//   StepRegistry registry;
+//   registry.Register("fetch", Fetch);
+//   registry.Register("parse", Parse);
+//   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
+//                           OpenSqliteEventStore("chorus.db", SqliteOptions()));
+//   Engine engine(store.get(), &registry);
+//   WorkflowDefinition definition =
+//       DefinitionBuilder("ingest").Step("fetch").Step("parse", {"fetch"}).Build();
+//   absl::StatusOr<WorkflowState> result = engine.Run("ingest-2026-11-21", definition, input);
+//
+// Run, Start and Resume drive the workflow in the calling thread until it ends; its steps run
+// on the engine's thread pool. After a crash, calling Run (or Resume) again with the same id
+// runs only what the history shows unfinished: steps cut off mid-run run again as their next
+// attempt; completed steps never run again and their recorded outputs are reused.
+//
+// Thread-safe: several threads may drive different workflows on one Engine at once.
+#ifndef CHORUS_WORKFLOW_ENGINE_H_
+#define CHORUS_WORKFLOW_ENGINE_H_
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "event/internal/mutex.h"
+#include "event/workflow_state.h"
+#include "proto/workflow_definition.pb.h"
+#include "storage/event_store.h"
+#include "workflow/cancellation.h"
+#include "workflow/engine_options.h"
+#include "workflow/executor.h"
+#include "workflow/step_registry.h"
+
+namespace chorus {
+
+class Engine {
+ public:
+  // `store` and `registry` must outlive the Engine. No thread outlives the Engine.
+  Engine(EventStore* store, const StepRegistry* registry, EngineOptions options = {});
+  // REQUIRES: no call is still driving a workflow.
+  ~Engine() = default;
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Starts workflow `id` and drives it to its end. If `id` already exists with the same
+  // definition, resumes it (with its recorded input) instead: starting is idempotent.
+  // `cancellation`, when cancelled, cancels the run (as Cancel does).
+  // Returns the final state when the workflow completes, and otherwise:
+  //   InvalidArgument     an invalid definition (every problem listed);
+  //   FailedPrecondition  `id` exists with a different definition (what changed, listed), or
+  //                       is being driven already;
+  //   Cancelled           the workflow was cancelled (and is recorded so);
+  //   the failing step's code, when a step failed (the workflow is recorded as failed);
+  //   the store's error, when history could not be written or read.
+  absl::StatusOr<WorkflowState> Start(absl::string_view id, const WorkflowDefinition& definition,
+                                      absl::string_view input,
+                                      CancellationToken cancellation = CancellationToken())
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Start or resume: the same as Start, for call sites that read better so.
+  absl::StatusOr<WorkflowState> Run(absl::string_view id, const WorkflowDefinition& definition,
+                                    absl::string_view input,
+                                    CancellationToken cancellation = CancellationToken())
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    return Start(id, definition, input, std::move(cancellation));
+  }
+
+  // Continues workflow `id` with the definition recorded in its history. A workflow that
+  // already ended returns its recorded result and runs nothing. NotFound if there is no such
+  // workflow; otherwise as Start.
+  absl::StatusOr<WorkflowState> Resume(absl::string_view id,
+                                       CancellationToken cancellation = CancellationToken())
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The state of workflow `id` as its history records it; runs nothing. NotFound if absent,
+  // DataLoss if the history breaks an invariant.
+  absl::StatusOr<WorkflowState> GetState(absl::string_view id);
+
+  // Cancels workflow `id`. If this engine is driving it, its running steps are cancelled and
+  // the run records the cancellation and returns Cancelled. Otherwise the cancellation is
+  // recorded directly (attempts left running by a crash are recorded as cancelled first).
+  // NotFound if absent; FailedPrecondition if it already ended.
+  absl::Status Cancel(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  class ActiveRun;
+  absl::StatusOr<WorkflowState> Drive(absl::string_view id, const WorkflowDefinition* definition,
+                                      absl::string_view input, CancellationToken cancellation)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RecordCancellation(const WorkflowState& state, absl::string_view reason);
+
+  // Constant after construction.
+  EventStore* const store_;
+  const StepRegistry* const registry_;
+  const EngineOptions options_;
+  Executor executor_;
+
+  Mutex mu_;
+  // The workflows being driven by this engine, with the token that cancels each run.
+  absl::flat_hash_map<std::string, CancellationToken> active_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace chorus
+
+#endif  // CHORUS_WORKFLOW_ENGINE_H_

@@ -1,0 +1,50 @@
+// StepRegistry: the functions that run a workflow's steps, by step name.
+//
+// A step function receives its StepContext and returns the step's output (bytes, recorded in
+// history and passed to the steps that depend on it) or an error. An error marked retryable
+// (MarkRetryable) is recorded as such. A step should return promptly once its context's
+// cancellation token is cancelled; an error returned after cancellation is recorded as the
+// step's cancellation.
+//
+//   StepRegistry registry;
+//   CHORUS_RETURN_IF_ERROR(registry.Register("fetch", [](const StepContext& context)
+//       -> absl::StatusOr<std::string> { return Fetch(context.input()); }));
+//
+// Register before handing the registry to an Engine; after that it is only read, from any
+// thread (thread-compatible).
+#ifndef CHORUS_WORKFLOW_STEP_REGISTRY_H_
+#define CHORUS_WORKFLOW_STEP_REGISTRY_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "workflow/step_context.h"
+
+namespace chorus {
+
+using StepFunction = std::function<absl::StatusOr<std::string>(const StepContext&)>;
+
+class StepRegistry {
+ public:
+  // Registers `function` for the step `name`. AlreadyExists if `name` has a function;
+  // InvalidArgument for an empty name or function.
+  absl::Status Register(absl::string_view name, StepFunction function);
+
+  // The function registered for `name`, or nullptr. The pointer lives as long as the registry.
+  const StepFunction* Find(absl::string_view name) const;
+
+ private:
+  absl::flat_hash_map<std::string, StepFunction> functions_;
+};
+
+// Marks a step's error as retryable; the mark is recorded in the step-failed event.
+absl::Status MarkRetryable(absl::Status error);
+bool IsRetryable(const absl::Status& error);
+
+}  // namespace chorus
+
+#endif  // CHORUS_WORKFLOW_STEP_REGISTRY_H_
