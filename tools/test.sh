@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up the machine, then builds and runs every test suite, each in its own build folder:
+#   1. plain      (g++, RelWithDebInfo)                          build/test-plain
+#   2. asan       (g++, AddressSanitizer + UBSan)                build/test-asan
+#   3. tsan       (clang++, ThreadSanitizer, and -Wthread-safety -Werror so that every
+#                  ABSL_GUARDED_BY annotation is checked)        build/test-tsan
+# Exits non-zero as soon as any build or test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+
+jobs=$(nproc)
+
+run_suite() {
+  local name=$1 dir=$2
+  shift 2
+  echo "=== ${name}: build (${dir})"
+  mkdir -p "${dir}"
+  if ! { cmake -S . -B "${dir}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+         cmake --build "${dir}" -j"${jobs}"; } >"${dir}/build.log" 2>&1; then
+    tail -n 60 "${dir}/build.log"
+    echo "=== ${name}: BUILD FAILED (full log: ${dir}/build.log)"
+    return 1
+  fi
+  grep -E 'warning:' "${dir}/build.log" || true
+  echo "=== ${name}: test"
+  ctest --test-dir "${dir}" --output-on-failure -j"${jobs}"
+}
+
+run_suite "plain suite" build/test-plain
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  run_suite "ASan+UBSan suite" build/test-asan -DCHORUS_SANITIZE=address
+TSAN_OPTIONS=halt_on_error=1 \
+  run_suite "TSan suite + Clang thread-safety build" build/test-tsan \
+  -DCMAKE_CXX_COMPILER=clang++ -DCHORUS_SANITIZE=thread -DCHORUS_THREAD_SAFETY=ON
+echo "=== all suites passed"
