@@ -132,6 +132,7 @@ absl::Status FoldStepStarted(const Event& event, WorkflowState* state) {
   step->retryable = false;
   step->started_at = RecordedAt(event);
   step->finished_at = absl::InfinitePast();
+  step->log_path = event.step_started().log_path();
   return absl::OkStatus();
 }
 

@@ -46,6 +46,8 @@ struct StepState {
   absl::Time started_at = absl::InfinitePast();
   // Of the latest attempt's outcome, or of the skip; InfinitePast while running or pending.
   absl::Time finished_at = absl::InfinitePast();
+  // The latest attempt's log file, if the engine gave it one.
+  std::string log_path;
 };
 
 struct WorkflowState {

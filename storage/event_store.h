@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,18 @@ class EventStore {
 
   // Summaries of every workflow, ordered by workflow id.
   virtual absl::StatusOr<std::vector<WorkflowSummary>> List() = 0;
+
+  // Records a request that workflow `workflow_id` be cancelled, for whichever process drives
+  // it to honour (the Engine checks for one while it runs a workflow). The first request's
+  // reason is kept. Not an event: history is written only by the workflow's driver.
+  // NotFound if there is no such workflow; FailedPrecondition if the store is read-only.
+  virtual absl::Status RequestCancellation(absl::string_view workflow_id,
+                                           absl::string_view reason) = 0;
+
+  // The reason given with the cancellation requested for `workflow_id`, or nullopt if none
+  // was requested. NotFound if there is no such workflow.
+  virtual absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
+      absl::string_view workflow_id) = 0;
 };
 
 }  // namespace chorus

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,16 +43,21 @@ class MemoryEventStore : public EventStore {
   absl::StatusOr<WorkflowSummary> GetSummary(absl::string_view workflow_id) override
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::vector<WorkflowSummary>> List() override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RequestCancellation(absl::string_view workflow_id, absl::string_view reason) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
+      absl::string_view workflow_id) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Invariant: events[i].seq() == i + 1 and summary.last_seq == events.size().
   struct Workflow {
     WorkflowSummary summary;
     std::vector<Event> events;
+    std::optional<std::string> cancellation_request;
   };
 
   // The workflow named `workflow_id`, or nullptr.
-  const Workflow* Find(absl::string_view workflow_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Workflow* Find(absl::string_view workflow_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Mutex mu_;
   // Guarded by mu_. Ordered by id, as List promises.
@@ -105,7 +111,24 @@ absl::StatusOr<std::vector<WorkflowSummary>> MemoryEventStore::List() {
   return summaries;
 }
 
-const MemoryEventStore::Workflow* MemoryEventStore::Find(absl::string_view workflow_id) const {
+absl::Status MemoryEventStore::RequestCancellation(absl::string_view workflow_id,
+                                                   absl::string_view reason) {
+  MutexLock lock(&mu_);
+  Workflow* workflow = Find(workflow_id);
+  if (workflow == nullptr) return WorkflowNotFound(workflow_id);
+  if (!workflow->cancellation_request) workflow->cancellation_request = std::string(reason);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> MemoryEventStore::GetCancellationRequest(
+    absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  const Workflow* workflow = Find(workflow_id);
+  if (workflow == nullptr) return WorkflowNotFound(workflow_id);
+  return workflow->cancellation_request;
+}
+
+MemoryEventStore::Workflow* MemoryEventStore::Find(absl::string_view workflow_id) {
   auto it = workflows_.find(std::string(workflow_id));
   return it == workflows_.end() ? nullptr : &it->second;
 }

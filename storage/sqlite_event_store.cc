@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "event/events.h"
 #include "event/internal/mutex.h"
 #include "event/internal/status_macros.h"
@@ -26,6 +27,8 @@ constexpr uint32_t kApplicationId = 0x43484f52;  // "CHOR"
 constexpr int64_t kSchemaVersion = 1;
 
 // Schema version 1. `workflows` is a projection of `events`, written in the same transaction.
+// `cancellation_requests` holds requests for the workflows' drivers (EventStore::
+// RequestCancellation); it is not history.
 constexpr char kCreateTables[] = R"sql(
 CREATE TABLE IF NOT EXISTS events (
   workflow_id TEXT NOT NULL,
@@ -42,6 +45,11 @@ CREATE TABLE IF NOT EXISTS workflows (
   last_seq INTEGER NOT NULL,
   created_at_ns INTEGER NOT NULL,
   updated_at_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cancellation_requests (
+  workflow_id TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  requested_at_ns INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
@@ -245,6 +253,8 @@ struct Statements {
   SqliteStatement list_summaries;
   SqliteStatement insert_event;
   SqliteStatement upsert_summary;
+  SqliteStatement insert_cancellation;  // keeps the first request
+  SqliteStatement find_cancellation;
 };
 
 absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
@@ -266,6 +276,13 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
                  "created_at_ns, updated_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                  "ON CONFLICT (workflow_id) DO UPDATE SET status = excluded.status, "
                  "last_seq = excluded.last_seq, updated_at_ns = excluded.updated_at_ns"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.insert_cancellation,
+      db.Prepare("INSERT OR IGNORE INTO cancellation_requests (workflow_id, reason, "
+                 "requested_at_ns) VALUES (?1, ?2, ?3)"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.find_cancellation,
+      db.Prepare("SELECT reason FROM cancellation_requests WHERE workflow_id = ?1"));
   return s;
 }
 
@@ -286,6 +303,10 @@ class SqliteEventStore : public EventStore {
   absl::StatusOr<WorkflowSummary> GetSummary(absl::string_view workflow_id) override
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::vector<WorkflowSummary>> List() override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RequestCancellation(absl::string_view workflow_id, absl::string_view reason) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
+      absl::string_view workflow_id) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Append's work between BEGIN and COMMIT.
@@ -389,6 +410,38 @@ absl::StatusOr<std::vector<WorkflowSummary>> SqliteEventStore::List() {
   CHORUS_RETURN_IF_ERROR(statements_.list_summaries.ForEachRow(
       [&](const SqliteStatement& row) { summaries.push_back(SummaryFrom(row)); }));
   return summaries;
+}
+
+absl::Status SqliteEventStore::RequestCancellation(absl::string_view workflow_id,
+                                                   absl::string_view reason) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is open read-only: cannot request cancellation of workflow '%s'", path_, workflow_id));
+  }
+  MutexLock lock(&mu_);
+  CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> summary, FindSummary(workflow_id));
+  if (!summary.has_value()) return WorkflowNotFound(workflow_id);
+  SqliteStatement& insert = statements_.insert_cancellation;
+  absl::Status status = insert.Bind(workflow_id, reason, absl::ToUnixNanos(absl::Now()));
+  if (status.ok()) status = insert.Run();
+  return Annotate(status, absl::StrFormat("workflow '%s': requesting cancellation", workflow_id));
+}
+
+absl::StatusOr<std::optional<std::string>> SqliteEventStore::GetCancellationRequest(
+    absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> summary, FindSummary(workflow_id));
+  if (!summary.has_value()) return WorkflowNotFound(workflow_id);
+  std::optional<std::string> reason;
+  SqliteStatement& find = statements_.find_cancellation;
+  absl::Status status = find.Bind(workflow_id);
+  if (status.ok()) {
+    status =
+        find.ForEachRow([&](const SqliteStatement& row) { reason = std::string(row.Text(0)); });
+  }
+  CHORUS_RETURN_IF_ERROR(Annotate(
+      status, absl::StrFormat("workflow '%s': reading the cancellation request", workflow_id)));
+  return reason;
 }
 
 }  // namespace

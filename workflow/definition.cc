@@ -12,6 +12,18 @@
 namespace chorus {
 namespace {
 
+// "fan_out", "fan_in" or "task".
+std::string KindName(StepKind kind) {
+  switch (kind) {
+    case STEP_KIND_FAN_OUT:
+      return "fan_out";
+    case STEP_KIND_FAN_IN:
+      return "fan_in";
+    default:
+      return "task";
+  }
+}
+
 std::vector<std::string> SortedDependencies(const StepDefinition& step) {
   std::vector<std::string> deps(step.depends_on().begin(), step.depends_on().end());
   std::sort(deps.begin(), deps.end());
@@ -39,7 +51,12 @@ void CheckSteps(const WorkflowDefinition& definition, const StepRegistry* regist
       problems.push_back(absl::StrCat("step '", step.name(), "' is defined twice (steps #",
                                       it->second + 1, " and #", i + 1, ")"));
     }
-    if (registry != nullptr && registry->Find(step.name()) == nullptr) {
+    if (step.kind() != STEP_KIND_UNSPECIFIED) {
+      if (!step.command().empty()) {
+        problems.push_back(absl::StrCat("step '", step.name(), "' is a ", KindName(step.kind()),
+                                        " step and cannot have a command"));
+      }
+    } else if (registry != nullptr && registry->Find(step.name()) == nullptr) {
       problems.push_back(absl::StrCat("step '", step.name(), "' has no registered function"));
     }
   }
@@ -142,6 +159,11 @@ void DescribeStepChanges(const StepDefinition& recorded, const StepDefinition& c
                                    DescribeDependencies(recorded_deps), ", found ",
                                    DescribeDependencies(current_deps)));
   }
+  if (recorded.kind() != current.kind()) {
+    changes.push_back(absl::StrCat("step '", current.name(), "': kind changed: expected ",
+                                   KindName(recorded.kind()), ", found ",
+                                   KindName(current.kind())));
+  }
   if (recorded.command() != current.command()) {
     changes.push_back(absl::StrCat("step '", current.name(), "': command changed: expected \"",
                                    recorded.command(), "\", found \"", current.command(), "\""));
@@ -170,6 +192,20 @@ DefinitionBuilder& DefinitionBuilder::ShellStep(
   return *this;
 }
 
+DefinitionBuilder& DefinitionBuilder::FanOut(absl::string_view name,
+                                             std::initializer_list<absl::string_view> depends_on) {
+  Step(name, depends_on);
+  definition_.mutable_steps()->rbegin()->set_kind(STEP_KIND_FAN_OUT);
+  return *this;
+}
+
+DefinitionBuilder& DefinitionBuilder::FanIn(absl::string_view name,
+                                            std::initializer_list<absl::string_view> depends_on) {
+  Step(name, depends_on);
+  definition_.mutable_steps()->rbegin()->set_kind(STEP_KIND_FAN_IN);
+  return *this;
+}
+
 absl::Status ValidateDefinition(const WorkflowDefinition& definition,
                                 const StepRegistry* registry) {
   std::vector<std::string> problems;
@@ -193,6 +229,7 @@ std::string Fingerprint(const WorkflowDefinition& definition) {
     hash.Add(absl::StrCat(deps.size()));
     for (const std::string& dep : deps) hash.Add(dep);
     hash.Add(step.command());
+    hash.Add(KindName(step.kind()));
   }
   return absl::StrFormat("%016x", hash.hash());
 }

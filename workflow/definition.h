@@ -38,6 +38,13 @@ class DefinitionBuilder {
   DefinitionBuilder& ShellStep(absl::string_view name, absl::string_view command,
                                std::initializer_list<absl::string_view> depends_on = {});
 
+  // Appends a structural step that marks where parallel branches begin (fan-out) or join
+  // (fan-in). It runs no function and completes, with an empty output, once ready.
+  DefinitionBuilder& FanOut(absl::string_view name,
+                            std::initializer_list<absl::string_view> depends_on = {});
+  DefinitionBuilder& FanIn(absl::string_view name,
+                           std::initializer_list<absl::string_view> depends_on);
+
   // The definition built so far. Does not validate it.
   WorkflowDefinition Build() const { return definition_; }
 
@@ -47,12 +54,13 @@ class DefinitionBuilder {
 
 // Checks `definition` and reports every problem at once, naming the steps: an empty step
 // name, a duplicate step, an unknown dependency, a step that depends on itself, a cycle
-// (printed as a path "a -> b -> a"), and, when `registry` is not null, a step with no
-// registered function. Returns InvalidArgument listing the problems, one per line.
+// (printed as a path "a -> b -> a"), a structural (fan-out/fan-in) step with a command, and,
+// when `registry` is not null, a task step with no registered function. Returns InvalidArgument
+// listing the problems, one per line.
 absl::Status ValidateDefinition(const WorkflowDefinition& definition, const StepRegistry* registry);
 
 // A stable fingerprint of everything that affects how the workflow runs: its name, its steps
-// in order, each step's dependencies (as a set: their order does not matter) and options.
+// in order, each step's kind, command and dependencies (as a set: their order does not matter).
 // Equal definitions give equal fingerprints on every machine and version of Chorus.
 std::string Fingerprint(const WorkflowDefinition& definition);
 

@@ -2,6 +2,13 @@
 #ifndef CHORUS_WORKFLOW_ENGINE_OPTIONS_H_
 #define CHORUS_WORKFLOW_ENGINE_OPTIONS_H_
 
+#include <functional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "proto/event.pb.h"
+
 namespace chorus {
 
 enum class ScheduleMode {
@@ -19,6 +26,14 @@ struct EngineOptions {
   // At most this many steps of one workflow run at once; 0 means `threads`.
   int max_concurrency = 0;
   ScheduleMode mode = ScheduleMode::kEager;
+  // When not empty, each step attempt is given a log file path,
+  // `<log_directory>/<workflow id>/<step>.<attempt>.log` (characters outside [A-Za-z0-9._-]
+  // percent-encoded), recorded in its step-started event and passed in its StepContext. The
+  // engine creates no file; the step writes it if it wants.
+  std::string log_directory;
+  // Called in the driving thread after each batch of events is durably appended, with the
+  // batch. Must not call back into the Engine for the same workflow.
+  std::function<void(absl::string_view workflow_id, absl::Span<const Event> events)> on_commit;
 };
 
 }  // namespace chorus

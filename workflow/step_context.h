@@ -27,13 +27,14 @@ class StepContext {
  public:
   StepContext(absl::string_view workflow_id, absl::string_view step, int attempt,
               absl::string_view input, std::vector<DependencyOutput> dependencies,
-              CancellationToken cancellation)
+              CancellationToken cancellation, absl::string_view log_path = "")
       : workflow_id_(workflow_id),
         step_(step),
         attempt_(attempt),
         input_(input),
         dependencies_(std::move(dependencies)),
-        cancellation_(std::move(cancellation)) {}
+        cancellation_(std::move(cancellation)),
+        log_path_(log_path) {}
 
   absl::string_view workflow_id() const { return workflow_id_; }
   absl::string_view step() const { return step_; }
@@ -47,6 +48,9 @@ class StepContext {
   absl::StatusOr<absl::string_view> DependencyOutputOf(absl::string_view step) const;
   // Cancelled when the workflow is cancelled or a sibling fails (fail-fast).
   const CancellationToken& cancellation() const { return cancellation_; }
+  // Where this attempt may write its log (recorded in its step-started event); empty when
+  // the engine has no log directory (EngineOptions::log_directory).
+  absl::string_view log_path() const { return log_path_; }
 
  private:
   absl::string_view workflow_id_;
@@ -55,6 +59,7 @@ class StepContext {
   absl::string_view input_;
   std::vector<DependencyOutput> dependencies_;
   CancellationToken cancellation_;
+  absl::string_view log_path_;
 };
 
 }  // namespace chorus

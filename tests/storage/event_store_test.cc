@@ -181,6 +181,21 @@ TEST_P(EventStoreTest, UnknownWorkflowIsNotFound) {
   EXPECT_THAT(summary.message(), HasSubstr("'x'"));
 }
 
+TEST_P(EventStoreTest, CancellationRequestKeepsTheFirstReason) {
+  Append("w", 0, {StartedEvent()});
+  absl::StatusOr<std::optional<std::string>> none = store_->GetCancellationRequest("w");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store_->RequestCancellation("w", "first").ok());
+  ASSERT_TRUE(store_->RequestCancellation("w", "second").ok());
+  absl::StatusOr<std::optional<std::string>> request = store_->GetCancellationRequest("w");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(*request, std::optional<std::string>("first"));
+  EXPECT_EQ(store_->RequestCancellation("x", "r").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetCancellationRequest("x").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Summary("w").last_seq, 1);  // a request is not history
+}
+
 TEST_P(EventStoreTest, SummaryFollowsEachAppend) {
   const struct {
     std::vector<Event> batch;

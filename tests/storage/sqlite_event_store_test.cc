@@ -196,6 +196,8 @@ TEST(SqliteEventStore, ReadOnlyStoreReadsButCannotAppend) {
     const absl::Status status = (*store)->Append("v", 0, {StartedEvent()});
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
     EXPECT_THAT(status.message(), HasSubstr(path));
+    const absl::Status request = (*store)->RequestCancellation("w", "stop");
+    EXPECT_EQ(request.code(), absl::StatusCode::kFailedPrecondition) << request;
   }
   EXPECT_TRUE(ReadBytes(path) == before) << "the file changed";
 }

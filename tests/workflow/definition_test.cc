@@ -40,6 +40,13 @@ TEST(ValidateDefinition, AcceptsADiamond) {
   EXPECT_TRUE(ValidateDefinition(definition, &registry).ok());
 }
 
+TEST(ValidateDefinition, StructuralStepsNeedNoFunction) {
+  WorkflowDefinition definition =
+      DefinitionBuilder("fan").FanOut("split").Step("a", {"split"}).FanIn("join", {"a"}).Build();
+  StepRegistry registry = RegistryFor({"a"});
+  EXPECT_TRUE(ValidateDefinition(definition, &registry).ok());
+}
+
 TEST(ValidateDefinition, NamesEachProblem) {
   struct Case {
     const char* name;
@@ -62,6 +69,9 @@ TEST(ValidateDefinition, NamesEachProblem) {
        "cycle: a -> c -> b -> a"},
       {"unregistered", "name: 'w' steps { name: 'a' } steps { name: 'nobody' }",
        "step 'nobody' has no registered function"},
+      {"structural with a command",
+       "name: 'w' steps { name: 'a' } steps { name: 'f' kind: STEP_KIND_FAN_OUT command: 'ls' }",
+       "step 'f' is a fan_out step and cannot have a command"},
   };
   StepRegistry registry = RegistryFor({"a", "b", "c"});
   for (const Case& c : cases) {
@@ -111,6 +121,7 @@ TEST(Fingerprint, ChangesWithAnythingThatAffectsARun) {
       DefinitionBuilder("w").ShellStep("a", "echo a").Step("b").Build(),
       DefinitionBuilder("w").Step("b").ShellStep("a", "echo a").Build(),
       DefinitionBuilder("w").ShellStep("a", "echo a").Step("b", {"a"}).Step("c").Build(),
+      DefinitionBuilder("w").ShellStep("a", "echo a").FanIn("b", {"a"}).Build(),
   };
   for (const WorkflowDefinition& variant : variants) {
     SCOPED_TRACE(variant.ShortDebugString());

@@ -520,6 +520,72 @@ TEST_P(EngineTest, CancelStopsEveryRunningStepAndRecordsIt) {
   }
 }
 
+TEST_P(EngineTest, HonoursACancellationRequestMadeThroughTheStore) {
+  Latch running(2);
+  Register("a", [&](const StepContext& context) {
+    running.ArriveAndWait();
+    return WaitForCancellation(context);
+  });
+  Engine engine(store_.get(), &registry_);
+  absl::Status result;
+  std::thread driver(
+      [&] { result = engine.Run("asked", DefinitionBuilder("w").Step("a").Build(), "").status(); });
+  ASSERT_TRUE(running.ArriveAndWait());
+  // As another process would: only through the store.
+  ASSERT_TRUE(store_->RequestCancellation("asked", "stopped from elsewhere").ok());
+  driver.join();
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(result.message(), HasSubstr("stopped from elsewhere"));
+  EXPECT_EQ(Trace("asked").back(), "workflow_cancelled");
+}
+
+TEST_P(EngineTest, StructuralStepsRunNoFunctionAndPassTheJoinAlong) {
+  Register("start", [](const StepContext&) { return Ok("S"); });
+  Register("left", [](const StepContext& context) { return Ok(context.step()); });
+  Register("right", [](const StepContext& context) { return Ok(context.step()); });
+  Register("report", [](const StepContext& context) {
+    std::string seen;
+    for (const DependencyOutput& dep : context.dependencies()) {
+      absl::StrAppend(&seen, dep.step, "=", dep.output, ";");
+    }
+    return Ok(seen);
+  });
+  WorkflowDefinition definition = DefinitionBuilder("fan")
+                                      .Step("start")
+                                      .FanOut("split", {"start"})
+                                      .Step("left", {"split"})
+                                      .Step("right", {"split"})
+                                      .FanIn("join", {"left", "right"})
+                                      .Step("report", {"join", "left", "right"})
+                                      .Build();
+  Engine engine(store_.get(), &registry_);
+  absl::StatusOr<WorkflowState> state = engine.Run("fan", definition, "");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->FindStep("join")->status, StepStatus::kCompleted);
+  EXPECT_EQ(state->FindStep("report")->output, "join=;left=left;right=right;");
+}
+
+TEST_P(EngineTest, GivesEachAttemptALogPathAndReportsEveryCommit) {
+  std::string seen_log_path;
+  Register("a b", [&](const StepContext& context) {
+    seen_log_path = std::string(context.log_path());
+    return Ok("");
+  });
+  std::vector<std::string> committed;
+  EngineOptions options = Options(2);
+  options.log_directory = "/logs";
+  options.on_commit = [&](absl::string_view id, absl::Span<const Event> events) {
+    for (const Event& event : events) committed.push_back(absl::StrCat(id, ":", event.seq()));
+  };
+  Engine engine(store_.get(), &registry_, options);
+  absl::StatusOr<WorkflowState> state =
+      engine.Run("wf/1", DefinitionBuilder("w").Step("a b").Build(), "");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(seen_log_path, "/logs/wf%2F1/a%20b.1.log");
+  EXPECT_EQ(state->FindStep("a b")->log_path, seen_log_path);
+  EXPECT_THAT(committed, ElementsAre("wf/1:1", "wf/1:2", "wf/1:3", "wf/1:4"));
+}
+
 TEST_P(EngineTest, CancelOfAWorkflowLeftByACrashRecordsItsCancellation) {
   Seed("orphan", {Started(DefinitionBuilder("w").Step("a").Build()), StepStartedEvent("a", 1)});
   Engine engine(store_.get(), &registry_);  // no step functions needed to cancel

@@ -4,7 +4,9 @@
 #include <exception>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "event/events.h"
 #include "event/internal/status_macros.h"
@@ -13,6 +15,27 @@
 
 namespace chorus {
 namespace {
+
+constexpr absl::Duration kCancellationRequestPoll = absl::Milliseconds(250);
+
+// Keeps [A-Za-z0-9._-]; percent-encodes every other byte, so any name is one safe path part.
+std::string PathPart(absl::string_view name) {
+  std::string part;
+  for (unsigned char c : name) {
+    if (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-') {
+      part.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppendFormat(&part, "%%%02X", c);
+    }
+  }
+  return part;
+}
+
+std::string LogPath(absl::string_view directory, absl::string_view workflow_id,
+                    absl::string_view step, int attempt) {
+  return absl::StrCat(directory, "/", PathPart(workflow_id), "/", PathPart(step), ".", attempt,
+                      ".log");
+}
 
 absl::StatusOr<std::string> CallStepFunction(const StepFunction& function,
                                              const StepContext& context) {
@@ -33,7 +56,7 @@ Coordinator::Coordinator(EventStore& store, const StepRegistry& registry, Execut
     : store_(store),
       registry_(registry),
       executor_(executor),
-      mode_(options.mode),
+      options_(options),
       max_concurrency_(options.max_concurrency > 0 ? options.max_concurrency : executor.threads()),
       cancellation_(std::move(cancellation)),
       history_("") {}
@@ -62,6 +85,10 @@ absl::StatusOr<WorkflowState> Coordinator::Drive() {
   BuildGraph();
   ClassifyRecordedSteps();
   while (true) {
+    if (absl::Status checked = CheckCancellationRequest(); !checked.ok()) {
+      AbandonRunningSteps("the workflow's store could not be read");
+      return checked;
+    }
     if (!stopping_ && cancellation_.IsCancelled()) StopForCancellation(cancellation_.reason());
     std::vector<std::pair<int, CancellationToken>> started;
     if (!stopping_) started = StartReadySteps();
@@ -71,7 +98,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive() {
     }
     for (auto& [step, token] : started) Dispatch(step, std::move(token));
     if (running_.empty()) break;
-    std::vector<Outcome> outcomes = AwaitOutcomes();
+    std::vector<Outcome> outcomes = AwaitOutcomes(next_request_check_);
     std::sort(outcomes.begin(), outcomes.end(), [](const Outcome& a, const Outcome& b) {
       return std::make_pair(a.step, a.attempt) < std::make_pair(b.step, b.attempt);
     });
@@ -88,7 +115,9 @@ void Coordinator::BuildGraph() {
   dependents_.assign(n, {});
   unmet_dependencies_.assign(n, 0);
   for (int i = 0; i < n; ++i) {
-    functions_[i] = registry_.Find(s.steps[i].name);
+    if (s.definition.steps(i).kind() == STEP_KIND_UNSPECIFIED) {
+      functions_[i] = registry_.Find(s.steps[i].name);
+    }
     for (const std::string& dep : s.definition.steps(i).depends_on()) {
       const int d = s.step_index.at(dep);
       dependencies_[i].push_back(d);
@@ -142,6 +171,10 @@ std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
     StepStarted* start = event.mutable_step_started();
     start->set_step(state().steps[step].name);
     start->set_attempt(state().steps[step].attempts + 1);
+    if (!options_.log_directory.empty()) {
+      start->set_log_path(
+          LogPath(options_.log_directory, state().workflow_id, start->step(), start->attempt()));
+    }
     Record(std::move(event));
     started.emplace_back(step, CancellationToken::ChildOf(cancellation_));
   }
@@ -152,6 +185,7 @@ absl::Status Coordinator::Commit() {
   if (!record_error_.ok()) return record_error_;
   if (batch_.empty()) return absl::OkStatus();
   CHORUS_RETURN_IF_ERROR(store_.Append(state().workflow_id, committed_seq_, batch_));
+  if (options_.on_commit) options_.on_commit(state().workflow_id, batch_);
   committed_seq_ = batch_.back().seq();
   batch_.clear();
   return absl::OkStatus();
@@ -173,30 +207,47 @@ void Coordinator::Dispatch(int step, CancellationToken token) {
 void Coordinator::RunAttempt(int step, int attempt, const CancellationToken& token,
                              std::vector<DependencyOutput> dependencies) {
   const WorkflowState& s = state();
-  StepContext context(s.workflow_id, s.steps[step].name, attempt, s.input, std::move(dependencies),
-                      token);
-  absl::StatusOr<std::string> result = CallStepFunction(*functions_[step], context);
+  absl::StatusOr<std::string> result = std::string();  // a structural step's output is empty
+  if (functions_[step] != nullptr) {
+    StepContext context(s.workflow_id, s.steps[step].name, attempt, s.input,
+                        std::move(dependencies), token, s.steps[step].log_path);
+    result = CallStepFunction(*functions_[step], context);
+  }
   const bool cancelled = token.IsCancelled();
   MutexLock lock(&mu_);
   if (!result.ok() && !cancelled) failure_posted_ = true;
   outcomes_.push_back(Outcome{step, attempt, std::move(result), cancelled});
 }
 
-std::vector<Coordinator::Outcome> Coordinator::AwaitOutcomes() {
+std::vector<Coordinator::Outcome> Coordinator::AwaitOutcomes(absl::Time deadline) {
   const size_t running = running_.size();
+  const bool wave = options_.mode == ScheduleMode::kWave;
   std::vector<Outcome> outcomes;
   MutexLock lock(&mu_);
-  if (mode_ == ScheduleMode::kWave) {
-    // A failure ends the wave early so that fail-fast cancels the siblings at once.
-    mu_.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return outcomes_.size() == running || failure_posted_;
-    });
-  } else {
-    mu_.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !outcomes_.empty(); });
-  }
+  // A wave is all running steps' outcomes; a failure ends it early so that fail-fast cancels
+  // the siblings at once.
+  const bool ready = mu_.AwaitWithDeadline(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return wave ? outcomes_.size() == running || failure_posted_ : !outcomes_.empty();
+      },
+      deadline);
+  if (!ready) return outcomes;
   failure_posted_ = false;
   outcomes.swap(outcomes_);
   return outcomes;
+}
+
+// Another process (or Engine::Cancel elsewhere) asks through the store; this run looks at
+// most every kCancellationRequestPoll, and only once its workflow is in the store.
+absl::Status Coordinator::CheckCancellationRequest() {
+  const absl::Time now = absl::Now();
+  if (now < next_request_check_) return absl::OkStatus();
+  next_request_check_ = now + kCancellationRequestPoll;
+  if (committed_seq_ == 0 || cancellation_.IsCancelled()) return absl::OkStatus();
+  CHORUS_ASSIGN_OR_RETURN(std::optional<std::string> reason,
+                          store_.GetCancellationRequest(state().workflow_id));
+  if (reason.has_value()) cancellation_.Cancel(*reason);
+  return absl::OkStatus();
 }
 
 void Coordinator::RecordOutcome(Outcome& outcome) {

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "event/history.h"
 #include "event/internal/mutex.h"
 #include "event/workflow_state.h"
@@ -71,7 +72,9 @@ class Coordinator {
   void Dispatch(int step, CancellationToken token);
   void RunAttempt(int step, int attempt, const CancellationToken& token,
                   std::vector<DependencyOutput> dependencies) ABSL_LOCKS_EXCLUDED(mu_);
-  std::vector<Outcome> AwaitOutcomes() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits for the outcomes the schedule mode collects at once; returns none at `deadline`.
+  std::vector<Outcome> AwaitOutcomes(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status CheckCancellationRequest();
   void RecordOutcome(Outcome& outcome);
   void StopForFailure(int step, absl::Status error);
   void StopForCancellation(std::string reason);
@@ -86,7 +89,7 @@ class Coordinator {
   EventStore& store_;
   const StepRegistry& registry_;
   Executor& executor_;
-  const ScheduleMode mode_;
+  const EngineOptions& options_;
   const int max_concurrency_;
   const CancellationToken cancellation_;
 
@@ -95,12 +98,13 @@ class Coordinator {
   int64_t committed_seq_ = 0;  // the store's last seq for this workflow
   std::vector<Event> batch_;   // recorded, not yet committed
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
-  std::vector<const StepFunction*> functions_;  // by step index
+  std::vector<const StepFunction*> functions_;  // by step index; null for structural steps
   std::vector<std::vector<int>> dependencies_;  // by step index, in definition order
   std::vector<std::vector<int>> dependents_;    // by step index
   std::vector<int> unmet_dependencies_;         // by step index
   std::priority_queue<int, std::vector<int>, std::greater<int>> ready_;  // by definition order
   absl::flat_hash_map<int, CancellationToken> running_;  // step index -> its attempt's token
+  absl::Time next_request_check_ = absl::InfinitePast();
   bool stopping_ = false;  // fail-fast or cancellation: start nothing more
   std::optional<std::pair<int, absl::Status>> failure_;  // the step that failed the run
   std::optional<std::string> cancel_reason_;             // why the run was cancelled
