@@ -1,0 +1,150 @@
+#include "tools/graph.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "workflow/definition.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+WorkflowDefinition Diamond() {
+  WorkflowDefinition definition = DefinitionBuilder("diamond")
+                                      .ShellStep("a", "echo a")
+                                      .Step("split", {"a"})
+                                      .ShellStep("b", "echo b", {"split"})
+                                      .ShellStep("c", "echo c", {"split"})
+                                      .Step("join", {"b", "c"})
+                                      .ShellStep("d", "echo d", {"join"})
+                                      .Build();
+  definition.mutable_steps(1)->set_kind(STEP_KIND_FAN_OUT);
+  definition.mutable_steps(4)->set_kind(STEP_KIND_FAN_IN);
+  return definition;
+}
+
+// The state of `definition` with each step in the given status and attempt count.
+WorkflowState StateOf(const WorkflowDefinition& definition,
+                      std::initializer_list<std::pair<StepStatus, int>> steps) {
+  WorkflowState state;
+  state.definition = definition;
+  int index = 0;
+  for (auto [status, attempts] : steps) {
+    StepState step;
+    step.name = definition.steps(index).name();
+    step.status = status;
+    step.attempts = attempts;
+    if (status == StepStatus::kFailed) step.error = absl::UnavailableError("disk full");
+    state.step_index[step.name] = index++;
+    state.steps.push_back(step);
+  }
+  return state;
+}
+
+TEST(RenderDot, HasANodePerStepAndAnEdgePerDependency) {
+  std::string dot = RenderDot(Diamond(), /*state=*/nullptr);
+  EXPECT_THAT(dot, StartsWith("digraph \"diamond\" {"));
+  EXPECT_THAT(dot,
+              AllOf(HasSubstr("\"a\" [shape=box];"), HasSubstr("\"split\" [shape=triangle];"),
+                    HasSubstr("\"b\" [shape=box];"), HasSubstr("\"c\" [shape=box];"),
+                    HasSubstr("\"join\" [shape=invtriangle];"), HasSubstr("\"d\" [shape=box];")));
+  EXPECT_THAT(dot, AllOf(HasSubstr("\"a\" -> \"split\";"), HasSubstr("\"split\" -> \"b\";"),
+                         HasSubstr("\"split\" -> \"c\";"), HasSubstr("\"b\" -> \"join\";"),
+                         HasSubstr("\"c\" -> \"join\";"), HasSubstr("\"join\" -> \"d\";")));
+  EXPECT_THAT(dot, Not(HasSubstr("label=")));  // the legend comes with a state
+}
+
+TEST(RenderDot, FillsEachStepWithItsStatusColour) {
+  WorkflowDefinition definition = Diamond();
+  WorkflowState state = StateOf(definition, {{StepStatus::kCompleted, 1},
+                                             {StepStatus::kCompleted, 1},
+                                             {StepStatus::kFailed, 2},
+                                             {StepStatus::kCancelled, 1},
+                                             {StepStatus::kSkipped, 0},
+                                             {StepStatus::kPending, 0}});
+  std::string dot = RenderDot(definition, &state);
+  struct Case {
+    const char* node;
+    const char* shape;
+    StepStatus status;
+    const char* tooltip;
+  };
+  constexpr Case kCases[] = {
+      {"a", "box", StepStatus::kCompleted, "completed, 1 attempt"},
+      {"b", "box", StepStatus::kFailed, "failed, 2 attempts: disk full"},
+      {"c", "box", StepStatus::kCancelled, "cancelled, 1 attempt"},
+      {"join", "invtriangle", StepStatus::kSkipped, "skipped, 0 attempts"},
+      {"d", "box", StepStatus::kPending, "pending, 0 attempts"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.node);
+    EXPECT_THAT(dot, HasSubstr(absl::StrCat("\"", c.node, "\" [shape=", c.shape, ", fillcolor=\"",
+                                            StepStatusColor(c.status), "\", tooltip=\"", c.tooltip,
+                                            "\"];")));
+  }
+  EXPECT_THAT(dot, HasSubstr("label=\"grey: pending   blue: running   green: completed"));
+}
+
+TEST(RenderDot, StepsMissingFromTheStateArePending) {
+  WorkflowDefinition definition = Diamond();
+  WorkflowState state = StateOf(definition, {{StepStatus::kRunning, 1}});
+  std::string dot = RenderDot(definition, &state);
+  EXPECT_THAT(dot, HasSubstr(absl::StrCat("\"a\" [shape=box, fillcolor=\"",
+                                          StepStatusColor(StepStatus::kRunning), "\"")));
+  EXPECT_THAT(dot, HasSubstr(absl::StrCat("\"d\" [shape=box, fillcolor=\"",
+                                          StepStatusColor(StepStatus::kPending), "\"")));
+}
+
+TEST(StepStatusColor, DiffersPerStatus) {
+  const StepStatus statuses[] = {StepStatus::kPending,   StepStatus::kRunning,
+                                 StepStatus::kCompleted, StepStatus::kFailed,
+                                 StepStatus::kCancelled, StepStatus::kSkipped};
+  for (StepStatus a : statuses) {
+    for (StepStatus b : statuses) {
+      if (a == b) continue;
+      EXPECT_NE(StepStatusColor(a), StepStatusColor(b));
+    }
+  }
+}
+
+TEST(RenderDot, EscapesQuotesBackslashesAndNewlines) {
+  WorkflowDefinition definition = DefinitionBuilder("say \"hi\"")
+                                      .ShellStep("say \"hi\"\\", "echo")
+                                      .ShellStep("two\nlines", "echo", {"say \"hi\"\\"})
+                                      .Build();
+  std::string dot = RenderDot(definition, nullptr);
+  EXPECT_THAT(dot, StartsWith("digraph \"say \\\"hi\\\"\" {"));
+  EXPECT_THAT(dot, HasSubstr("\"say \\\"hi\\\"\\\\\" -> \"two\\nlines\";"));
+  // Graphviz reads it back and draws the names as they are.
+  absl::StatusOr<std::string> svg = RenderSvg(dot);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, AllOf(HasSubstr(">say &quot;hi&quot;\\</text>"), HasSubstr(">two</text>"),
+                          HasSubstr(">lines</text>")));
+}
+
+TEST(RenderSvg, DrawsTheGraph) {
+  WorkflowDefinition definition = Diamond();
+  WorkflowState state =
+      StateOf(definition, {{StepStatus::kCompleted, 1}, {StepStatus::kFailed, 3}});
+  absl::StatusOr<std::string> svg = RenderSvg(RenderDot(definition, &state));
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, AllOf(StartsWith("<?xml"), HasSubstr("<svg"), HasSubstr(">split<"),
+                          HasSubstr(StepStatusColor(StepStatus::kFailed)),
+                          HasSubstr("failed, 3 attempts: disk full")));
+}
+
+TEST(RenderSvg, RejectsBadDot) {
+  absl::StatusOr<std::string> svg = RenderSvg("digraph {\n a -> -> b }");
+  EXPECT_EQ(svg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(svg.status().message()), HasSubstr("syntax error in line 2 near '->'"));
+}
+
+}  // namespace
+}  // namespace chorus

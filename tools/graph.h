@@ -1,0 +1,39 @@
+// Drawing a workflow's DAG: as Graphviz DOT text, and from DOT as SVG.
+//
+//   std::string dot = RenderDot(state.definition, &state);  // or nullptr for the bare DAG
+//   CHORUS_ASSIGN_OR_RETURN(std::string svg, RenderSvg(dot));
+//
+// Thread-safe. RenderSvg calls are serialized process-wide, because Graphviz is not
+// thread-safe (see tools/graphviz_session.h).
+#ifndef CHORUS_TOOLS_GRAPH_H_
+#define CHORUS_TOOLS_GRAPH_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "event/workflow_state.h"
+#include "proto/workflow_definition.pb.h"
+
+namespace chorus {
+
+// The colour, "#rrggbb", that stands for a step in `status` in every drawing: pending grey,
+// running blue, completed green, failed red, cancelled orange, skipped light grey.
+absl::string_view StepStatusColor(StepStatus status);
+
+// A DOT digraph named after the workflow, with one node per step, named and labelled after
+// the step (a rounded box for a task, a triangle for a fan-out, an inverted triangle for a
+// fan-in), and an edge from each dependency to its dependent, in definition order. When
+// `state` is not null (it must then be the state of a workflow of this definition), each
+// node is filled with its step's StepStatusColor and has a tooltip with its status, its
+// attempts and, if it failed, its error; and the graph is labelled with a legend of the colours.
+std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState* state);
+
+// Lays `dot` out with Graphviz's "dot" engine and renders it as an SVG document.
+// Returns InvalidArgument with Graphviz's message if `dot` cannot be parsed, and Internal if
+// the layout or the rendering fails.
+absl::StatusOr<std::string> RenderSvg(absl::string_view dot);
+
+}  // namespace chorus
+
+#endif  // CHORUS_TOOLS_GRAPH_H_
