@@ -1,0 +1,495 @@
+#include "tools/shell_step.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "workflow/cancellation.h"
+#include "workflow/step_context.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// The bound on anything that should happen at once. Only a broken runner reaches it, and
+// reaching it is a failure, never a pass.
+constexpr absl::Duration kPatience = absl::Seconds(30);
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+
+// Single-quotes `path` for the shell. Test paths hold no single quote.
+std::string Quoted(const std::string& path) { return absl::StrCat("'", path, "'"); }
+
+// Polls `condition` until it holds or kPatience has passed. Returns whether it held.
+template <typename Condition>
+bool Eventually(Condition condition) {
+  absl::Time deadline = absl::Now() + kPatience;
+  while (!condition()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+// Makes orphaned grandchildren children of this process instead of PID 1, which in a
+// container may never reap them: a dead but unreaped process would still answer kill(pid, 0).
+void AdoptOrphans() { ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); }
+
+// Whether process `pid` is gone, after reaping it if it is an orphan this process adopted.
+bool IsGone(pid_t pid) {
+  waitpid(pid, nullptr, WNOHANG);
+  return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+// The pids a command wrote to `path`, once the file exists (commands write it whole, via mv).
+std::vector<pid_t> ReadPids(const std::string& path) {
+  std::vector<pid_t> pids;
+  if (!Eventually([&] { return Exists(path); })) return pids;
+  for (absl::string_view word : absl::StrSplit(ReadFile(path), ' ', absl::SkipWhitespace())) {
+    int pid;
+    if (absl::SimpleAtoi(word, &pid)) pids.push_back(pid);
+  }
+  return pids;
+}
+
+int OpenDescriptors() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+// One attempt (3) of step "build" of workflow "wf-1", with a fresh directory for its files,
+// removed afterwards. Its log is `<dir>/logs/wf-1/build.3.log`.
+class Attempt {
+ public:
+  explicit Attempt(std::vector<std::pair<std::string, std::string>> dependencies = {})
+      : dir_(NewDirectory()),
+        log_path_(dir_ + "/logs/wf-1/build.3.log"),
+        dependencies_(std::move(dependencies)) {}
+  ~Attempt() { std::filesystem::remove_all(dir_); }
+
+  absl::StatusOr<std::string> Run(std::string command, ShellStepOptions options = {}) const {
+    std::vector<DependencyOutput> dependencies;
+    for (const auto& [step, output] : dependencies_) dependencies.push_back({step, output});
+    StepContext context("wf-1", "build", 3, input_, std::move(dependencies), token_, log_path_);
+    return MakeShellStep(std::move(command), options)(context);
+  }
+
+  // Runs without a log path, as for an engine with no log directory.
+  absl::StatusOr<std::string> RunWithoutLog(std::string command) const {
+    StepContext context("wf-1", "build", 3, input_, {}, token_, "");
+    return MakeShellStep(std::move(command))(context);
+  }
+
+  void Cancel(absl::string_view reason) const { token_.Cancel(reason); }
+  const std::string& dir() const { return dir_; }
+  // A path in the attempt's directory, for the command and the test to meet at.
+  std::string Path(absl::string_view name) const { return absl::StrCat(dir_, "/", name); }
+  const std::string& log_path() const { return log_path_; }
+  std::string ReadLog() const { return ReadFile(log_path_); }
+  std::string pid_path() const { return dir_ + "/logs/wf-1/build.3.pid"; }
+  std::string input() const { return input_; }
+
+ private:
+  static std::string NewDirectory() {
+    static std::atomic<int> next{0};
+    std::string dir =
+        absl::StrCat(testing::TempDir(), "shell_step_", getpid(), "_", next.fetch_add(1));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
+  const std::string dir_;
+  const std::string log_path_;
+  const std::string input_ = "the input\n";
+  const std::vector<std::pair<std::string, std::string>> dependencies_;
+  CancellationToken token_;
+};
+
+TEST(ShellStep, StdoutIsTheOutputAndBothStreamsGoToTheLog) {
+  Attempt attempt;
+  std::filesystem::create_directories(attempt.dir() + "/logs/wf-1");
+  std::ofstream(attempt.log_path()) << "earlier\n";
+
+  absl::StatusOr<std::string> output = attempt.Run("echo out; echo err >&2; printf tail");
+
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(*output, "out\ntail");
+  std::string log = attempt.ReadLog();
+  EXPECT_THAT(log, StartsWith("earlier\n"));
+  EXPECT_THAT(log, HasSubstr("out\n"));
+  EXPECT_THAT(log, HasSubstr("err\n"));
+  EXPECT_THAT(log, HasSubstr("tail"));
+  EXPECT_THAT(log, EndsWith("\n[chorus] command exited with status 0\n"));
+}
+
+TEST(ShellStep, EnvironmentNamesTheAttemptAndItsFiles) {
+  // Inherited: passed on, overridden by the attempt's own, or (stale dependencies) dropped.
+  setenv("SHELL_STEP_TEST_INHERITED", "yes", 1);
+  setenv("CHORUS_STEP", "outer", 1);
+  setenv("CHORUS_DEP_STALE", "outer", 1);
+  Attempt attempt({{"fetch-data", "fetched\n"}, {"odd name/x", "\x01\xff"}, {".hidden", "h"}});
+  struct Case {
+    const char* command;
+    const char* output;
+  };
+  constexpr Case kCases[] = {
+      {R"(cat "$CHORUS_INPUT")", "the input\n"},
+      {R"(case "$CHORUS_INPUT" in /*) echo absolute;; esac)", "absolute\n"},
+      {R"(cat "$CHORUS_DEP_FETCH_DATA")", "fetched\n"},
+      {R"(cat "$CHORUS_DEPS/fetch-data")", "fetched\n"},
+      {R"(cat "$CHORUS_DEP_ODD_NAME_X")", "\x01\xff"},
+      {R"(cat "$CHORUS_DEPS/odd%20name%2Fx")", "\x01\xff"},
+      {R"(cat "$CHORUS_DEP__HIDDEN")", "h"},
+      {R"(cat "$CHORUS_DEPS/%2Ehidden")", "h"},
+      {R"(ls "$CHORUS_DEPS" | wc -l)", "3\n"},
+      {R"(printf %s "$CHORUS_WORKFLOW_ID")", "wf-1"},
+      {R"(printf %s "$CHORUS_STEP")", "build"},
+      {R"(printf %s "$CHORUS_ATTEMPT")", "3"},
+      {R"(printf %s "$SHELL_STEP_TEST_INHERITED")", "yes"},
+      {R"(printf %s "${CHORUS_DEP_STALE-unset}")", "unset"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.command);
+    absl::StatusOr<std::string> output = attempt.Run(c.command);
+    ASSERT_TRUE(output.ok()) << output.status();
+    EXPECT_EQ(*output, c.output);
+  }
+  unsetenv("SHELL_STEP_TEST_INHERITED");
+  unsetenv("CHORUS_STEP");
+  unsetenv("CHORUS_DEP_STALE");
+}
+
+TEST(ShellStep, DependencyNamesAreMadeSafe) {
+  struct Case {
+    const char* step;
+    const char* env_name;
+    const char* file_name;
+  };
+  constexpr Case kCases[] = {
+      {"fetch", "CHORUS_DEP_FETCH", "fetch"},
+      {"fetch-data", "CHORUS_DEP_FETCH_DATA", "fetch-data"},
+      {"v1.2_x", "CHORUS_DEP_V1_2_X", "v1.2_x"},
+      {"odd name/x", "CHORUS_DEP_ODD_NAME_X", "odd%20name%2Fx"},
+      {"100%", "CHORUS_DEP_100_", "100%25"},
+      {".", "CHORUS_DEP__", "%2E"},
+      {"..", "CHORUS_DEP___", "%2E."},
+      {".hidden", "CHORUS_DEP__HIDDEN", "%2Ehidden"},
+      {"caf\xc3\xa9", "CHORUS_DEP_CAF__", "caf%C3%A9"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.step);
+    EXPECT_EQ(DependencyEnvName(c.step), c.env_name);
+    EXPECT_EQ(DependencyFileName(c.step), c.file_name);
+  }
+}
+
+TEST(ShellStep, CommandRunsInItsOwnGroupWithStdinFromDevNull) {
+  struct Case {
+    const char* command;
+    const char* output;
+  };
+  constexpr Case kCases[] = {
+      {"readlink /proc/self/fd/0", "/dev/null\n"},
+      {R"sh([ "$(cut -d' ' -f5 /proc/$$/stat)" = "$$" ] && echo leader)sh", "leader\n"},
+  };
+  Attempt attempt;
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.command);
+    absl::StatusOr<std::string> output = attempt.Run(c.command);
+    ASSERT_TRUE(output.ok()) << output.status();
+    EXPECT_EQ(*output, c.output);
+  }
+}
+
+// The CLI blocks SIGINT and SIGTERM in every thread, and a process may ignore SIGPIPE.
+TEST(ShellStep, CommandStartsWithAnEmptyMaskAndDefaultSignals) {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGTERM);
+  sigset_t previous_mask;
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &blocked, &previous_mask), 0);
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction previous_pipe;
+  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous_pipe), 0);
+
+  Attempt attempt;
+  absl::StatusOr<std::string> output =
+      attempt.Run(R"(sed -n 's/^Sig\(Blk\|Ign\):\t//p' /proc/self/status)");
+  sigaction(SIGPIPE, &previous_pipe, nullptr);
+  pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
+
+  ASSERT_TRUE(output.ok()) << output.status();
+  std::vector<std::string> masks = absl::StrSplit(*output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(masks.size(), 2u) << *output;
+  uint64_t blocked_mask = 1;
+  uint64_t ignored_mask = 1;
+  ASSERT_TRUE(absl::SimpleHexAtoi(masks[0], &blocked_mask)) << masks[0];
+  ASSERT_TRUE(absl::SimpleHexAtoi(masks[1], &ignored_mask)) << masks[1];
+  EXPECT_EQ(blocked_mask, 0u);
+  for (int signal : {SIGINT, SIGTERM, SIGPIPE}) {
+    SCOPED_TRACE(signal);
+    EXPECT_EQ(ignored_mask & (uint64_t{1} << (signal - 1)), 0u);
+  }
+}
+
+TEST(ShellStep, FailureGivesTheExitStatusAndTheLastStderrLines) {
+  struct Case {
+    const char* label;
+    const char* command;
+    const char* message;
+    const char* log_ending;
+  };
+  constexpr Case kCases[] = {
+      {"exit 1", "echo oops >&2; exit 1", "command exited with status 1; last stderr lines:\noops",
+       "oops\n[chorus] command exited with status 1\n"},
+      {"exit 42 after 20 lines",
+       "i=1; while [ $i -le 20 ]; do echo line$i >&2; i=$((i+1)); done; exit 42",
+       "command exited with status 42; last stderr lines:\nline11\nline12\nline13\nline14\n"
+       "line15\nline16\nline17\nline18\nline19\nline20",
+       "line20\n[chorus] command exited with status 42\n"},
+      {"no stderr", "exit 3", "command exited with status 3; no stderr output",
+       "[chorus] command exited with status 3\n"},
+      {"unterminated last line", "printf 'a\\n\\nb' >&2; exit 2",
+       "command exited with status 2; last stderr lines:\na\n\nb",
+       "b\n[chorus] command exited with status 2\n"},
+      {"killed by a signal", "kill -9 $$",
+       "command was killed by signal 9 (Killed); no stderr output",
+       "[chorus] command was killed by signal 9 (Killed)\n"},
+      {"no such command", "no-such-command-xyz",
+       "command exited with status 127; last stderr lines:\nsh: 1: no-such-command-xyz: not found",
+       "[chorus] command exited with status 127\n"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.label);
+    Attempt attempt;
+    absl::StatusOr<std::string> output = attempt.Run(c.command);
+    EXPECT_EQ(output.status().code(), absl::StatusCode::kUnknown);
+    EXPECT_EQ(output.status().message(), c.message);
+    EXPECT_THAT(attempt.ReadLog(), EndsWith(c.log_ending));
+  }
+}
+
+TEST(ShellStep, LongStderrLinesAreCutInTheQuote) {
+  Attempt attempt;
+  absl::StatusOr<std::string> output =
+      attempt.Run("head -c 2000 /dev/zero | tr '\\0' x >&2; exit 1");
+  EXPECT_EQ(output.status().message(),
+            absl::StrCat("command exited with status 1; last stderr lines:\n",
+                         std::string(500, 'x'), "..."));
+}
+
+TEST(ShellStep, OutputOverTheLimitFailsWithResourceExhausted) {
+  struct Case {
+    const char* command;
+    absl::StatusCode code;
+  };
+  constexpr Case kCases[] = {
+      {"head -c 1000 /dev/zero", absl::StatusCode::kOk},
+      {"head -c 1001 /dev/zero", absl::StatusCode::kResourceExhausted},
+      {"yes", absl::StatusCode::kResourceExhausted},  // would never end on its own
+  };
+  ShellStepOptions options;
+  options.max_output_bytes = 1000;
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.command);
+    Attempt attempt;
+    absl::StatusOr<std::string> output = attempt.Run(c.command, options);
+    EXPECT_EQ(output.status().code(), c.code);
+    if (output.ok()) {
+      EXPECT_EQ(*output, std::string(1000, '\0'));
+    } else {
+      EXPECT_THAT(output.status().message(), HasSubstr("'build'"));
+      EXPECT_THAT(output.status().message(), HasSubstr("1000 bytes"));
+    }
+  }
+}
+
+TEST(ShellStep, CancellationKillsTheWholeProcessGroup) {
+  AdoptOrphans();
+  Attempt attempt;
+  std::string pids = attempt.Path("pids");
+  std::thread canceller([&] {
+    Eventually([&] { return Exists(pids); });
+    attempt.Cancel("workflow cancelled");
+  });
+  absl::Time start = absl::Now();
+  absl::StatusOr<std::string> output =
+      attempt.Run(absl::StrCat("sleep 60 & echo $! $$ > ", Quoted(pids + ".tmp"), "; mv ",
+                               Quoted(pids + ".tmp"), " ", Quoted(pids), "; sleep 60"));
+  absl::Duration took = absl::Now() - start;
+  canceller.join();
+
+  EXPECT_EQ(output.status(), absl::CancelledError("workflow cancelled"));
+  EXPECT_LT(took, kPatience);
+  std::vector<pid_t> background_and_shell = ReadPids(pids);
+  ASSERT_EQ(background_and_shell.size(), 2u);
+  for (pid_t pid : background_and_shell) {
+    SCOPED_TRACE(pid);
+    EXPECT_TRUE(Eventually([pid] { return IsGone(pid); }));
+  }
+  EXPECT_THAT(attempt.ReadLog(), HasSubstr("[chorus] stopped (CANCELLED: workflow cancelled)"));
+}
+
+TEST(ShellStep, CancellationKillsACommandThatIgnoresTerm) {
+  Attempt attempt;
+  std::string pid_file = attempt.Path("pid");
+  std::thread canceller([&] {
+    Eventually([&] { return Exists(pid_file); });
+    attempt.Cancel("stop");
+  });
+  ShellStepOptions options;
+  options.grace_period = absl::Milliseconds(200);
+  absl::StatusOr<std::string> output =
+      attempt.Run(absl::StrCat("trap '' TERM; echo $$ > ", Quoted(pid_file + ".tmp"), "; mv ",
+                               Quoted(pid_file + ".tmp"), " ", Quoted(pid_file), "; sleep 60"),
+                  options);
+  canceller.join();
+
+  EXPECT_EQ(output.status(), absl::CancelledError("stop"));
+  std::vector<pid_t> shell = ReadPids(pid_file);
+  ASSERT_EQ(shell.size(), 1u);
+  EXPECT_TRUE(Eventually([&] { return IsGone(shell[0]); }));
+  EXPECT_THAT(attempt.ReadLog(), EndsWith("command was killed by signal 9 (Killed)\n"));
+}
+
+TEST(ShellStep, AlreadyCancelledTokenStopsTheCommandAtOnce) {
+  Attempt attempt;
+  attempt.Cancel("too late");
+  EXPECT_EQ(attempt.Run("sleep 60").status(), absl::CancelledError("too late"));
+}
+
+TEST(ShellStep, ReturnsWhenTheShellExitsThoughABackgroundChildHoldsStdout) {
+  AdoptOrphans();
+  Attempt attempt;
+  std::string pid_file = attempt.Path("background");
+  absl::Time start = absl::Now();
+  absl::StatusOr<std::string> output =
+      attempt.Run(absl::StrCat("(sleep 30 & echo $! > ", Quoted(pid_file), "); echo done"));
+  absl::Duration took = absl::Now() - start;
+
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(*output, "done\n");
+  EXPECT_LT(took, absl::Seconds(20));
+  std::vector<pid_t> background = ReadPids(pid_file);
+  ASSERT_EQ(background.size(), 1u);
+  EXPECT_FALSE(IsGone(background[0])) << "only a stopped command's group is killed";
+  kill(background[0], SIGKILL);
+  EXPECT_TRUE(Eventually([&] { return IsGone(background[0]); }));
+}
+
+TEST(ShellStep, PidFileExistsOnlyWhileTheCommandRuns) {
+  Attempt attempt;
+  std::string shell_pid = attempt.Path("shell");
+  std::string go = attempt.Path("go");
+  absl::StatusOr<std::string> output;
+  std::thread runner([&] {
+    output = attempt.Run(absl::StrCat("echo $$ > ", Quoted(shell_pid + ".tmp"), "; mv ",
+                                      Quoted(shell_pid + ".tmp"), " ", Quoted(shell_pid),
+                                      "; while [ ! -e ", Quoted(go), " ]; do sleep 0.01; done"));
+  });
+  EXPECT_TRUE(Eventually([&] { return Exists(shell_pid) && Exists(attempt.pid_path()); }));
+  EXPECT_EQ(ReadFile(attempt.pid_path()), ReadFile(shell_pid));
+  std::ofstream(go).close();
+  runner.join();
+
+  EXPECT_TRUE(output.ok()) << output.status();
+  EXPECT_FALSE(Exists(attempt.pid_path()));
+}
+
+TEST(ShellStep, WithoutALogPathUsesAScratchDirectoryAndRemovesIt) {
+  Attempt attempt;
+  absl::StatusOr<std::string> output =
+      attempt.RunWithoutLog(R"(cat "$CHORUS_INPUT"; printf %s "$CHORUS_INPUT")");
+  ASSERT_TRUE(output.ok()) << output.status();
+  ASSERT_THAT(*output, StartsWith(attempt.input()));
+  std::string input_path = output->substr(attempt.input().size());
+  EXPECT_THAT(input_path, StartsWith("/"));
+  EXPECT_FALSE(Exists(input_path));
+}
+
+TEST(ShellStep, UnwritableLogDirectoryFailsBeforeRunning) {
+  Attempt attempt;
+  std::ofstream(attempt.dir() + "/logs") << "a file, not a directory";
+  absl::StatusOr<std::string> output = attempt.Run("echo ran");
+  EXPECT_FALSE(output.ok());
+  EXPECT_THAT(output.status().message(), HasSubstr("Not a directory"));
+  EXPECT_THAT(output.status().message(), HasSubstr(attempt.dir() + "/logs"));
+}
+
+TEST(ShellStep, ConcurrentStepsLeakNoDescriptorsOrZombies) {
+  int descriptors = OpenDescriptors();
+  constexpr int kThreads = 8;
+  constexpr int kRuns = 5;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::string>> outputs(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&outputs, i] {
+      Attempt attempt({{"up", absl::StrCat(i)}});
+      for (int run = 0; run < kRuns; ++run) {
+        absl::StatusOr<std::string> output =
+            attempt.Run(R"(cat "$CHORUS_DEP_UP"; echo x >&2; echo " $$")");
+        outputs[i].push_back(output.ok() ? *output : output.status().ToString());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  EXPECT_EQ(OpenDescriptors(), descriptors);
+  for (int i = 0; i < kThreads; ++i) {
+    for (const std::string& output : outputs[i]) {
+      SCOPED_TRACE(output);
+      std::pair<std::string, std::string> dependency_and_shell = absl::StrSplit(output, ' ');
+      EXPECT_EQ(dependency_and_shell.first, absl::StrCat(i));
+      int shell;
+      ASSERT_TRUE(absl::SimpleAtoi(dependency_and_shell.second, &shell));
+      errno = 0;
+      EXPECT_EQ(waitpid(shell, nullptr, WNOHANG), -1) << "the shell was not reaped";
+      EXPECT_EQ(errno, ECHILD);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace chorus
