@@ -27,10 +27,16 @@ run_suite() {
   ctest --test-dir "${dir}" --output-on-failure -j"${jobs}"
 }
 
+# Sanitizer settings for every test process, including the `chorus` binary the CLI tests run.
+# The suppressions name third-party libraries only (see the files).
+supp="$PWD/tests/sanitizer"
+export ASAN_OPTIONS=detect_leaks=1
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS="halt_on_error=1:suppressions=$supp/tsan.supp"
+
 run_suite "plain suite" build/test-plain
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  run_suite "ASan+UBSan suite" build/test-asan -DCHORUS_SANITIZE=address
-TSAN_OPTIONS=halt_on_error=1 \
-  run_suite "TSan suite + Clang thread-safety build" build/test-tsan \
+run_suite "ASan+UBSan suite" build/test-asan -DCHORUS_SANITIZE=address
+run_suite "TSan suite + Clang thread-safety build" build/test-tsan \
   -DCMAKE_CXX_COMPILER=clang++ -DCHORUS_SANITIZE=thread -DCHORUS_THREAD_SAFETY=ON
 echo "=== all suites passed"

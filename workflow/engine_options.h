@@ -26,7 +26,7 @@ struct EngineOptions {
   // At most this many steps of one workflow run at once; 0 means `threads`.
   int max_concurrency = 0;
   ScheduleMode mode = ScheduleMode::kEager;
-  // When not empty, each step attempt is given a log file path,
+  // When not empty, each attempt of a task step is given a log file path,
   // `<log_directory>/<workflow id>/<step>.<attempt>.log` (characters outside [A-Za-z0-9._-]
   // percent-encoded), recorded in its step-started event and passed in its StepContext. The
   // engine creates no file; the step writes it if it wants.

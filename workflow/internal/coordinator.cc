@@ -171,7 +171,7 @@ std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
     StepStarted* start = event.mutable_step_started();
     start->set_step(state().steps[step].name);
     start->set_attempt(state().steps[step].attempts + 1);
-    if (!options_.log_directory.empty()) {
+    if (!options_.log_directory.empty() && functions_[step] != nullptr) {
       start->set_log_path(
           LogPath(options_.log_directory, state().workflow_id, start->step(), start->attempt()));
     }

@@ -1,0 +1,381 @@
+// Runs the built `chorus` binary as a process, as a user would.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+struct Result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream(path, std::ios::binary) << contents;
+}
+
+std::string Quote(const std::string& word) {
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+std::string Example(const std::string& name) {
+  return absl::StrCat(CHORUS_SOURCE_DIR, "/tools/examples/", name);
+}
+
+bool IsAlive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+// Waits, bounded, for `condition`; the bound only keeps a broken run from hanging the suite.
+template <typename Condition>
+bool Eventually(Condition condition) {
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+class CliTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = absl::StrCat(testing::TempDir(), "/cli_", test->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = dir_ + "/chorus.db";
+  }
+
+  // Runs `chorus ARGS --db <db_>` in dir_ and collects its exit code and output.
+  Result Chorus(const std::vector<std::string>& args, bool with_db = true) {
+    std::vector<std::string> words = {Quote(CHORUS_CLI_PATH)};
+    for (const std::string& arg : args) words.push_back(Quote(arg));
+    if (with_db) words.push_back(Quote("--db=" + db_));
+    const std::string command =
+        absl::StrCat("cd ", Quote(dir_), " && ", absl::StrJoin(words, " "), " >",
+                     Quote(dir_ + "/out"), " 2>", Quote(dir_ + "/err"));
+    const int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir_ + "/out"),
+            ReadFile(dir_ + "/err")};
+  }
+
+  // Output with what changes from run to run (times, durations, this test's folder) replaced.
+  std::string Stable(const std::string& text) {
+    std::string stable = absl::StrReplaceAll(text, {{dir_, "<dir>"}});
+    stable = std::regex_replace(stable, std::regex(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})"),
+                                "<time>");
+    stable = std::regex_replace(stable, std::regex(R"(\b\d+\.\d\ds\b)"), "<duration>");
+    return std::regex_replace(stable, std::regex(R"(fingerprint [0-9a-f]{16})"),
+                              "fingerprint <fp>");
+  }
+
+  // Compares `actual` with tests/cli/golden/NAME (set CHORUS_UPDATE_GOLDEN=1 to rewrite).
+  void ExpectGolden(const std::string& name, const std::string& actual) {
+    const std::string path = absl::StrCat(CHORUS_SOURCE_DIR, "/tests/cli/golden/", name);
+    if (std::getenv("CHORUS_UPDATE_GOLDEN") != nullptr) WriteFile(path, actual);
+    EXPECT_EQ(actual, ReadFile(path)) << "golden file " << path;
+  }
+
+  std::string dir_;
+  std::string db_;
+};
+
+TEST_F(CliTest, RunsTheAnalyzeExampleInBothFormatsWithBothBranchesReachingReport) {
+  for (const char* file : {"analyze.dot", "analyze.textproto"}) {
+    SCOPED_TRACE(file);
+    const std::string id = absl::StrCat("analyze-", file);
+    Result run = Chorus({"run", Example(file), "--id", id, "--input", "hello chorus"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_THAT(run.out, HasSubstr("workflow '" + id + "' completed"));
+    Result history = Chorus({"history", id});
+    ASSERT_EQ(history.exit_code, 0) << history.err;
+    EXPECT_THAT(history.out, HasSubstr("workflow_completed"));
+    Result replay = Chorus({"replay", id});
+    EXPECT_THAT(replay.out, AllOf(HasSubstr("analyze"), HasSubstr("summarize")));
+  }
+}
+
+TEST_F(CliTest, InspectionOutputMatchesGoldenFiles) {
+  ASSERT_EQ(Chorus({"run", Example("diamond.textproto"), "--id", "d1", "--mode", "wave"}).exit_code,
+            0);
+  ExpectGolden("status.txt", Stable(Chorus({"status", "d1"}).out));
+  ExpectGolden("history.txt", Stable(Chorus({"history", "d1"}).out));
+  ExpectGolden("history_range.txt",
+               Stable(Chorus({"history", "d1", "--from", "3", "--to", "5"}).out));
+  ExpectGolden("replay_at_4.txt", Stable(Chorus({"replay", "d1", "--at", "4"}).out));
+  ExpectGolden("list.txt", Stable(Chorus({"list"}).out));
+  ExpectGolden("verify.txt", Stable(Chorus({"verify", "--all"}).out));
+  ExpectGolden("graph.dot", Chorus({"graph", "d1"}).out);
+}
+
+TEST_F(CliTest, HistoryJsonIsOneProtobufJsonObjectPerLine) {
+  ASSERT_EQ(Chorus({"run", Example("diamond.dot"), "--id", "j"}).exit_code, 0);
+  Result json = Chorus({"history", "j", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::istringstream lines(json.out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    EXPECT_THAT(line, AllOf(testing::StartsWith("{\"seq\":"), testing::EndsWith("}")));
+  }
+  EXPECT_EQ(count, 10);  // started, 4 x (started, completed), completed
+}
+
+TEST_F(CliTest, GraphAndTimelineRender) {
+  ASSERT_EQ(Chorus({"run", Example("diamond.dot"), "--id", "g"}).exit_code, 0);
+  Result svg = Chorus({"graph", "g", "--format", "svg"});
+  ASSERT_EQ(svg.exit_code, 0) << svg.err;
+  EXPECT_THAT(svg.out, HasSubstr("<svg"));
+  Result from_file = Chorus({"graph", Example("diamond.dot")});
+  EXPECT_THAT(from_file.out, HasSubstr("digraph"));
+  ASSERT_EQ(Chorus({"timeline", "g", "-o", dir_ + "/t.html"}).exit_code, 0);
+  EXPECT_THAT(ReadFile(dir_ + "/t.html"), AllOf(HasSubstr("<svg"), HasSubstr("</html>")));
+  ASSERT_EQ(Chorus({"timeline", "g", "-o", dir_ + "/t.svg"}).exit_code, 0);
+  EXPECT_THAT(ReadFile(dir_ + "/t.svg"), HasSubstr("<svg"));
+}
+
+TEST_F(CliTest, ReadOnlyCommandsLeaveTheDatabaseUnchanged) {
+  ASSERT_EQ(Chorus({"run", Example("diamond.dot"), "--id", "ro"}).exit_code, 0);
+  const std::string before = ReadFile(db_);
+  ASSERT_FALSE(before.empty());
+  const std::vector<std::vector<std::string>> commands = {
+      {"list"},
+      {"status", "ro"},
+      {"history", "ro"},
+      {"history", "ro", "--json"},
+      {"replay", "ro"},
+      {"verify", "ro"},
+      {"verify", "--all"},
+      {"graph", "ro"},
+      {"export", "ro"},
+      {"timeline", "ro", "-o", dir_ + "/t.html"},
+      {"status", "nobody"},
+  };
+  for (const std::vector<std::string>& command : commands) {
+    SCOPED_TRACE(command[0]);
+    Chorus(command);
+    EXPECT_TRUE(ReadFile(db_) == before) << "the database file changed";
+  }
+}
+
+TEST_F(CliTest, ExportThenImportGivesAnIdenticalHistory) {
+  ASSERT_EQ(Chorus({"run", Example("analyze.dot"), "--id", "x", "--input", "abc"}).exit_code, 0);
+  Result exported = Chorus({"export", "x", "-o", dir_ + "/x.jsonl"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const std::string other = dir_ + "/other.db";
+  Result imported = Chorus({"import", dir_ + "/x.jsonl", "--db", other}, /*with_db=*/false);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  Result again = Chorus({"export", "x", "--db", other}, /*with_db=*/false);
+  EXPECT_EQ(again.out, ReadFile(dir_ + "/x.jsonl"));
+  Result twice = Chorus({"import", dir_ + "/x.jsonl", "--db", other}, /*with_db=*/false);
+  EXPECT_EQ(twice.exit_code, 6);
+  EXPECT_THAT(twice.err, HasSubstr("workflow 'x' already exists"));
+}
+
+TEST_F(CliTest, ImportRefusesABadFileAndWritesNothing) {
+  ASSERT_EQ(Chorus({"run", Example("diamond.dot"), "--id", "src"}).exit_code, 0);
+  const std::string good = Chorus({"export", "src"}).out;
+  std::vector<std::string> lines = absl::StrSplit(good, '\n', absl::SkipEmpty());
+  const struct {
+    const char* name;
+    std::string contents;
+    const char* message;
+  } cases[] = {
+      {"not json", "{nope\n", "bad.jsonl:1: not an exported event"},
+      {"gap", absl::StrCat(lines[0], "\n", lines[2], "\n"), "seq 3"},
+      {"empty", "", "no events"},
+  };
+  const std::string other = dir_ + "/other.db";
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    WriteFile(dir_ + "/bad.jsonl", c.contents);
+    Result imported = Chorus({"import", dir_ + "/bad.jsonl", "--db", other}, /*with_db=*/false);
+    EXPECT_EQ(imported.exit_code, 3);
+    EXPECT_THAT(imported.err, HasSubstr(c.message));
+    EXPECT_FALSE(std::filesystem::exists(other)) << "import wrote a database";
+  }
+}
+
+TEST_F(CliTest, UserErrorsAreOneLineWithADocumentedExitCode) {
+  ASSERT_EQ(Chorus({"run", Example("diamond.dot"), "--id", "d"}).exit_code, 0);
+  WriteFile(dir_ + "/bad.textproto",
+            "name: 'bad' steps { name: 'a' command: 'true' depends_on: 'ghost' } "
+            "steps { name: 'a' command: 'true' }");
+  WriteFile(dir_ + "/syntax.dot", "digraph g {\n a [cmd=\"true\"];\n a -> ;\n}\n");
+  WriteFile(dir_ + "/random.db", std::string(4096, '\x5a'));
+  WriteFile(dir_ + "/changed.dot", "digraph diamond { a [cmd=\"echo changed\"]; }\n");
+  const struct {
+    std::vector<std::string> args;
+    int exit_code;
+    std::vector<std::string> messages;
+  } cases[] = {
+      {{"status", "nobody"}, 4, {"workflow 'nobody' not found"}},
+      {{"run", dir_ + "/missing.dot"}, 3, {"missing.dot"}},
+      {{"run", dir_ + "/bad.textproto"},
+       3,
+       {"bad.textproto", "depends on unknown step 'ghost'", "step 'a' is defined twice"}},
+      {{"run", dir_ + "/syntax.dot"}, 3, {"syntax.dot:3"}},
+      {{"list", "--db", dir_ + "/random.db"}, 5, {"random.db is not a Chorus database"}},
+      {{"run", dir_ + "/changed.dot", "--id", "d"}, 6, {"nondeterminism", "step 'b' removed"}},
+      {{"frobnicate"}, 2, {"unknown command 'frobnicate'"}},
+      {{"history", "d", "--bogus"}, 2, {"unknown flag '--bogus'"}},
+      {{"run", Example("diamond.dot"), "--parallel", "zero"}, 2, {"--parallel"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args[0] + " " + (c.args.size() > 1 ? c.args[1] : ""));
+    Result result = Chorus(c.args, /*with_db=*/c.args.size() < 2 || c.args[1] != "--db");
+    EXPECT_EQ(result.exit_code, c.exit_code) << result.err;
+    for (const std::string& message : c.messages) EXPECT_THAT(result.err, HasSubstr(message));
+    EXPECT_THAT(result.err, testing::StartsWith("chorus: "));
+  }
+}
+
+TEST_F(CliTest, CorruptEventIsReportedWithItsSeq) {
+  WriteFile(dir_ + "/one.dot", "digraph one { a [cmd=\"echo unmistakable\"]; }\n");
+  ASSERT_EQ(Chorus({"run", dir_ + "/one.dot", "--id", "c"}).exit_code, 0);
+  // Damage the recorded definition below SQL (the schema forbids UPDATE): the command's bytes
+  // become invalid UTF-8, which protobuf refuses to parse.
+  std::string bytes = ReadFile(db_);
+  const size_t at = bytes.find("echo unmistakable");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 4, "\xff\xfe\xff\xfe");
+  WriteFile(db_, bytes);
+  for (const char* command : {"verify", "status", "history"}) {
+    SCOPED_TRACE(command);
+    Result result = Chorus({command, "c"});
+    EXPECT_NE(result.exit_code, 0);
+    EXPECT_THAT(result.out + result.err, AllOf(HasSubstr("workflow 'c'"), HasSubstr("seq 1")));
+  }
+  EXPECT_TRUE(ReadFile(db_) == bytes) << "inspecting a corrupt database changed it";
+}
+
+TEST_F(CliTest, FailFastKillsTheSleepingSibling) {
+  WriteFile(dir_ + "/ff.dot",
+            absl::StrCat("digraph ff {\n"
+                         "  slow [cmd=\"echo $$ > ",
+                         dir_,
+                         "/slow.pid; exec sleep 60\"];\n"
+                         "  bad [cmd=\"while [ ! -s ",
+                         dir_,
+                         "/slow.pid ]; do sleep 0.05; done; echo boom >&2; exit 3\"];\n"
+                         "}\n"));
+  Result run = Chorus({"run", dir_ + "/ff.dot", "--id", "ff"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, AllOf(HasSubstr("step 'bad'"), HasSubstr("status 3"), HasSubstr("boom")));
+  const pid_t slow = std::atoi(ReadFile(dir_ + "/slow.pid").c_str());
+  ASSERT_GT(slow, 0);
+  EXPECT_FALSE(IsAlive(slow)) << "the slow sibling survived";
+  Result history = Chorus({"history", "ff"});
+  EXPECT_THAT(history.out,
+              AllOf(HasSubstr("step_failed        bad#1"), HasSubstr("step_cancelled     slow#1"),
+                    HasSubstr("workflow_failed")));
+}
+
+TEST_F(CliTest, SigintCancelsTheRunAndRecordsIt) {
+  WriteFile(dir_ + "/slow.dot", absl::StrCat("digraph slow {\n  wait [cmd=\"echo $$ > ", dir_,
+                                             "/wait.pid; exec sleep 60\"];\n}\n"));
+  const pid_t chorus = fork();
+  ASSERT_GE(chorus, 0);
+  if (chorus == 0) {
+    const std::string db = "--db=" + db_;
+    const std::string file = dir_ + "/slow.dot";
+    std::freopen((dir_ + "/err").c_str(), "w", stderr);
+    execl(CHORUS_CLI_PATH, "chorus", "run", file.c_str(), "--id", "slow", db.c_str(), nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(Eventually([&] { return !ReadFile(dir_ + "/wait.pid").empty(); }));
+  kill(chorus, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(chorus, &status, 0), chorus);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << ReadFile(dir_ + "/err");
+  const pid_t wait = std::atoi(ReadFile(dir_ + "/wait.pid").c_str());
+  EXPECT_FALSE(IsAlive(wait)) << "the step's process survived";
+  Result history = Chorus({"history", "slow"});
+  EXPECT_THAT(history.out, AllOf(HasSubstr("step_cancelled     wait#1"),
+                                 HasSubstr("workflow_cancelled"), HasSubstr("SIGINT")));
+}
+
+TEST_F(CliTest, ResumeRunsOnlyWhatIsLeft) {
+  WriteFile(dir_ + "/count.dot", absl::StrCat("digraph count {\n"
+                                              "  a [cmd=\"echo a >> ",
+                                              dir_,
+                                              "/ran\"];\n"
+                                              "  b [cmd=\"echo b >> ",
+                                              dir_, "/ran; test -e ", dir_,
+                                              "/go\"];\n"
+                                              "  a -> b;\n}\n"));
+  EXPECT_EQ(Chorus({"run", dir_ + "/count.dot", "--id", "r"}).exit_code, 1);
+  // A failed workflow stays failed: resume gives the same result and runs nothing.
+  WriteFile(dir_ + "/go", "");
+  EXPECT_EQ(Chorus({"resume", "r"}).exit_code, 1);
+  EXPECT_EQ(ReadFile(dir_ + "/ran"), "a\nb\n");
+  EXPECT_EQ(Chorus({"resume", "nobody"}).exit_code, 4);
+}
+
+TEST_F(CliTest, CancelRecordsTheCancellationOfAnIdleWorkflow) {
+  WriteFile(dir_ + "/slow.dot", "digraph s { s [cmd=\"sleep 60\"]; }\n");
+  const pid_t chorus = fork();
+  ASSERT_GE(chorus, 0);
+  if (chorus == 0) {
+    const std::string db = "--db=" + db_;
+    const std::string file = dir_ + "/slow.dot";
+    std::freopen("/dev/null", "w", stderr);
+    execl(CHORUS_CLI_PATH, "chorus", "run", file.c_str(), "--id", "s", db.c_str(), nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(Eventually([&] {
+    return Chorus({"status", "s"}).out.find("running") != std::string::npos;
+  }));
+  Result cancel = Chorus({"cancel", "s"});
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_THAT(cancel.out, HasSubstr("cancelled by its driver"));
+  int status = 0;
+  ASSERT_EQ(waitpid(chorus, &status, 0), chorus);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_THAT(Chorus({"status", "s"}).out, HasSubstr("cancelled"));
+  EXPECT_EQ(Chorus({"cancel", "s"}).exit_code, 6);
+}
+
+TEST_F(CliTest, HelpListsEveryCommand) {
+  Result help = Chorus({"help"}, /*with_db=*/false);
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* command : {"run", "resume", "cancel", "list", "status", "history", "replay",
+                              "verify", "graph", "timeline", "export", "import"}) {
+    EXPECT_THAT(help.out, HasSubstr(absl::StrCat("  ", command, " ")));
+  }
+  Result run_help = Chorus({"run", "--help"}, /*with_db=*/false);
+  EXPECT_THAT(run_help.out, AllOf(HasSubstr("--parallel N"), HasSubstr("--mode wave|eager")));
+}
+
+}  // namespace
+}  // namespace chorus

@@ -1,0 +1,59 @@
+#include "tools/cli/cli.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "event/internal/status_macros.h"
+#include "storage/sqlite_event_store.h"
+
+namespace chorus::cli {
+
+int Fail(ExitCode code, absl::string_view message) {
+  std::fprintf(stderr, "chorus: %s\n", std::string(message).c_str());
+  return code;
+}
+
+int Fail(const absl::Status& status) { return Fail(ExitCodeFor(status), status.message()); }
+
+ExitCode ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kNotFound:
+      return kExitUnknownWorkflow;
+    case absl::StatusCode::kDataLoss:
+      return kExitBadDatabase;
+    case absl::StatusCode::kInvalidArgument:
+      return kExitBadInput;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kUnavailable:
+      return kExitBusy;
+    default:
+      return kExitInternal;
+  }
+}
+
+std::string DatabasePath(const Args& args) { return args.Get("db", "chorus.db"); }
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenDatabase(const Args& args, bool read_only) {
+  SqliteOptions options;
+  options.read_only = read_only;
+  return OpenSqliteEventStore(DatabasePath(args), options);
+}
+
+std::string LogDirectory(const std::string& db_path) {
+  // Absolute, so that a resume from another directory logs to the same place.
+  return std::filesystem::absolute(db_path).string() + ".logs";
+}
+
+absl::StatusOr<std::vector<Event>> ReadHistory(EventStore& store, absl::string_view id) {
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(id, 1));
+  std::vector<Event> events;
+  while (stream->Next()) events.push_back(stream->event());
+  CHORUS_RETURN_IF_ERROR(stream->status());
+  return events;
+}
+
+}  // namespace chorus::cli

@@ -1,0 +1,51 @@
+// What every `chorus` subcommand shares: exit codes, error reporting, opening the database.
+#ifndef CHORUS_TOOLS_CLI_CLI_H_
+#define CHORUS_TOOLS_CLI_CLI_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/event_store.h"
+#include "tools/cli/args.h"
+
+namespace chorus::cli {
+
+// The documented exit codes (BUILD.md and `chorus help`).
+enum ExitCode {
+  kExitOk = 0,
+  kExitWorkflowFailed = 1,   // the workflow failed or was cancelled; verify found violations
+  kExitUsage = 2,            // bad command line
+  kExitBadInput = 3,         // a definition or import file is missing, unreadable or invalid
+  kExitUnknownWorkflow = 4,  // no workflow with that id
+  kExitBadDatabase = 5,      // not a Chorus database, a newer schema, or a corrupt history
+  kExitBusy = 6,             // the workflow is driven elsewhere, or exists with another definition
+  kExitInternal = 7,         // anything else (I/O errors, bugs)
+  kExitInterrupted = 130,    // SIGINT or SIGTERM: the workflow was recorded as cancelled
+};
+
+// Prints "chorus: <message>" to stderr and returns `code`.
+int Fail(ExitCode code, absl::string_view message);
+// Fail with the exit code that fits `status` (see ExitCodeFor).
+int Fail(const absl::Status& status);
+// NotFound → unknown workflow, DataLoss → bad database, InvalidArgument → bad input,
+// FailedPrecondition/Aborted/Unavailable → busy, anything else → internal.
+ExitCode ExitCodeFor(const absl::Status& status);
+
+// The database named by --db (default "chorus.db"). An error opening it is kExitBadDatabase.
+std::string DatabasePath(const Args& args);
+absl::StatusOr<std::unique_ptr<EventStore>> OpenDatabase(const Args& args, bool read_only);
+
+// Where shell steps of workflows in the database at `db_path` write their logs: the folder
+// `<db_path>.logs` beside it, as an absolute path.
+std::string LogDirectory(const std::string& db_path);
+
+// Every event of workflow `id`, in order.
+absl::StatusOr<std::vector<Event>> ReadHistory(EventStore& store, absl::string_view id);
+
+}  // namespace chorus::cli
+
+#endif  // CHORUS_TOOLS_CLI_CLI_H_

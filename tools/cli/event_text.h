@@ -1,0 +1,31 @@
+// One-line human descriptions of events and states, shared by `history`, `status`, `replay`
+// and the progress output of `run`.
+#ifndef CHORUS_TOOLS_CLI_EVENT_TEXT_H_
+#define CHORUS_TOOLS_CLI_EVENT_TEXT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "event/workflow_state.h"
+#include "proto/event.pb.h"
+
+namespace chorus::cli {
+
+// "step_failed  build#2  error: UNAVAILABLE: disk full (retryable)" — the kind, the step and
+// attempt when there is one, and the details that matter for the kind.
+std::string DescribeEvent(const Event& event);
+
+// `bytes` shown on one line: printable ASCII kept, other bytes escaped, cut after `limit`
+// characters with "...".
+std::string Preview(absl::string_view bytes, size_t limit = 60);
+
+// "2026-11-21 23:12:05.123" in UTC; "-" for InfinitePast.
+std::string TimeText(absl::Time time);
+
+// "1.25s", "3m02s"; "-" for a negative duration.
+std::string DurationText(absl::Duration duration);
+
+}  // namespace chorus::cli
+
+#endif  // CHORUS_TOOLS_CLI_EVENT_TEXT_H_

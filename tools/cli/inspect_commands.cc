@@ -1,0 +1,374 @@
+// The commands that read histories: list, status, history, replay, verify, graph, timeline,
+// export; and import, which writes a history only once all of it has been checked.
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "event/events.h"
+#include "event/history.h"
+#include "event/internal/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "storage/load_state.h"
+#include "tools/cli/cli.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/event_text.h"
+#include "tools/definition_file.h"
+#include "tools/graph.h"
+#include "tools/timeline.h"
+
+namespace chorus::cli {
+namespace {
+
+absl::Status WriteFile(const std::string& path, absl::string_view contents) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << contents;
+  file.close();
+  if (!file) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+// Writes `contents` to --output if given, else to stdout.
+int Emit(const Args& args, absl::string_view contents) {
+  if (!args.Has("output")) {
+    std::fwrite(contents.data(), 1, contents.size(), stdout);
+    return kExitOk;
+  }
+  absl::Status written = WriteFile(args.Get("output"), contents);
+  return written.ok() ? kExitOk : Fail(kExitInternal, written.message());
+}
+
+// Opens the database read-only and folds workflow `id` (as of `up_to_seq`). A database that
+// does not open is reported as DataLoss, the code whose exit code is kExitBadDatabase.
+absl::StatusOr<WorkflowState> LoadState(const Args& args, const std::string& id,
+                                        int64_t up_to_seq = std::numeric_limits<int64_t>::max()) {
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
+  if (!store.ok()) return absl::DataLossError(store.status().message());
+  return LoadWorkflowState(**store, id, up_to_seq);
+}
+
+int CountSteps(const WorkflowState& state, StepStatus status) {
+  int count = 0;
+  for (const StepState& step : state.steps) count += step.status == status;
+  return count;
+}
+
+std::string StatusName(WorkflowStatus status) {
+  std::string name(absl::StripPrefix(WorkflowStatus_Name(status), "WORKFLOW_STATUS_"));
+  for (char& c : name) c = absl::ascii_tolower(c);
+  return name;
+}
+
+// The pid of a step's running process, from the pid file its shell step keeps beside its
+// log; 0 when there is none or the process is gone.
+int RunningPid(const StepState& step) {
+  if (step.status != StepStatus::kRunning || !absl::EndsWith(step.log_path, ".log")) return 0;
+  std::ifstream file(absl::StrCat(absl::StripSuffix(step.log_path, ".log"), ".pid"));
+  int pid = 0;
+  if (!(file >> pid) || pid <= 0) return 0;
+  return kill(pid, 0) == 0 || errno == EPERM ? pid : 0;
+}
+
+// Steps that would start next: pending or cut off, with every dependency completed. None
+// while the workflow is stopping (a step failed or was cancelled) or has ended.
+std::vector<std::string> NextSteps(const WorkflowState& state) {
+  std::vector<std::string> next;
+  if (state.status != WORKFLOW_STATUS_RUNNING) return next;
+  if (CountSteps(state, StepStatus::kFailed) + CountSteps(state, StepStatus::kCancelled) > 0) {
+    return next;
+  }
+  for (int i = 0; i < state.definition.steps_size(); ++i) {
+    const StepState& step = state.steps[i];
+    if (step.status != StepStatus::kPending && step.status != StepStatus::kRunning) continue;
+    bool ready = true;
+    for (const std::string& dep : state.definition.steps(i).depends_on()) {
+      ready = ready && state.FindStep(dep)->status == StepStatus::kCompleted;
+    }
+    if (ready) next.push_back(step.name);
+  }
+  return next;
+}
+
+// Every invariant the history of `id` breaks, in order. After a seq out of place the check
+// goes on as if it had been in place, so that one gap is one violation.
+absl::StatusOr<std::vector<std::string>> Violations(EventStore& store, const std::string& id) {
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(id, 1));
+  History history(id);
+  std::vector<std::string> violations;
+  while (stream->Next()) {
+    const int64_t expected_seq = history.state().last_seq + 1;
+    absl::Status applied = history.Apply(stream->event());
+    if (applied.ok()) continue;
+    violations.emplace_back(applied.message());
+    if (stream->event().seq() != expected_seq) {
+      Event renumbered = stream->event();
+      renumbered.set_seq(expected_seq);
+      // Any other fault of this event is already named by the violation above.
+      history.Apply(renumbered).IgnoreError();
+    }
+  }
+  if (!stream->status().ok()) violations.emplace_back(stream->status().message());
+  return violations;
+}
+
+absl::StatusOr<std::vector<Event>> ParseExport(const std::string& path, std::string& id) {
+  std::ifstream file(path);
+  if (!file.is_open()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::vector<Event> events;
+  std::string line;
+  for (int number = 1; std::getline(file, line); ++number) {
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    ExportedEvent exported;
+    const auto parsed = google::protobuf::util::JsonStringToMessage(line, &exported);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%d: not an exported event: %s", path, number, parsed.ToString()));
+    }
+    if (events.empty()) id = exported.workflow_id();
+    if (exported.workflow_id() != id) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%d: event of workflow '%s' in the history of '%s'", path, number,
+                          exported.workflow_id(), id));
+    }
+    events.push_back(std::move(*exported.mutable_event()));
+  }
+  if (events.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no events"));
+  return events;
+}
+
+}  // namespace
+
+int ListCommand(const Args& args) {
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
+  if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
+  absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
+  if (!summaries.ok()) return Fail(summaries.status());
+  const std::string wanted = args.Get("status");
+  std::printf("%-24s %-16s %-10s %9s  %-23s  %s\n", "ID", "DEFINITION", "STATUS", "DONE", "CREATED",
+              "UPDATED");
+  for (const WorkflowSummary& summary : *summaries) {
+    if (!wanted.empty() && StatusName(summary.status) != wanted) continue;
+    absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, summary.workflow_id);
+    if (!state.ok()) return Fail(state.status());
+    const std::string done =
+        absl::StrCat(CountSteps(*state, StepStatus::kCompleted), "/", state->steps.size());
+    std::printf("%-24s %-16s %-10s %9s  %-23s  %s\n", summary.workflow_id.c_str(),
+                summary.definition_name.c_str(), StatusName(summary.status).c_str(), done.c_str(),
+                TimeText(summary.created_at).c_str(), TimeText(summary.updated_at).c_str());
+  }
+  return kExitOk;
+}
+
+int StatusCommand(const Args& args) {
+  if (args.positional().size() != 1) return Fail(kExitUsage, "status takes one workflow ID");
+  absl::StatusOr<WorkflowState> state = LoadState(args, args.positional()[0]);
+  if (!state.ok()) return Fail(state.status());
+  std::printf("workflow '%s' (definition '%s'): %s, seq %lld, created %s, updated %s\n",
+              state->workflow_id.c_str(), state->definition.name().c_str(),
+              StatusName(state->status).c_str(), static_cast<long long>(state->last_seq),
+              TimeText(state->created_at).c_str(), TimeText(state->updated_at).c_str());
+  if (!state->error.ok()) std::printf("  %s\n", state->error.ToString().c_str());
+  std::printf("%-20s %-10s %8s %10s %8s  %s\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "PID",
+              "LOG");
+  const absl::Time now = absl::Now();
+  for (const StepState& step : state->steps) {
+    const bool running = step.status == StepStatus::kRunning;
+    const absl::Duration duration = step.attempts == 0
+                                        ? -absl::Seconds(1)
+                                        : (running ? now : step.finished_at) - step.started_at;
+    const int pid = RunningPid(step);
+    std::printf("%-20s %-10s %8d %10s %8s  %s\n", step.name.c_str(),
+                std::string(StepStatusName(step.status)).c_str(), step.attempts,
+                DurationText(duration).c_str(), pid > 0 ? absl::StrCat(pid).c_str() : "-",
+                step.log_path.empty() ? "-" : step.log_path.c_str());
+  }
+  return kExitOk;
+}
+
+int HistoryCommand(const Args& args) {
+  if (args.positional().size() != 1) return Fail(kExitUsage, "history takes one workflow ID");
+  absl::StatusOr<int64_t> from = args.GetInt("from", 1);
+  absl::StatusOr<int64_t> to = args.GetInt("to", std::numeric_limits<int64_t>::max());
+  if (!from.ok() || !to.ok()) return Fail(kExitUsage, (from.ok() ? to : from).status().message());
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
+  if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(args.positional()[0], *from);
+  if (!stream.ok()) return Fail(stream.status());
+  google::protobuf::util::JsonPrintOptions json;
+  json.preserve_proto_field_names = true;
+  while ((*stream)->Next() && (*stream)->event().seq() <= *to) {
+    const Event& event = (*stream)->event();
+    if (args.Has("json")) {
+      std::string line;
+      if (!google::protobuf::util::MessageToJsonString(event, &line, json).ok()) {
+        return Fail(kExitInternal, absl::StrCat("cannot print seq ", event.seq(), " as JSON"));
+      }
+      std::printf("%s\n", line.c_str());
+    } else {
+      std::printf("%5lld  %s  %s\n", static_cast<long long>(event.seq()),
+                  TimeText(RecordedAt(event)).c_str(), DescribeEvent(event).c_str());
+    }
+  }
+  return (*stream)->status().ok() ? kExitOk : Fail((*stream)->status());
+}
+
+int ReplayCommand(const Args& args) {
+  if (args.positional().size() != 1) return Fail(kExitUsage, "replay takes one workflow ID");
+  absl::StatusOr<int64_t> at = args.GetInt("at", std::numeric_limits<int64_t>::max());
+  if (!at.ok()) return Fail(kExitUsage, at.status().message());
+  absl::StatusOr<WorkflowState> state = LoadState(args, args.positional()[0], *at);
+  if (!state.ok()) return Fail(state.status());
+  std::printf("workflow '%s' as of seq %lld: %s\n", state->workflow_id.c_str(),
+              static_cast<long long>(state->last_seq), StatusName(state->status).c_str());
+  for (const StepState& step : state->steps) {
+    switch (step.status) {
+      case StepStatus::kCompleted:
+        std::printf("  done       %-20s output %s\n", step.name.c_str(),
+                    Preview(step.output).c_str());
+        break;
+      case StepStatus::kFailed:
+      case StepStatus::kCancelled:
+        std::printf("  %-10s %-20s attempt %d: %s\n",
+                    std::string(StepStatusName(step.status)).c_str(), step.name.c_str(),
+                    step.attempts, step.error.ToString().c_str());
+        break;
+      case StepStatus::kRunning:
+        std::printf("  running    %-20s attempt %d (started, no outcome yet)\n", step.name.c_str(),
+                    step.attempts);
+        break;
+      default:
+        break;
+    }
+  }
+  const std::vector<std::string> next = NextSteps(*state);
+  std::printf("would run next: %s\n", next.empty() ? "nothing" : absl::StrJoin(next, ", ").c_str());
+  return kExitOk;
+}
+
+int VerifyCommand(const Args& args) {
+  const bool all = args.Has("all");
+  if (all == (args.positional().size() == 1) || args.positional().size() > 1) {
+    return Fail(kExitUsage, "verify takes one workflow ID, or --all");
+  }
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
+  if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
+  std::vector<std::string> ids;
+  if (all) {
+    absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
+    if (!summaries.ok()) return Fail(summaries.status());
+    for (const WorkflowSummary& summary : *summaries) ids.push_back(summary.workflow_id);
+  } else {
+    ids.push_back(args.positional()[0]);
+  }
+  int unsound = 0;
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::vector<std::string>> violations = Violations(**store, id);
+    if (!violations.ok()) return Fail(violations.status());
+    if (violations->empty()) {
+      std::printf("%s: ok\n", id.c_str());
+      continue;
+    }
+    ++unsound;
+    std::printf("%s: %zu violation(s)\n", id.c_str(), violations->size());
+    for (const std::string& violation : *violations) std::printf("  %s\n", violation.c_str());
+  }
+  return unsound == 0 ? kExitOk : kExitWorkflowFailed;
+}
+
+int GraphCommand(const Args& args) {
+  if (args.positional().size() != 1) return Fail(kExitUsage, "graph takes one workflow ID or FILE");
+  const std::string& subject = args.positional()[0];
+  const std::string format = args.Get("format", "dot");
+  if (format != "dot" && format != "svg") {
+    return Fail(kExitUsage, absl::StrCat("--format is 'dot' or 'svg', not '", format, "'"));
+  }
+  std::string dot;
+  if (std::filesystem::exists(subject)) {
+    absl::StatusOr<WorkflowDefinition> definition = ReadDefinitionFile(subject);
+    if (!definition.ok()) return Fail(kExitBadInput, definition.status().message());
+    dot = RenderDot(*definition, /*state=*/nullptr);
+  } else {
+    absl::StatusOr<WorkflowState> state = LoadState(args, subject);
+    if (!state.ok()) return Fail(state.status());
+    dot = RenderDot(state->definition, &*state);
+  }
+  if (format == "dot") return Emit(args, dot);
+  absl::StatusOr<std::string> svg = RenderSvg(dot);
+  if (!svg.ok()) return Fail(kExitInternal, svg.status().message());
+  return Emit(args, *svg);
+}
+
+int TimelineCommand(const Args& args) {
+  if (args.positional().size() != 1 || !args.Has("output")) {
+    return Fail(kExitUsage, "timeline takes one workflow ID and -o FILE.html|FILE.svg");
+  }
+  const std::string output = args.Get("output");
+  const bool svg = absl::EndsWith(output, ".svg");
+  if (!svg && !absl::EndsWith(output, ".html")) {
+    return Fail(kExitUsage, "timeline writes FILE.html or FILE.svg");
+  }
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
+  if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
+  const std::string& id = args.positional()[0];
+  absl::StatusOr<std::vector<Event>> events = ReadHistory(**store, id);
+  if (!events.ok()) return Fail(events.status());
+  return Emit(args, svg ? RenderTimelineSvg(id, *events) : RenderTimelineHtml(id, *events));
+}
+
+int ExportCommand(const Args& args) {
+  if (args.positional().size() != 1) return Fail(kExitUsage, "export takes one workflow ID");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
+  if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
+  const std::string& id = args.positional()[0];
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(id, 1);
+  if (!stream.ok()) return Fail(stream.status());
+  std::string out;
+  ExportedEvent exported;
+  exported.set_workflow_id(id);
+  while ((*stream)->Next()) {
+    *exported.mutable_event() = (*stream)->event();
+    std::string line;
+    if (!google::protobuf::util::MessageToJsonString(exported, &line).ok()) {
+      return Fail(kExitInternal, absl::StrCat("cannot print seq ", exported.event().seq()));
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  if (!(*stream)->status().ok()) return Fail((*stream)->status());
+  return Emit(args, out);
+}
+
+int ImportCommand(const Args& args) {
+  if (args.positional().size() != 1) return Fail(kExitUsage, "import takes one FILE");
+  const std::string& path = args.positional()[0];
+  std::string id;
+  absl::StatusOr<std::vector<Event>> events = ParseExport(path, id);
+  if (!events.ok()) return Fail(kExitBadInput, events.status().message());
+  // Every invariant holds before anything is written; then the history goes in as one batch.
+  if (absl::Status sound = FoldHistory(id, *events).status(); !sound.ok()) {
+    return Fail(kExitBadInput, absl::StrCat(path, ": ", sound.message()));
+  }
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
+  if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
+  absl::Status appended = (*store)->Append(id, 0, *events);
+  if (absl::IsAborted(appended)) {
+    return Fail(kExitBusy,
+                absl::StrCat("workflow '", id, "' already exists in ", DatabasePath(args)));
+  }
+  if (!appended.ok()) return Fail(appended);
+  std::printf("imported workflow '%s': %zu events\n", id.c_str(), events->size());
+  return kExitOk;
+}
+
+}  // namespace chorus::cli
