@@ -22,7 +22,10 @@ run_suite() {
     echo "=== ${name}: BUILD FAILED (full log: ${dir}/build.log)"
     return 1
   fi
-  grep -E 'warning:' "${dir}/build.log" || true
+  if grep -E 'warning:' "${dir}/build.log"; then
+    echo "=== ${name}: the build has warnings (they must be clean)"
+    return 1
+  fi
   echo "=== ${name}: test"
   ctest --test-dir "${dir}" --output-on-failure -j"${jobs}"
 }

@@ -148,6 +148,7 @@ void ExpectSameStep(const StepState& actual, const StepState& expected) {
   EXPECT_EQ(actual.retryable, expected.retryable);
   EXPECT_EQ(actual.started_at, expected.started_at);
   EXPECT_EQ(actual.finished_at, expected.finished_at);
+  EXPECT_EQ(actual.log_path, expected.log_path);
 }
 
 void ExpectSameState(const WorkflowState& actual, const WorkflowState& expected) {
@@ -319,16 +320,33 @@ TEST(FoldHistory, FoldsRetriesCrashesAndSkipsIntoCompletedWorkflow) {
   expected.last_seq = 14;
   expected.updated_at = TimeOf(14);
   expected.step_index = {{"fetch", 0}, {"resize", 1}, {"thumb", 2}, {"notify", 3}};
-  // name, status, attempts, output, error, retryable, started_at, finished_at
+  // name, status, attempts, output, error, retryable, started_at, finished_at, log_path
   expected.steps = {
-      {"fetch", StepStatus::kCompleted, 1, "raw", absl::OkStatus(), false, TimeOf(2), TimeOf(4)},
-      {"resize", StepStatus::kCompleted, 2, "small", absl::OkStatus(), false, TimeOf(7),
-       TimeOf(10)},
-      {"thumb", StepStatus::kCompleted, 3, "tiny", absl::OkStatus(), false, TimeOf(11), TimeOf(12)},
+      {"fetch", StepStatus::kCompleted, 1, "raw", absl::OkStatus(), false, TimeOf(2), TimeOf(4),
+       ""},
+      {"resize", StepStatus::kCompleted, 2, "small", absl::OkStatus(), false, TimeOf(7), TimeOf(10),
+       ""},
+      {"thumb", StepStatus::kCompleted, 3, "tiny", absl::OkStatus(), false, TimeOf(11), TimeOf(12),
+       ""},
       {"notify", StepStatus::kSkipped, 0, "", absl::OkStatus(), false, absl::InfinitePast(),
-       TimeOf(13)},
+       TimeOf(13), ""},
   };
   ExpectSameState(*state, expected);
+}
+
+TEST(History, KeepsTheLogPathOfTheLatestAttempt) {
+  Event first = Started("a", 1);
+  first.mutable_step_started()->set_log_path("logs/a.1.log");
+  Event second = Started("a", 2);
+  second.mutable_step_started()->set_log_path("logs/a.2.log");
+  const absl::StatusOr<WorkflowState> state =
+      FoldHistory(kWorkflowId, Numbered({WfStarted({"a"}), first}));
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  EXPECT_EQ(state->FindStep("a")->log_path, "logs/a.1.log");
+  const absl::StatusOr<WorkflowState> retried =
+      FoldHistory(kWorkflowId, Numbered({WfStarted({"a"}), first, second}));
+  ASSERT_EQ(retried.status(), absl::OkStatus());
+  EXPECT_EQ(retried->FindStep("a")->log_path, "logs/a.2.log");
 }
 
 TEST(History, ContinuesFoldingFromAFoldedState) {
@@ -365,14 +383,14 @@ TEST(FoldHistory, FoldsFailFastIntoFailedWorkflow) {
   expected.error = absl::UnavailableError("disk full");
   expected.failed_step = "a";
   expected.step_index = {{"a", 0}, {"b", 1}, {"c", 2}};
-  // name, status, attempts, output, error, retryable, started_at, finished_at
+  // name, status, attempts, output, error, retryable, started_at, finished_at, log_path
   expected.steps = {
       {"a", StepStatus::kFailed, 1, "", absl::UnavailableError("disk full"), true, TimeOf(2),
-       TimeOf(4)},
+       TimeOf(4), ""},
       {"b", StepStatus::kCancelled, 1, "", absl::CancelledError("sibling a failed"), false,
-       TimeOf(3), TimeOf(5)},
+       TimeOf(3), TimeOf(5), ""},
       {"c", StepStatus::kPending, 0, "", absl::OkStatus(), false, absl::InfinitePast(),
-       absl::InfinitePast()},
+       absl::InfinitePast(), ""},
   };
   ExpectSameState(*state, expected);
 }
@@ -390,8 +408,8 @@ TEST(FoldHistory, FoldsCancellationIntoCancelledWorkflow) {
   expected.updated_at = TimeOf(3);
   expected.error = absl::CancelledError("user asked");
   expected.step_index = {{"a", 0}};
-  expected.steps = {
-      {"a", StepStatus::kRunning, 1, "", absl::OkStatus(), false, TimeOf(2), absl::InfinitePast()}};
+  expected.steps = {{"a", StepStatus::kRunning, 1, "", absl::OkStatus(), false, TimeOf(2),
+                     absl::InfinitePast(), ""}};
   ExpectSameState(*state, expected);
 }
 
