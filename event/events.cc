@@ -24,6 +24,10 @@ absl::string_view KindName(const Event& event) {
       return "workflow_failed";
     case Event::kWorkflowCancelled:
       return "workflow_cancelled";
+    case Event::kStepExpanded:
+      return "step_expanded";
+    case Event::kStepBlocked:
+      return "step_blocked";
     case Event::KIND_NOT_SET:
       break;
   }
@@ -42,6 +46,10 @@ absl::string_view StepName(const Event& event) {
       return event.step_cancelled().step();
     case Event::kStepSkipped:
       return event.step_skipped().step();
+    case Event::kStepExpanded:
+      return event.step_expanded().step();
+    case Event::kStepBlocked:
+      return event.step_blocked().step();
     default:
       return {};
   }

@@ -31,6 +31,7 @@ absl::Status CheckSeq(const Event& event, const WorkflowState& state) {
 absl::string_view TerminalEventName(WorkflowStatus status) {
   switch (status) {
     case WORKFLOW_STATUS_COMPLETED:
+    case WORKFLOW_STATUS_COMPLETED_WITH_FAILURES:
       return "workflow_completed";
     case WORKFLOW_STATUS_FAILED:
       return "workflow_failed";
@@ -133,23 +134,95 @@ absl::Status FoldStepStarted(const Event& event, WorkflowState* state) {
   step->started_at = RecordedAt(event);
   step->finished_at = absl::InfinitePast();
   step->log_path = event.step_started().log_path();
+  step->retry_at = absl::InfinitePast();
+  step->timed_out = false;
+  step->blocked_on.clear();
+  return absl::OkStatus();
+}
+
+// A map step completes only once all of its instances have.
+absl::Status CheckInstancesCompleted(const Event& event, const StepState& step,
+                                     const WorkflowState& state) {
+  if (!step.expanded && !state.definition.steps().empty() &&
+      !state.definition.steps(state.step_index.at(step.name)).map_over().empty()) {
+    return Violation(state, event, "map step '", step.name, "' completed before its expansion");
+  }
+  for (int instance : step.instances) {
+    if (state.steps[instance].status != StepStatus::kCompleted) {
+      return Violation(state, event, "map step '", step.name, "' completed while its instance '",
+                       state.steps[instance].name, "' is ",
+                       StepStatusName(state.steps[instance].status));
+    }
+  }
   return absl::OkStatus();
 }
 
 absl::Status FoldStepCompleted(const Event& event, WorkflowState* state) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+  if (step->map_of < 0) CHORUS_RETURN_IF_ERROR(CheckInstancesCompleted(event, *step, *state));
+  const StepCompleted& completed = event.step_completed();
   step->status = StepStatus::kCompleted;
-  step->output = event.step_completed().output();
+  step->output = completed.output();
+  step->state_updates.assign(completed.state_updates().begin(), completed.state_updates().end());
+  step->cost += completed.cost();
+  state->cost_spent += completed.cost();
   step->finished_at = RecordedAt(event);
   return absl::OkStatus();
 }
 
 absl::Status FoldStepFailed(const Event& event, WorkflowState* state) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+  const StepFailed& failed = event.step_failed();
   step->status = StepStatus::kFailed;
-  step->error = FromError(event.step_failed().error());
-  step->retryable = event.step_failed().retryable();
+  step->error = FromError(failed.error());
+  step->retryable = failed.retryable();
+  step->timed_out = failed.timed_out();
+  step->retry_at = failed.has_next_attempt_at()
+                       ? absl::FromUnixSeconds(failed.next_attempt_at().seconds()) +
+                             absl::Nanoseconds(failed.next_attempt_at().nanos())
+                       : absl::InfinitePast();
+  step->cost += failed.cost();
+  state->cost_spent += failed.cost();
   step->finished_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
+// Adds one step per item, "name[index]", after every step there is.
+absl::Status FoldStepExpanded(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+  const int map_step = state->step_index.at(step->name);
+  if (state->definition.steps(map_step).map_over().empty()) {
+    return Violation(*state, event, "step '", step->name, "' expanded but it is not a map step");
+  }
+  if (step->status != StepStatus::kRunning || step->expanded) {
+    return Violation(*state, event, "map step '", step->name, "' expanded while ",
+                     step->expanded ? "already expanded" : StepStatusName(step->status));
+  }
+  const auto& items = event.step_expanded().items();
+  step->expanded = true;
+  const std::string name = step->name;  // `step` dangles once `steps` grows
+  for (int i = 0; i < items.size(); ++i) {
+    StepState instance;
+    instance.name = absl::StrCat(name, "[", i, "]");
+    instance.map_of = map_step;
+    instance.map_index = i;
+    instance.map_item = items[i];
+    const int index = static_cast<int>(state->steps.size());
+    state->step_index[instance.name] = index;
+    state->steps[map_step].instances.push_back(index);
+    state->steps.push_back(std::move(instance));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FoldStepBlocked(const Event& event, WorkflowState* state) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+  // Pending, failed (a retry) or running (an attempt cut off by a crash): about to start.
+  if (IsTerminal(step->status) && step->status != StepStatus::kFailed) {
+    return Violation(*state, event, "step '", step->name, "' blocked but it is ",
+                     StepStatusName(step->status), " (only a step about to start can wait)");
+  }
+  step->blocked_on = event.step_blocked().resource();
   return absl::OkStatus();
 }
 
@@ -172,15 +245,27 @@ absl::Status FoldStepSkipped(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
+// Whether `step` failing leaves the workflow able to complete: a non-critical step, or an
+// instance of one.
+bool IsNonCritical(const StepState& step, const WorkflowState& state) {
+  const int definition_index = step.map_of >= 0 ? step.map_of : state.step_index.at(step.name);
+  return state.definition.steps(definition_index).non_critical();
+}
+
 absl::Status FoldWorkflowCompleted(const Event& event, WorkflowState* state) {
   CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
   for (const StepState& step : state->steps) {
-    if (step.status != StepStatus::kCompleted && step.status != StepStatus::kSkipped) {
+    const bool tolerated = step.status == StepStatus::kFailed && IsNonCritical(step, *state);
+    if (step.status != StepStatus::kCompleted && step.status != StepStatus::kSkipped &&
+        !tolerated) {
       return Violation(*state, event, "workflow_completed but step '", step.name, "' is ",
                        StepStatusName(step.status));
     }
   }
-  state->status = WORKFLOW_STATUS_COMPLETED;
+  const auto& failed = event.workflow_completed().failed_steps();
+  state->failed_steps.assign(failed.begin(), failed.end());
+  state->status =
+      failed.empty() ? WORKFLOW_STATUS_COMPLETED : WORKFLOW_STATUS_COMPLETED_WITH_FAILURES;
   return absl::OkStatus();
 }
 
@@ -219,6 +304,10 @@ absl::Status FoldKind(const Event& event, WorkflowState* state) {
       return FoldWorkflowFailed(event, state);
     case Event::kWorkflowCancelled:
       return FoldWorkflowCancelled(event, state);
+    case Event::kStepExpanded:
+      return FoldStepExpanded(event, state);
+    case Event::kStepBlocked:
+      return FoldStepBlocked(event, state);
     case Event::KIND_NOT_SET:
       break;
   }

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "event/state.h"
 #include "proto/event.pb.h"
 #include "proto/workflow_definition.pb.h"
 
@@ -48,6 +49,22 @@ struct StepState {
   absl::Time finished_at = absl::InfinitePast();
   // The latest attempt's log file, if the engine gave it one.
   std::string log_path;
+  // When completed: the updates it made to the workflow state (event/state.h).
+  std::vector<StateUpdate> state_updates;
+  // What its attempts reported they spent, added up.
+  double cost = 0;
+  // When failed and its retry policy runs it again: not before this time; else InfinitePast.
+  absl::Time retry_at = absl::InfinitePast();
+  bool timed_out = false;  // the latest attempt ran past the step's timeout
+  // The resource a ready step waits for (StepBlocked); empty once it starts.
+  std::string blocked_on;
+  // For an instance of a map step ("resize[3]"): the map step's index, its own index and item.
+  int map_of = -1;
+  int map_index = -1;
+  std::string map_item;
+  // For a map step once expanded: its instances' indices in `steps`, in index order.
+  std::vector<int> instances;
+  bool expanded = false;
 };
 
 struct WorkflowState {
@@ -60,9 +77,14 @@ struct WorkflowState {
   int64_t last_seq = 0;
   absl::Time created_at = absl::InfinitePast();
   absl::Time updated_at = absl::InfinitePast();
-  // One entry per step of `definition`, in definition order.
+  // One entry per step of `definition`, in definition order, then one per instance of each
+  // expanded map step, in the order they were expanded.
   std::vector<StepState> steps;
   absl::flat_hash_map<std::string, int> step_index;  // step name -> index in `steps`
+  // What the steps reported they spent (for the definition's budget).
+  double cost_spent = 0;
+  // When COMPLETED_WITH_FAILURES: the non-critical steps that failed.
+  std::vector<std::string> failed_steps;
   // Why the workflow failed or was cancelled; OK otherwise.
   absl::Status error;
   std::string failed_step;  // the step whose failure failed the workflow, if any

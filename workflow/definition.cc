@@ -8,6 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "event/state.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace chorus {
 namespace {
@@ -77,52 +80,61 @@ void CheckDependencies(const WorkflowDefinition& definition,
   }
 }
 
-// Depth-first search over dependency edges; every edge back to a step on the current path
-// closes a cycle, reported as the path from that step around to itself.
+// Depth-first search over dependency edges (sync points included); every edge back to a
+// step on the current path closes a cycle, reported as the path from that step around to
+// itself. Iterative: a chain of 100,000 steps must not overflow the stack.
 class CycleFinder {
  public:
   CycleFinder(const WorkflowDefinition& definition,
-              const absl::flat_hash_map<std::string, int>& index)
-      : definition_(definition), index_(index), color_(definition.steps_size(), kUnvisited) {}
+              const std::vector<std::vector<int>>& dependencies)
+      : definition_(definition),
+        dependencies_(dependencies),
+        color_(definition.steps_size(), kUnvisited) {}
 
   void Find(std::vector<std::string>& problems) {
-    for (int i = 0; i < definition_.steps_size(); ++i) {
-      if (color_[i] == kUnvisited) Visit(i, problems);
+    for (int root = 0; root < definition_.steps_size(); ++root) {
+      if (color_[root] == kUnvisited) Visit(root, problems);
     }
   }
 
  private:
   enum Color { kUnvisited, kOnPath, kDone };
 
-  void Visit(int step, std::vector<std::string>& problems) {
-    color_[step] = kOnPath;
-    path_.push_back(step);
-    for (const std::string& dep : definition_.steps(step).depends_on()) {
-      auto it = index_.find(dep);
-      if (it == index_.end() || it->second == step) continue;  // reported elsewhere
-      if (color_[it->second] == kOnPath) {
-        problems.push_back(DescribeCycle(it->second));
-      } else if (color_[it->second] == kUnvisited) {
-        Visit(it->second, problems);
+  void Visit(int root, std::vector<std::string>& problems) {
+    std::vector<std::pair<int, size_t>> stack = {{root, 0}};  // step, next dependency
+    color_[root] = kOnPath;
+    while (!stack.empty()) {
+      auto& [step, next] = stack.back();
+      if (next == dependencies_[step].size()) {
+        color_[step] = kDone;
+        stack.pop_back();
+        continue;
+      }
+      const int dep = dependencies_[step][next++];
+      if (color_[dep] == kOnPath) {
+        problems.push_back(DescribeCycle(stack, dep));
+      } else if (color_[dep] == kUnvisited) {
+        color_[dep] = kOnPath;
+        stack.emplace_back(dep, 0);
       }
     }
-    path_.pop_back();
-    color_[step] = kDone;
   }
 
   // The path runs along "depends on" edges; print it in that direction, closing the loop.
-  std::string DescribeCycle(int start) const {
-    auto first = std::find(path_.begin(), path_.end(), start);
+  std::string DescribeCycle(const std::vector<std::pair<int, size_t>>& stack, int start) const {
+    auto first = std::find_if(stack.begin(), stack.end(),
+                              [start](const auto& entry) { return entry.first == start; });
     std::vector<std::string> names;
-    for (auto it = first; it != path_.end(); ++it) names.push_back(definition_.steps(*it).name());
+    for (auto it = first; it != stack.end(); ++it) {
+      names.push_back(definition_.steps(it->first).name());
+    }
     names.push_back(definition_.steps(start).name());
     return absl::StrCat("cycle: ", absl::StrJoin(names, " -> "));
   }
 
   const WorkflowDefinition& definition_;
-  const absl::flat_hash_map<std::string, int>& index_;
+  const std::vector<std::vector<int>>& dependencies_;
   std::vector<Color> color_;
-  std::vector<int> path_;
 };
 
 // FNV-1a, 64 bits: small, fixed forever, and enough to tell definitions apart (the recorded
@@ -146,6 +158,26 @@ class Fnv1a {
   uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 
+// The wire format, which protobuf keeps compatible across versions, with map entries sorted.
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// `step` without its name and the fields that DescribeStepChanges reports one by one.
+StepDefinition OptionsOf(StepDefinition step) {
+  step.clear_name();
+  step.clear_depends_on();
+  step.clear_kind();
+  step.clear_command();
+  return step;
+}
+
 std::string DescribeDependencies(const std::vector<std::string>& deps) {
   return absl::StrCat("[", absl::StrJoin(deps, ", "), "]");
 }
@@ -168,9 +200,125 @@ void DescribeStepChanges(const StepDefinition& recorded, const StepDefinition& c
     changes.push_back(absl::StrCat("step '", current.name(), "': command changed: expected \"",
                                    recorded.command(), "\", found \"", current.command(), "\""));
   }
+  const StepDefinition recorded_options = OptionsOf(recorded);
+  const StepDefinition current_options = OptionsOf(current);
+  if (DeterministicBytes(recorded_options) != DeterministicBytes(current_options)) {
+    changes.push_back(absl::StrCat("step '", current.name(), "': options changed: expected {",
+                                   recorded_options.ShortDebugString(), "}, found {",
+                                   current_options.ShortDebugString(), "}"));
+  }
+}
+
+bool IsStatusCodeName(absl::string_view name) {
+  for (int code = 0; code <= static_cast<int>(absl::StatusCode::kUnauthenticated); ++code) {
+    if (absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) == name) return true;
+  }
+  return false;
+}
+
+void CheckStepOptions(const StepDefinition& step, std::vector<std::string>& problems) {
+  const std::string where = absl::StrCat("step '", step.name(), "'");
+  if (!step.map_over().empty() && std::find(step.depends_on().begin(), step.depends_on().end(),
+                                            step.map_over()) == step.depends_on().end()) {
+    problems.push_back(absl::StrCat(where, " maps over '", step.map_over(),
+                                    "', which is not one of its dependencies"));
+  }
+  if (!step.map_over().empty() && step.kind() != STEP_KIND_UNSPECIFIED) {
+    problems.push_back(
+        absl::StrCat(where, " is a ", KindName(step.kind()), " step and cannot be a map step"));
+  }
+  if (step.map_concurrency() < 0)
+    problems.push_back(absl::StrCat(where, " has a negative map_concurrency"));
+  if (step.retry().max_attempts() < 0)
+    problems.push_back(absl::StrCat(where, " has negative max_attempts"));
+  for (const std::string& code : step.retry().non_retryable_codes()) {
+    if (!IsStatusCodeName(code)) {
+      problems.push_back(absl::StrCat(where, ": '", code, "' is not a status code name"));
+    }
+  }
+  if (step.has_timeout() && step.timeout().seconds() <= 0 && step.timeout().nanos() <= 0) {
+    problems.push_back(absl::StrCat(where, " has a timeout that is not positive"));
+  }
+}
+
+void CheckWorkflowOptions(const WorkflowDefinition& definition,
+                          std::vector<std::string>& problems) {
+  absl::flat_hash_map<std::string, int> keys;
+  for (const StateKey& key : definition.state()) {
+    if (key.name().empty()) problems.push_back("a state key has an empty name");
+    if (!keys.emplace(key.name(), 0).second) {
+      problems.push_back(absl::StrCat("state key '", key.name(), "' is declared twice"));
+    }
+    if (key.initial().kind_case() != Value::KIND_NOT_SET) {
+      absl::Status fits = CheckUpdate(key.reducer(), key.name(), key.initial());
+      if (!fits.ok()) problems.push_back(absl::StrCat("initial value: ", fits.message()));
+    }
+  }
+  for (const Resource& resource : definition.resources()) {
+    if (resource.capacity() < 0) {
+      problems.push_back(absl::StrCat("resource '", resource.name(), "' has a negative capacity"));
+    }
+  }
+  if (definition.budget() < 0) problems.push_back("the budget is negative");
+}
+
+// in_background[i]: step i runs in the background, itself or through a dependency.
+std::vector<bool> InBackground(const WorkflowDefinition& definition,
+                               const std::vector<std::vector<int>>& dependencies) {
+  const int n = definition.steps_size();
+  enum Mark { kUnknown, kVisiting, kKnown };
+  std::vector<Mark> mark(n, kUnknown);
+  std::vector<bool> in_background(n, false);
+  // Iterative depth-first search; a cycle (reported by validation) just stops the walk.
+  for (int root = 0; root < n; ++root) {
+    std::vector<std::pair<int, size_t>> stack = {{root, 0}};
+    while (!stack.empty()) {
+      auto& [step, next] = stack.back();
+      if (next == 0) {
+        if (mark[step] != kUnknown) {
+          stack.pop_back();
+          continue;
+        }
+        mark[step] = kVisiting;
+        in_background[step] = definition.steps(step).background();
+      }
+      if (next < dependencies[step].size()) {
+        const int dep = dependencies[step][next++];
+        if (mark[dep] == kUnknown) stack.emplace_back(dep, 0);
+        continue;
+      }
+      for (int dep : dependencies[step]) {
+        if (in_background[dep]) in_background[step] = true;
+      }
+      mark[step] = kKnown;
+      stack.pop_back();
+    }
+  }
+  return in_background;
 }
 
 }  // namespace
+
+std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition) {
+  const absl::flat_hash_map<std::string, int> index = IndexSteps(definition);
+  std::vector<std::vector<int>> dependencies(definition.steps_size());
+  for (int i = 0; i < definition.steps_size(); ++i) {
+    for (const std::string& dep : definition.steps(i).depends_on()) {
+      auto it = index.find(dep);
+      if (it != index.end() && it->second != i) dependencies[i].push_back(it->second);
+    }
+  }
+  const std::vector<bool> in_background = InBackground(definition, dependencies);
+  for (int i = 0; i < definition.steps_size(); ++i) {
+    if (definition.steps(i).kind() != STEP_KIND_SYNC) continue;
+    for (int j = 0; j < i; ++j) {
+      const bool listed =
+          std::find(dependencies[i].begin(), dependencies[i].end(), j) != dependencies[i].end();
+      if (in_background[j] && !listed) dependencies[i].push_back(j);
+    }
+  }
+  return dependencies;
+}
 
 DefinitionBuilder::DefinitionBuilder(absl::string_view name) {
   definition_.set_name(std::string(name));
@@ -213,7 +361,9 @@ absl::Status ValidateDefinition(const WorkflowDefinition& definition,
   CheckSteps(definition, registry, problems);
   absl::flat_hash_map<std::string, int> index = IndexSteps(definition);
   CheckDependencies(definition, index, problems);
-  CycleFinder(definition, index).Find(problems);
+  for (const StepDefinition& step : definition.steps()) CheckStepOptions(step, problems);
+  CheckWorkflowOptions(definition, problems);
+  CycleFinder(definition, EffectiveDependencies(definition)).Find(problems);
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("workflow definition '", definition.name(),
                                                  "' is invalid:\n  ",
@@ -221,16 +371,12 @@ absl::Status ValidateDefinition(const WorkflowDefinition& definition,
 }
 
 std::string Fingerprint(const WorkflowDefinition& definition) {
-  Fnv1a hash;
-  hash.Add(definition.name());
-  for (const StepDefinition& step : definition.steps()) {
-    hash.Add(step.name());
-    std::vector<std::string> deps = SortedDependencies(step);
-    hash.Add(absl::StrCat(deps.size()));
-    for (const std::string& dep : deps) hash.Add(dep);
-    hash.Add(step.command());
-    hash.Add(KindName(step.kind()));
+  WorkflowDefinition normalized = definition;
+  for (StepDefinition& step : *normalized.mutable_steps()) {
+    std::sort(step.mutable_depends_on()->begin(), step.mutable_depends_on()->end());
   }
+  Fnv1a hash;
+  hash.Add(DeterministicBytes(normalized));
   return absl::StrFormat("%016x", hash.hash());
 }
 
@@ -264,6 +410,16 @@ std::vector<std::string> DescribeChanges(const WorkflowDefinition& recorded,
     changes.push_back(absl::StrCat("steps reordered: expected ",
                                    DescribeDependencies(recorded_order), ", found ",
                                    DescribeDependencies(current_order)));
+  }
+  WorkflowDefinition recorded_options = recorded, current_options = current;
+  for (WorkflowDefinition* options : {&recorded_options, &current_options}) {
+    options->clear_name();
+    options->clear_steps();
+  }
+  if (DeterministicBytes(recorded_options) != DeterministicBytes(current_options)) {
+    changes.push_back(absl::StrCat("workflow options changed: expected {",
+                                   recorded_options.ShortDebugString(), "}, found {",
+                                   current_options.ShortDebugString(), "}"));
   }
   return changes;
 }

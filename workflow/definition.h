@@ -59,6 +59,12 @@ class DefinitionBuilder {
 // listing the problems, one per line.
 absl::Status ValidateDefinition(const WorkflowDefinition& definition, const StepRegistry* registry);
 
+// For each step (by definition index), the indices of the steps it waits for: those it
+// depends on, in the order listed, then for a sync step every step defined before it that
+// runs in the background (StepDefinition.background, or depending on such a step, directly
+// or not). Unknown dependency names are left out. REQUIRES: step names are unique.
+std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition);
+
 // A stable fingerprint of everything that affects how the workflow runs: its name, its steps
 // in order, each step's kind, command and dependencies (as a set: their order does not matter).
 // Equal definitions give equal fingerprints on every machine and version of Chorus.

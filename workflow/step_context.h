@@ -1,8 +1,9 @@
-// StepContext: what a step function sees of its workflow while it runs.
+// StepContext: what a step function sees of its workflow while it runs, and what it reports
+// besides its output (updates to the workflow state, a cost).
 //
 // Built by the engine for one attempt of one step and passed to the step's function
 // (workflow/step_registry.h). It refers to data the engine keeps alive until the function
-// returns; do not keep references to it past that. Thread-compatible: the step reads it from
+// returns; do not keep references to it past that. Thread-compatible: the step uses it from
 // its own thread.
 #ifndef CHORUS_WORKFLOW_STEP_CONTEXT_H_
 #define CHORUS_WORKFLOW_STEP_CONTEXT_H_
@@ -11,55 +12,82 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "event/state.h"
+#include "proto/event.pb.h"
+#include "proto/workflow_definition.pb.h"
 #include "workflow/cancellation.h"
 
 namespace chorus {
 
-// A dependency's name and its recorded output.
+// A dependency's name and its recorded output. A map step as a dependency appears once per
+// instance ("resize[0]", "resize[1]", ...), in index order.
 struct DependencyOutput {
   absl::string_view step;
   absl::string_view output;
 };
 
+// What the engine tells a step about the attempt it runs.
+struct StepAttempt {
+  absl::string_view workflow_id;
+  absl::string_view step;
+  int attempt = 1;
+  absl::string_view input;
+  std::vector<DependencyOutput> dependencies;
+  CancellationToken cancellation;
+  absl::string_view log_path;
+  // The workflow state as this step sees it: the initial state plus the updates of all its
+  // ancestors, merged in definition order.
+  StateValues state;
+  // The definition, for the reducers of state keys. Not null.
+  const WorkflowDefinition* definition = nullptr;
+  // For an instance of a map step: its index and item; -1 and empty otherwise.
+  int map_index = -1;
+  absl::string_view map_item;
+};
+
 class StepContext {
  public:
-  StepContext(absl::string_view workflow_id, absl::string_view step, int attempt,
-              absl::string_view input, std::vector<DependencyOutput> dependencies,
-              CancellationToken cancellation, absl::string_view log_path = "")
-      : workflow_id_(workflow_id),
-        step_(step),
-        attempt_(attempt),
-        input_(input),
-        dependencies_(std::move(dependencies)),
-        cancellation_(std::move(cancellation)),
-        log_path_(log_path) {}
+  explicit StepContext(StepAttempt attempt) : attempt_(std::move(attempt)) {}
 
-  absl::string_view workflow_id() const { return workflow_id_; }
-  absl::string_view step() const { return step_; }
-  // 1 on the first run; a step cut off by a crash runs again with the next attempt.
-  int attempt() const { return attempt_; }
+  absl::string_view workflow_id() const { return attempt_.workflow_id; }
+  absl::string_view step() const { return attempt_.step; }
+  // 1 on the first run; a retry, or a step cut off by a crash, runs with the next attempt.
+  int attempt() const { return attempt_.attempt; }
   // The input the workflow was started with.
-  absl::string_view input() const { return input_; }
+  absl::string_view input() const { return attempt_.input; }
   // The outputs of this step's dependencies, in the order the definition lists them.
-  const std::vector<DependencyOutput>& dependencies() const { return dependencies_; }
+  const std::vector<DependencyOutput>& dependencies() const { return attempt_.dependencies; }
   // The output of dependency `step`; NotFound if `step` is not one of this step's dependencies.
   absl::StatusOr<absl::string_view> DependencyOutputOf(absl::string_view step) const;
-  // Cancelled when the workflow is cancelled or a sibling fails (fail-fast).
-  const CancellationToken& cancellation() const { return cancellation_; }
+  // Cancelled when the workflow is cancelled, a sibling fails (fail-fast) or the step's
+  // timeout passes.
+  const CancellationToken& cancellation() const { return attempt_.cancellation; }
   // Where this attempt may write its log (recorded in its step-started event); empty when
   // the engine has no log directory (EngineOptions::log_directory).
-  absl::string_view log_path() const { return log_path_; }
+  absl::string_view log_path() const { return attempt_.log_path; }
+  // The workflow state as this step sees it (see StepAttempt::state).
+  const StateValues& state() const { return attempt_.state; }
+  int map_index() const { return attempt_.map_index; }
+  absl::string_view map_item() const { return attempt_.map_item; }
+
+  // Records an update of state key `key`, merged by the key's reducer when the step completes
+  // (the step's own view does not change). InvalidArgument if `value` does not suit the
+  // reducer (sum, min and max take numbers; append takes text or a list).
+  absl::Status UpdateState(absl::string_view key, Value value);
+  // Adds to what this attempt reports it spent (for the workflow's budget).
+  void AddCost(double cost) { cost_ += cost; }
+
+  // For the engine: what the step reported.
+  std::vector<StateUpdate> TakeStateUpdates() { return std::move(updates_); }
+  double cost() const { return cost_; }
 
  private:
-  absl::string_view workflow_id_;
-  absl::string_view step_;
-  int attempt_;
-  absl::string_view input_;
-  std::vector<DependencyOutput> dependencies_;
-  CancellationToken cancellation_;
-  absl::string_view log_path_;
+  StepAttempt attempt_;
+  std::vector<StateUpdate> updates_;
+  double cost_ = 0;
 };
 
 }  // namespace chorus

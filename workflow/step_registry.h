@@ -26,7 +26,7 @@
 
 namespace chorus {
 
-using StepFunction = std::function<absl::StatusOr<std::string>(const StepContext&)>;
+using StepFunction = std::function<absl::StatusOr<std::string>(StepContext&)>;
 
 class StepRegistry {
  public:

@@ -17,6 +17,7 @@
 namespace chorus {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kWorkflowId[] = "order-42";
@@ -347,6 +348,95 @@ TEST(History, KeepsTheLogPathOfTheLatestAttempt) {
       FoldHistory(kWorkflowId, Numbered({WfStarted({"a"}), first, second}));
   ASSERT_EQ(retried.status(), absl::OkStatus());
   EXPECT_EQ(retried->FindStep("a")->log_path, "logs/a.2.log");
+}
+
+// A workflow whose step "each" maps over the output of step "list".
+Event WfStartedWithMap() {
+  Event event = WfStarted({"list", "each", "join"});
+  WorkflowDefinition* definition = event.mutable_workflow_started()->mutable_definition();
+  definition->mutable_steps(1)->add_depends_on("list");
+  definition->mutable_steps(1)->set_map_over("list");
+  definition->mutable_steps(2)->add_depends_on("each");
+  return event;
+}
+
+Event Expanded(const std::string& step, const std::vector<std::string>& items) {
+  Event event;
+  event.mutable_step_expanded()->set_step(step);
+  for (const std::string& item : items) event.mutable_step_expanded()->add_items(item);
+  return event;
+}
+
+TEST(History, ExpandingAMapStepAddsAnInstancePerItem) {
+  const absl::StatusOr<WorkflowState> state = FoldHistory(
+      kWorkflowId, Numbered({WfStartedWithMap(), Started("list", 1), Completed("list", 1, "x\ny"),
+                             Started("each", 1), Expanded("each", {"x", "y"}),
+                             Started("each[1]", 1), Completed("each[1]", 1, "Y")}));
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  ASSERT_EQ(state->steps.size(), 5u);
+  const StepState* second = state->FindStep("each[1]");
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->map_of, 1);
+  EXPECT_EQ(second->map_index, 1);
+  EXPECT_EQ(second->map_item, "y");
+  EXPECT_EQ(second->output, "Y");
+  EXPECT_THAT(state->FindStep("each")->instances, ElementsAre(3, 4));
+}
+
+TEST(History, RejectsMapStepsCompletedEarlyOrExpandedTwice) {
+  const std::vector<Event> prefix = {WfStartedWithMap(), Started("list", 1),
+                                     Completed("list", 1, "x"), Started("each", 1)};
+  const struct {
+    const char* name;
+    std::vector<Event> tail;
+    const char* problem;
+  } cases[] = {
+      {"completed before expansion", {Completed("each", 1)}, "completed before its expansion"},
+      {"completed before its instances",
+       {Expanded("each", {"x"}), Completed("each", 1)},
+       "completed while its instance 'each[0]' is pending"},
+      {"expanded twice", {Expanded("each", {"x"}), Expanded("each", {"x"})}, "already expanded"},
+      {"not a map step", {Expanded("list", {"x"})}, "is not a map step"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<Event> events = prefix;
+    events.insert(events.end(), c.tail.begin(), c.tail.end());
+    const absl::Status status = FoldHistory(kWorkflowId, Numbered(events)).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(status.message(), HasSubstr(c.problem));
+  }
+}
+
+TEST(History, FoldsRetriesCostsBlocksAndToleratedFailures) {
+  Event start = WfStarted({"a", "b"});
+  start.mutable_workflow_started()->mutable_definition()->mutable_steps(0)->set_non_critical(true);
+  Event retry = Failed("a", 1);
+  retry.mutable_step_failed()->mutable_next_attempt_at()->set_seconds(100);
+  retry.mutable_step_failed()->set_cost(1.5);
+  Event blocked;
+  blocked.mutable_step_blocked()->set_step("b");
+  blocked.mutable_step_blocked()->set_resource("db");
+  Event done = Completed("b", 1);
+  done.mutable_step_completed()->set_cost(2);
+  Event completed = WfCompleted();
+  completed.mutable_workflow_completed()->add_failed_steps("a");
+
+  const absl::StatusOr<WorkflowState> waiting =
+      FoldHistory(kWorkflowId, Numbered({start, Started("a", 1), retry, blocked}));
+  ASSERT_EQ(waiting.status(), absl::OkStatus());
+  EXPECT_EQ(waiting->FindStep("a")->retry_at, absl::FromUnixSeconds(100));
+  EXPECT_EQ(waiting->FindStep("b")->blocked_on, "db");
+
+  const absl::StatusOr<WorkflowState> ended =
+      FoldHistory(kWorkflowId, Numbered({start, Started("a", 1), retry, blocked, Started("a", 2),
+                                         Failed("a", 2), Started("b", 1), done, completed}));
+  ASSERT_EQ(ended.status(), absl::OkStatus());
+  EXPECT_EQ(ended->status, WORKFLOW_STATUS_COMPLETED_WITH_FAILURES);
+  EXPECT_THAT(ended->failed_steps, ElementsAre("a"));
+  EXPECT_EQ(ended->FindStep("a")->retry_at, absl::InfinitePast());
+  EXPECT_EQ(ended->FindStep("b")->blocked_on, "");
+  EXPECT_EQ(ended->cost_spent, 3.5);
 }
 
 TEST(History, ContinuesFoldingFromAFoldedState) {

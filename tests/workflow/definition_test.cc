@@ -69,6 +69,23 @@ TEST(ValidateDefinition, NamesEachProblem) {
        "cycle: a -> c -> b -> a"},
       {"unregistered", "name: 'w' steps { name: 'a' } steps { name: 'nobody' }",
        "step 'nobody' has no registered function"},
+      {"map over a step it does not depend on",
+       "name: 'w' steps { name: 'a' } steps { name: 'b' map_over: 'a' }",
+       "step 'b' maps over 'a', which is not one of its dependencies"},
+      {"unknown status code", "name: 'w' steps { name: 'a' retry { non_retryable_codes: 'NOPE' } }",
+       "step 'a': 'NOPE' is not a status code name"},
+      {"state key declared twice",
+       "name: 'w' steps { name: 'a' } state { name: 'k' } state { name: 'k' }",
+       "state key 'k' is declared twice"},
+      {"initial value of the wrong type",
+       "name: 'w' steps { name: 'a' } state { name: 'k' reducer: REDUCER_SUM initial { text: 'x' } "
+       "}",
+       "state key 'k' (sum) cannot take \"x\""},
+      {"negative budget", "name: 'w' steps { name: 'a' } budget: -1", "the budget is negative"},
+      {"a sync point inside the background it waits for",
+       "name: 'w' steps { name: 'a' background: true depends_on: 's' }"
+       " steps { name: 's' kind: STEP_KIND_SYNC }",
+       "cycle: a -> s -> a"},
       {"structural with a command",
        "name: 'w' steps { name: 'a' } steps { name: 'f' kind: STEP_KIND_FAN_OUT command: 'ls' }",
        "step 'f' is a fan_out step and cannot have a command"},
@@ -144,6 +161,30 @@ TEST(DescribeChanges, ReportsReordering) {
   EXPECT_THAT(DescribeChanges(DefinitionBuilder("w").Step("a").Step("b").Build(),
                               DefinitionBuilder("w").Step("b").Step("a").Build()),
               ElementsAre("steps reordered: expected [a, b], found [b, a]"));
+}
+
+TEST(DescribeChanges, ReportsChangedStepAndWorkflowOptions) {
+  EXPECT_THAT(DescribeChanges(Parse("name: 'w' steps { name: 'a' retry { max_attempts: 2 } }"),
+                              Parse("name: 'w' steps { name: 'a' retry { max_attempts: 3 } }")),
+              ElementsAre("step 'a': options changed: expected {retry { max_attempts: 2 }}, "
+                          "found {retry { max_attempts: 3 }}"));
+  EXPECT_THAT(DescribeChanges(Parse("name: 'w' steps { name: 'a' } budget: 1"),
+                              Parse("name: 'w' steps { name: 'a' } budget: 2")),
+              ElementsAre("workflow options changed: expected {budget: 1}, found {budget: 2}"));
+}
+
+TEST(EffectiveDependencies, ASyncPointWaitsForEveryBackgroundBranchDefinedBeforeIt) {
+  WorkflowDefinition definition = Parse(R"pb(
+    name: "w"
+    steps { name: "bg" background: true }
+    steps { name: "bg_child" depends_on: "bg" }
+    steps { name: "main" }
+    steps { name: "sync" kind: STEP_KIND_SYNC depends_on: "main" }
+    steps { name: "late_bg" background: true }
+  )pb");
+  std::vector<std::vector<int>> dependencies = EffectiveDependencies(definition);
+  EXPECT_THAT(dependencies[3], ElementsAre(2, 0, 1));  // main as listed, then bg and bg_child
+  EXPECT_THAT(dependencies[4], IsEmpty());
 }
 
 TEST(DescribeChanges, EmptyForTheSameDefinition) {

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
+#include "tests/workflow/engine_fixture.h"
 #include "tests/workflow/latch.h"
 #include "workflow/definition.h"
 
@@ -24,100 +25,6 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-enum class StoreKind { kMemory, kSqlite };
-
-EngineOptions Options(int threads, ScheduleMode mode = ScheduleMode::kEager,
-                      int max_concurrency = 0) {
-  EngineOptions options;
-  options.threads = threads;
-  options.mode = mode;
-  options.max_concurrency = max_concurrency;
-  return options;
-}
-
-absl::StatusOr<std::string> Ok(absl::string_view output) { return std::string(output); }
-
-// Waits (bounded) for the step's cancellation and reports it as the step's error.
-absl::StatusOr<std::string> WaitForCancellation(const StepContext& context) {
-  if (!context.cancellation().WaitFor(absl::Minutes(1))) {
-    return absl::DeadlineExceededError("never cancelled");
-  }
-  return absl::CancelledError(context.cancellation().reason());
-}
-
-class EngineTest : public testing::TestWithParam<StoreKind> {
- protected:
-  void SetUp() override {
-    if (GetParam() == StoreKind::kMemory) {
-      store_ = NewMemoryEventStore();
-      return;
-    }
-    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    std::string path = absl::StrCat(testing::TempDir(), "/engine_", test->name(), ".db");
-    std::replace(path.begin() + testing::TempDir().size(), path.end(), '/', '_');
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenSqliteEventStore(path, {});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-  }
-
-  void Register(absl::string_view step, StepFunction function) {
-    ASSERT_TRUE(registry_.Register(step, std::move(function)).ok());
-  }
-
-  std::vector<Event> Events(absl::string_view id) {
-    std::vector<Event> events;
-    absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read(id, 1);
-    if (!stream.ok()) return events;
-    while ((*stream)->Next()) events.push_back((*stream)->event());
-    EXPECT_TRUE((*stream)->status().ok()) << (*stream)->status();
-    return events;
-  }
-
-  // One "kind step#attempt" line per recorded event of workflow `id`.
-  std::vector<std::string> Trace(absl::string_view id) {
-    std::vector<std::string> trace;
-    for (const Event& event : Events(id)) {
-      std::string line(KindName(event));
-      if (!StepName(event).empty()) absl::StrAppend(&line, " ", StepName(event));
-      if (Attempt(event) > 0) absl::StrAppend(&line, "#", Attempt(event));
-      trace.push_back(line);
-    }
-    return trace;
-  }
-
-  // Appends `events` as the history of `id`, numbering them from 1.
-  void Seed(absl::string_view id, std::vector<Event> events) {
-    for (size_t i = 0; i < events.size(); ++i) events[i].set_seq(static_cast<int64_t>(i) + 1);
-    ASSERT_TRUE(store_->Append(id, 0, events).ok());
-  }
-
-  StepRegistry registry_;
-  std::unique_ptr<EventStore> store_;
-};
-
-Event Started(const WorkflowDefinition& definition) {
-  Event event;
-  *event.mutable_workflow_started()->mutable_definition() = definition;
-  event.mutable_workflow_started()->set_fingerprint(Fingerprint(definition));
-  return event;
-}
-
-Event StepStartedEvent(absl::string_view step, int attempt) {
-  Event event;
-  event.mutable_step_started()->set_step(std::string(step));
-  event.mutable_step_started()->set_attempt(attempt);
-  return event;
-}
-
-Event StepCompletedEvent(absl::string_view step, int attempt, absl::string_view output) {
-  Event event;
-  event.mutable_step_completed()->set_step(std::string(step));
-  event.mutable_step_completed()->set_attempt(attempt);
-  event.mutable_step_completed()->set_output(std::string(output));
-  return event;
-}
 
 TEST_P(EngineTest, IndependentStepsRunConcurrently) {
   for (int width : {2, 3, 5, 8}) {
@@ -653,10 +560,7 @@ TEST_P(EngineTest, ASecondDriverOfTheSameWorkflowIsRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, EngineTest,
-                         testing::Values(StoreKind::kMemory, StoreKind::kSqlite),
-                         [](const testing::TestParamInfo<StoreKind>& info) {
-                           return info.param == StoreKind::kMemory ? "Memory" : "Sqlite";
-                         });
+                         testing::Values(StoreKind::kMemory, StoreKind::kSqlite), StoreName);
 
 }  // namespace
 }  // namespace chorus

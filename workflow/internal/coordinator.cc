@@ -1,15 +1,18 @@
 #include "workflow/internal/coordinator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "event/events.h"
 #include "event/internal/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 #include "workflow/definition.h"
 #include "workflow/step_context.h"
 
@@ -37,8 +40,38 @@ std::string LogPath(absl::string_view directory, absl::string_view workflow_id,
                       ".log");
 }
 
-absl::StatusOr<std::string> CallStepFunction(const StepFunction& function,
-                                             const StepContext& context) {
+absl::Duration FromProto(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+// How long attempt `attempt` (which just failed) waits before the next one.
+absl::Duration Backoff(const RetryPolicy& policy, int attempt) {
+  const double multiplier = policy.multiplier() > 0 ? policy.multiplier() : 1;
+  absl::Duration wait = FromProto(policy.initial_backoff()) * std::pow(multiplier, attempt - 1);
+  if (policy.has_max_backoff()) wait = std::min(wait, FromProto(policy.max_backoff()));
+  return wait;
+}
+
+bool IsRetriedAfter(const RetryPolicy& policy, int attempt, const absl::Status& error) {
+  if (attempt >= policy.max_attempts()) return false;
+  const std::string code = absl::StatusCodeToString(error.code());
+  return std::find(policy.non_retryable_codes().begin(), policy.non_retryable_codes().end(),
+                   code) == policy.non_retryable_codes().end();
+}
+
+// A map step's items: the non-empty lines of the output it maps over.
+std::vector<std::string> MapItems(absl::string_view output) {
+  return absl::StrSplit(output, '\n', absl::SkipEmpty());
+}
+
+int ResourceCapacity(const WorkflowDefinition& definition, absl::string_view resource) {
+  for (const Resource& declared : definition.resources()) {
+    if (declared.name() == resource) return std::max(declared.capacity(), 1);
+  }
+  return 1;
+}
+
+absl::StatusOr<std::string> CallStepFunction(const StepFunction& function, StepContext& context) {
   // No exception may escape into the engine: a throwing step is a failed step.
   try {
     return function(context);
@@ -90,6 +123,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive() {
       return checked;
     }
     if (!stopping_ && cancellation_.IsCancelled()) StopForCancellation(cancellation_.reason());
+    ScheduleDueRetries();
     std::vector<std::pair<int, CancellationToken>> started;
     if (!stopping_) started = StartReadySteps();
     if (absl::Status committed = Commit(); !committed.ok()) {
@@ -97,76 +131,80 @@ absl::StatusOr<WorkflowState> Coordinator::Drive() {
       return committed;
     }
     for (auto& [step, token] : started) Dispatch(step, std::move(token));
-    if (running_.empty()) break;
-    std::vector<Outcome> outcomes = AwaitOutcomes(next_request_check_);
-    std::sort(outcomes.begin(), outcomes.end(), [](const Outcome& a, const Outcome& b) {
-      return std::make_pair(a.step, a.attempt) < std::make_pair(b.step, b.attempt);
+    if (running_.empty() && (stopping_ || retries_.empty())) break;
+    std::vector<Outcome> outcomes = AwaitOutcomes(NextWakeUp());
+    CancelTimedOutSteps();
+    std::sort(outcomes.begin(), outcomes.end(), [this](const Outcome& a, const Outcome& b) {
+      return std::make_pair(KeyOf(a.step), a.attempt) < std::make_pair(KeyOf(b.step), b.attempt);
     });
     for (Outcome& outcome : outcomes) RecordOutcome(outcome);
   }
   return Finish();
 }
 
-void Coordinator::BuildGraph() {
-  const WorkflowState& s = state();
-  const int n = static_cast<int>(s.steps.size());
-  functions_.assign(n, nullptr);
-  dependencies_.assign(n, {});
-  dependents_.assign(n, {});
-  unmet_dependencies_.assign(n, 0);
-  for (int i = 0; i < n; ++i) {
-    if (s.definition.steps(i).kind() == STEP_KIND_UNSPECIFIED) {
-      functions_[i] = registry_.Find(s.steps[i].name);
-    }
-    for (const std::string& dep : s.definition.steps(i).depends_on()) {
-      const int d = s.step_index.at(dep);
-      dependencies_[i].push_back(d);
-      dependents_[d].push_back(i);
-      ++unmet_dependencies_[i];
-    }
-  }
-}
-
-// A recorded failure or cancellation means the run that recorded it was stopping when it
-// was cut off: finish stopping. A step recorded as running was cut off by a crash: it runs
-// again, as the next attempt, once ready.
+// What the history says is in progress continues: a step cut off by a crash runs again as its
+// next attempt, a scheduled retry keeps its time, a recorded failure or cancellation means the
+// run was stopping when it was cut off, and it finishes stopping.
 void Coordinator::ClassifyRecordedSteps() {
-  const std::vector<StepState>& steps = state().steps;
-  for (int i = 0; i < static_cast<int>(steps.size()); ++i) {
-    switch (steps[i].status) {
-      case StepStatus::kCompleted:
-        for (int d : dependents_[i]) --unmet_dependencies_[d];
-        break;
-      case StepStatus::kFailed:
-        if (!failure_) failure_.emplace(i, steps[i].error);
-        stopping_ = true;
-        break;
-      case StepStatus::kCancelled:
-        if (!cancel_reason_) cancel_reason_ = std::string(steps[i].error.message());
-        stopping_ = true;
-        break;
-      default:
-        break;
+  const int defined = state().definition.steps_size();
+  for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
+    const StepState& step = state().steps[i];
+    if (step.status == StepStatus::kCompleted && i < defined) {
+      for (int d : dependents_[i]) --unmet_dependencies_[d];
+    } else if (step.status == StepStatus::kFailed) {
+      ClassifyFailed(i);
+    } else if (step.status == StepStatus::kCancelled) {
+      if (!cancel_reason_) cancel_reason_ = std::string(step.error.message());
+      stopping_ = true;
     }
   }
-  for (int i = 0; i < static_cast<int>(steps.size()); ++i) {
+  for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
+    const StepState& step = state().steps[i];
     const bool startable =
-        steps[i].status == StepStatus::kPending || steps[i].status == StepStatus::kRunning;
-    if (startable && unmet_dependencies_[i] == 0) ready_.push(i);
+        step.status == StepStatus::kPending || step.status == StepStatus::kRunning;
+    if (startable && !step.expanded && unmet_dependencies_[i] == 0) MakeReady(i);
   }
 }
 
-void Coordinator::MarkCompleted(int step) {
-  for (int d : dependents_[step]) {
-    if (--unmet_dependencies_[d] == 0) ready_.push(d);
+void Coordinator::ClassifyFailed(int step) {
+  const StepState& s = state().steps[step];
+  if (s.retry_at != absl::InfinitePast()) {
+    retries_.emplace(s.retry_at, step);
+  } else if (DefinitionOf(step).non_critical()) {
+    if (s.map_of < 0) tolerated_failures_.push_back(s.name);
+  } else if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
+    if (!failure_) failure_.emplace(step, s.error);
+  } else {
+    if (!failure_) failure_.emplace(step, s.error);
+    stopping_ = true;
   }
 }
 
 std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
+  for (int step : blocked_) MakeReady(step);
+  blocked_.clear();
   std::vector<std::pair<int, CancellationToken>> started;
-  while (!ready_.empty() && static_cast<int>(running_.size() + started.size()) < max_concurrency_) {
-    const int step = ready_.top();
-    ready_.pop();
+  auto it = ready_.begin();
+  while (it != ready_.end() &&
+         static_cast<int>(running_.size() + started.size()) < max_concurrency_) {
+    const int step = std::get<2>(*it);
+    it = ready_.erase(it);
+    if (!DefinitionOf(step).map_over().empty() && state().steps[step].map_of < 0) {
+      StartMapStep(step);
+      it = ready_.begin();  // its instances take its place in the order
+      continue;
+    }
+    const int map_of = state().steps[step].map_of;
+    const int map_limit = DefinitionOf(step).map_concurrency();
+    if (map_of >= 0 && map_limit > 0 && running_instances_[map_of] >= map_limit) {
+      blocked_.push_back(step);
+      continue;
+    }
+    if (!TakeResources(step)) {
+      blocked_.push_back(step);
+      continue;
+    }
+    if (map_of >= 0) ++running_instances_[map_of];
     Event event;
     StepStarted* start = event.mutable_step_started();
     start->set_step(state().steps[step].name);
@@ -181,6 +219,80 @@ std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
   return started;
 }
 
+// Takes every resource `step` names, or none: then records, once, which one it waits for.
+bool Coordinator::TakeResources(int step) {
+  const auto& locks = DefinitionOf(step).locks();
+  for (const std::string& lock : locks) {
+    if (held_[lock] < ResourceCapacity(state().definition, lock)) continue;
+    if (state().steps[step].blocked_on != lock) {
+      Event event;
+      event.mutable_step_blocked()->set_step(state().steps[step].name);
+      event.mutable_step_blocked()->set_resource(lock);
+      Record(std::move(event));
+    }
+    return false;
+  }
+  for (const std::string& lock : locks) ++held_[lock];
+  return true;
+}
+
+void Coordinator::ReleaseResources(int step) {
+  for (const std::string& lock : DefinitionOf(step).locks()) --held_[lock];
+}
+
+// A map step starts by recording its items; its instances are then ready in its place.
+void Coordinator::StartMapStep(int step) {
+  const WorkflowState& s = state();
+  const StepState* source = s.FindStep(DefinitionOf(step).map_over());
+  const std::vector<std::string> items = MapItems(source->output);
+  const int attempt = s.steps[step].attempts + 1;
+  Event start;
+  start.mutable_step_started()->set_step(s.steps[step].name);
+  start.mutable_step_started()->set_attempt(attempt);
+  Record(std::move(start));
+  Event expand;
+  expand.mutable_step_expanded()->set_step(state().steps[step].name);
+  for (const std::string& item : items) expand.mutable_step_expanded()->add_items(item);
+  Record(std::move(expand));
+  for (int instance : state().steps[step].instances) {
+    functions_.push_back(functions_[step]);
+    dependencies_.emplace_back();
+    dependents_.emplace_back();
+    unmet_dependencies_.push_back(0);
+    MakeReady(instance);
+  }
+  if (items.empty()) RecordCompleted(step, attempt, "", {}, 0);
+}
+
+void Coordinator::ScheduleDueRetries() {
+  if (stopping_) return;
+  const absl::Time now = absl::Now();
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    MakeReady(retries_.begin()->second);
+    retries_.erase(retries_.begin());
+  }
+}
+
+// The next moment something must happen even if no step finishes.
+absl::Time Coordinator::NextWakeUp() const {
+  absl::Time wake = next_request_check_;
+  for (const auto& [step, running] : running_) {
+    if (!running.timed_out) wake = std::min(wake, running.deadline);
+  }
+  if (!stopping_ && !retries_.empty()) wake = std::min(wake, retries_.begin()->first);
+  return wake;
+}
+
+void Coordinator::CancelTimedOutSteps() {
+  const absl::Time now = absl::Now();
+  for (auto& [step, running] : running_) {
+    if (running.timed_out || running.deadline > now) continue;
+    running.timed_out = true;
+    running.token.Cancel(absl::StrCat(
+        "timed out after ", absl::FormatDuration(FromProto(DefinitionOf(step).timeout()))));
+  }
+}
+
 absl::Status Coordinator::Commit() {
   if (!record_error_.ok()) return record_error_;
   if (batch_.empty()) return absl::OkStatus();
@@ -192,31 +304,54 @@ absl::Status Coordinator::Commit() {
 }
 
 void Coordinator::Dispatch(int step, CancellationToken token) {
-  const WorkflowState& s = state();
-  // Views into the state: a step's name, the input and completed outputs never change.
-  std::vector<DependencyOutput> dependencies;
-  dependencies.reserve(dependencies_[step].size());
-  for (int d : dependencies_[step]) dependencies.push_back({s.steps[d].name, s.steps[d].output});
-  running_.emplace(step, token);
-  executor_.Schedule([this, step, attempt = s.steps[step].attempts, token = std::move(token),
-                      dependencies = std::move(dependencies)]() mutable {
-    RunAttempt(step, attempt, token, std::move(dependencies));
+  const StepState& s = state().steps[step];
+  const StepDefinition& definition = DefinitionOf(step);
+  Running running{token, absl::InfiniteFuture()};
+  if (definition.has_timeout()) running.deadline = absl::Now() + FromProto(definition.timeout());
+  running_.emplace(step, std::move(running));
+  AttemptData data{functions_[step],
+                   s.name,
+                   s.attempts,
+                   s.log_path,
+                   DependencyOutputs(step),
+                   uses_state_ ? MergeState(state(), AncestorsInOrder(step)) : StateValues(),
+                   s.map_index,
+                   s.map_item};
+  executor_.Schedule([this, step, token = std::move(token), data = std::move(data)]() mutable {
+    RunAttempt(step, token, std::move(data));
   });
 }
 
-void Coordinator::RunAttempt(int step, int attempt, const CancellationToken& token,
-                             std::vector<DependencyOutput> dependencies) {
-  const WorkflowState& s = state();
-  absl::StatusOr<std::string> result = std::string();  // a structural step's output is empty
-  if (functions_[step] != nullptr) {
-    StepContext context(s.workflow_id, s.steps[step].name, attempt, s.input,
-                        std::move(dependencies), token, s.steps[step].log_path);
-    result = CallStepFunction(*functions_[step], context);
+void Coordinator::RunAttempt(int step, const CancellationToken& token, AttemptData data) {
+  absl::StatusOr<std::string> result = std::string();  // a step without function outputs ""
+  std::vector<StateUpdate> updates;
+  double cost = 0;
+  if (data.function != nullptr) {
+    StepAttempt attempt;
+    // The workflow id, input and definition never change while the workflow runs.
+    attempt.workflow_id = state().workflow_id;
+    attempt.input = state().input;
+    attempt.definition = &state().definition;
+    attempt.step = data.step;
+    attempt.attempt = data.attempt;
+    attempt.log_path = data.log_path;
+    for (const auto& [name, output] : data.dependencies) {
+      attempt.dependencies.push_back({name, output});
+    }
+    attempt.cancellation = token;
+    attempt.state = std::move(data.state);
+    attempt.map_index = data.map_index;
+    attempt.map_item = data.map_item;
+    StepContext context(std::move(attempt));
+    result = CallStepFunction(*data.function, context);
+    updates = context.TakeStateUpdates();
+    cost = context.cost();
   }
   const bool cancelled = token.IsCancelled();
   MutexLock lock(&mu_);
   if (!result.ok() && !cancelled) failure_posted_ = true;
-  outcomes_.push_back(Outcome{step, attempt, std::move(result), cancelled});
+  outcomes_.push_back(
+      Outcome{step, data.attempt, std::move(result), cancelled, std::move(updates), cost});
 }
 
 std::vector<Coordinator::Outcome> Coordinator::AwaitOutcomes(absl::Time deadline) {
@@ -251,41 +386,173 @@ absl::Status Coordinator::CheckCancellationRequest() {
 }
 
 void Coordinator::RecordOutcome(Outcome& outcome) {
-  const std::string& name = state().steps[outcome.step].name;
-  auto running = running_.find(outcome.step);
-  const std::string cancel_reason = running->second.reason();
+  const int step = outcome.step;
+  auto running = running_.find(step);
+  const CancellationToken token = running->second.token;
+  const bool timed_out = running->second.timed_out;
   running_.erase(running);
-  Event event;
+  ReleaseResources(step);
+  const int map_of = state().steps[step].map_of;
+  if (map_of >= 0) --running_instances_[map_of];
   if (outcome.result.ok()) {
-    StepCompleted* completed = event.mutable_step_completed();
-    completed->set_step(name);
-    completed->set_attempt(outcome.attempt);
-    completed->set_output(*std::move(outcome.result));
-    Record(std::move(event));
-    MarkCompleted(outcome.step);
+    RecordCompleted(step, outcome.attempt, *std::move(outcome.result),
+                    std::move(outcome.state_updates), outcome.cost);
+  } else if (timed_out) {
+    RecordFailed(step, outcome.attempt,
+                 absl::DeadlineExceededError(
+                     absl::StrCat("step '", state().steps[step].name, "' ", token.reason())),
+                 /*timed_out=*/true, outcome.cost);
   } else if (outcome.cancelled) {
+    Event event;
     StepCancelled* cancelled = event.mutable_step_cancelled();
-    cancelled->set_step(name);
+    cancelled->set_step(state().steps[step].name);
     cancelled->set_attempt(outcome.attempt);
-    cancelled->set_reason(cancel_reason);
+    cancelled->set_reason(token.reason());
     Record(std::move(event));
+    if (map_of >= 0) MaybeFinishMap(map_of);
   } else {
-    const absl::Status& error = outcome.result.status();
-    StepFailed* failed = event.mutable_step_failed();
-    failed->set_step(name);
-    failed->set_attempt(outcome.attempt);
-    *failed->mutable_error() = ToError(error);
-    failed->set_retryable(IsRetryable(error));
-    Record(std::move(event));
-    if (!stopping_) StopForFailure(outcome.step, error);
+    RecordFailed(step, outcome.attempt, outcome.result.status(), /*timed_out=*/false, outcome.cost);
   }
+  CheckBudget(step);
+}
+
+void Coordinator::RecordCompleted(int step, int attempt, std::string output,
+                                  std::vector<StateUpdate> updates, double cost) {
+  if (!updates.empty()) uses_state_ = true;
+  Event event;
+  StepCompleted* completed = event.mutable_step_completed();
+  completed->set_step(state().steps[step].name);
+  completed->set_attempt(attempt);
+  completed->set_output(std::move(output));
+  for (StateUpdate& update : updates) *completed->add_state_updates() = std::move(update);
+  completed->set_cost(cost);
+  Record(std::move(event));
+  const int map_of = state().steps[step].map_of;
+  if (map_of >= 0) {
+    MaybeFinishMap(map_of);
+  } else {
+    MarkCompleted(step);
+  }
+}
+
+void Coordinator::RecordFailed(int step, int attempt, const absl::Status& error, bool timed_out,
+                               double cost) {
+  const RetryPolicy& policy = DefinitionOf(step).retry();
+  const bool retried = !stopping_ && IsRetriedAfter(policy, attempt, error);
+  Event event;
+  StepFailed* failed = event.mutable_step_failed();
+  failed->set_step(state().steps[step].name);
+  failed->set_attempt(attempt);
+  *failed->mutable_error() = ToError(error);
+  failed->set_retryable(IsRetryable(error));
+  failed->set_timed_out(timed_out);
+  failed->set_cost(cost);
+  if (retried) {
+    const absl::Time next = absl::Now() + Backoff(policy, attempt);
+    *failed->mutable_next_attempt_at() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(next));
+    retries_.emplace(next, step);
+  }
+  Record(std::move(event));
+  if (!retried) FailFinally(step, error);
+}
+
+// `step` failed for good. A non-critical step's dependents are skipped; under the continue
+// policy so are a critical step's, and the run fails at its end; otherwise the run stops now.
+void Coordinator::FailFinally(int step, const absl::Status& error) {
+  const int map_of = state().steps[step].map_of;
+  if (DefinitionOf(step).non_critical()) {
+    if (map_of >= 0) {
+      MaybeFinishMap(map_of);
+    } else {
+      tolerated_failures_.push_back(state().steps[step].name);
+      SkipDependents(step);
+    }
+    return;
+  }
+  if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
+    if (!failure_) failure_.emplace(step, error);
+    if (map_of >= 0) {
+      MaybeFinishMap(map_of);
+    } else {
+      SkipDependents(step);
+    }
+    return;
+  }
+  if (!stopping_) StopForFailure(step, error);
+  if (map_of >= 0) MaybeFinishMap(map_of);
+}
+
+void Coordinator::SkipDependents(int step) {
+  std::vector<int> pending = dependents_[step];
+  const std::string reason =
+      absl::StrCat("depends on failed step '", state().steps[step].name, "'");
+  while (!pending.empty()) {
+    const int next = pending.back();
+    pending.pop_back();
+    if (state().steps[next].status != StepStatus::kPending) continue;
+    Event event;
+    event.mutable_step_skipped()->set_step(state().steps[next].name);
+    event.mutable_step_skipped()->set_reason(reason);
+    Record(std::move(event));
+    pending.insert(pending.end(), dependents_[next].begin(), dependents_[next].end());
+  }
+}
+
+// Once every instance of a map step has ended for good, the map step ends: completed when
+// they all completed, else failed (or cancelled) like its first unsuccessful instance.
+void Coordinator::MaybeFinishMap(int map_step) {
+  if (state().steps[map_step].status != StepStatus::kRunning) return;
+  int unsuccessful = -1;
+  for (int instance : state().steps[map_step].instances) {
+    const StepState& s = state().steps[instance];
+    const bool retrying = s.status == StepStatus::kFailed && s.retry_at != absl::InfinitePast();
+    if (!IsTerminal(s.status) || retrying || running_.count(instance) > 0) return;
+    if (s.status != StepStatus::kCompleted && unsuccessful < 0) unsuccessful = instance;
+  }
+  const int attempt = state().steps[map_step].attempts;
+  if (unsuccessful < 0) {
+    RecordCompleted(map_step, attempt, "", {}, 0);
+    return;
+  }
+  const StepState& instance = state().steps[unsuccessful];
+  const std::string name = state().steps[map_step].name;
+  const absl::Status error(instance.error.code(), absl::StrCat("instance '", instance.name,
+                                                               "': ", instance.error.message()));
+  Event event;
+  if (instance.status == StepStatus::kCancelled) {
+    event.mutable_step_cancelled()->set_step(name);
+    event.mutable_step_cancelled()->set_attempt(attempt);
+    event.mutable_step_cancelled()->set_reason(std::string(error.message()));
+    Record(std::move(event));
+    return;
+  }
+  StepFailed* failed = event.mutable_step_failed();
+  failed->set_step(name);
+  failed->set_attempt(attempt);
+  *failed->mutable_error() = ToError(error);
+  Record(std::move(event));
+  if (DefinitionOf(map_step).non_critical()) {
+    tolerated_failures_.push_back(name);
+    SkipDependents(map_step);
+  } else if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
+    SkipDependents(map_step);
+  }
+}
+
+void Coordinator::CheckBudget(int step) {
+  const double budget = state().definition.budget();
+  if (budget <= 0 || state().cost_spent <= budget || stopping_) return;
+  StopForFailure(step, absl::ResourceExhaustedError(absl::StrFormat(
+                           "budget exceeded: spent %g of %g", state().cost_spent, budget)));
 }
 
 void Coordinator::StopForFailure(int step, absl::Status error) {
   stopping_ = true;
-  const std::string reason = absl::StrCat("step '", state().steps[step].name, "' failed");
-  failure_.emplace(step, std::move(error));
-  for (auto& [running_step, token] : running_) token.Cancel(reason);
+  if (!failure_) failure_.emplace(step, std::move(error));
+  const std::string reason =
+      absl::StrCat("step '", state().steps[failure_->first].name, "' failed");
+  for (auto& [running_step, running] : running_) running.token.Cancel(reason);
 }
 
 // The running steps are children of cancellation_, so they are cancelled already.
@@ -295,7 +562,7 @@ void Coordinator::StopForCancellation(std::string reason) {
 }
 
 void Coordinator::AbandonRunningSteps(absl::string_view reason) {
-  for (auto& [step, token] : running_) token.Cancel(reason);
+  for (auto& [step, running] : running_) running.token.Cancel(reason);
   const size_t running = running_.size();
   MutexLock lock(&mu_);
   mu_.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return outcomes_.size() == running; });
@@ -318,11 +585,20 @@ absl::StatusOr<WorkflowState> Coordinator::Finish() {
     event.mutable_workflow_cancelled()->set_reason(*cancel_reason_);
   } else {
     for (const StepState& step : state().steps) {
-      if (step.status != StepStatus::kCompleted) {
+      const bool ended =
+          step.status == StepStatus::kCompleted || step.status == StepStatus::kSkipped ||
+          (step.status == StepStatus::kFailed && step.retry_at == absl::InfinitePast());
+      if (!ended) {
         return absl::InternalError(absl::StrCat("workflow '", state().workflow_id, "': step '",
                                                 step.name, "' can never run"));
       }
     }
+    std::vector<std::string> failed = tolerated_failures_;
+    std::sort(failed.begin(), failed.end(), [this](const std::string& a, const std::string& b) {
+      return KeyOf(state().step_index.at(a)) < KeyOf(state().step_index.at(b));
+    });
+    for (const std::string& name : failed)
+      event.mutable_workflow_completed()->add_failed_steps(name);
     event.mutable_workflow_completed();
   }
   Record(std::move(event));
@@ -348,6 +624,7 @@ absl::StatusOr<WorkflowState> Coordinator::RecordedResult() const {
   const WorkflowState& s = state();
   switch (s.status) {
     case WORKFLOW_STATUS_COMPLETED:
+    case WORKFLOW_STATUS_COMPLETED_WITH_FAILURES:
       return s;
     case WORKFLOW_STATUS_FAILED:
       return absl::Status(s.error.code(),

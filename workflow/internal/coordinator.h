@@ -3,8 +3,9 @@
 // It starts from the folded history, finds the ready steps in definition order, starts up
 // to the concurrency limit of them on the Executor, collects their outcomes, orders them
 // (definition order, then attempt), gives them sequence numbers and appends them, together
-// with the started events of the steps they made ready, in one transaction. Only the
-// coordinator's thread creates events; step threads only post outcomes.
+// with the events they lead to (retries scheduled, dependents skipped, map steps expanded or
+// completed) and the started events of the steps they made ready, in one transaction. Only
+// the coordinator's thread creates events; step threads only post outcomes.
 //
 // A Coordinator is used for one Start or Resume, from one thread. The store, registry and
 // executor must outlive it. Internal to the engine.
@@ -12,10 +13,12 @@
 #define CHORUS_WORKFLOW_INTERNAL_COORDINATOR_H_
 
 #include <cstdint>
-#include <functional>
+#include <map>
 #include <optional>
-#include <queue>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -50,9 +53,10 @@ class Coordinator {
   // its end. A finished workflow returns its recorded result without running anything.
   absl::StatusOr<WorkflowState> Resume(WorkflowState recorded);
 
-  // Both return the final state when the workflow completes, the failing step's error when
-  // it failed, Cancelled when it was cancelled, or the store's error if an append failed
-  // (then the running steps are cancelled and waited for, and nothing more is recorded).
+  // Both return the final state when the workflow completes (also with failures of
+  // non-critical steps), the failing step's error when it failed, Cancelled when it was
+  // cancelled, or the store's error if an append failed (then the running steps are
+  // cancelled and waited for, and nothing more is recorded).
 
  private:
   // What a step thread reports back for one attempt.
@@ -61,21 +65,66 @@ class Coordinator {
     int attempt;
     absl::StatusOr<std::string> result;
     bool cancelled;  // the attempt's token was cancelled when the function returned
+    std::vector<StateUpdate> state_updates;
+    double cost;
   };
+  // An attempt on the executor.
+  struct Running {
+    CancellationToken token;
+    absl::Time deadline;  // of its timeout; InfiniteFuture if none
+    bool timed_out = false;
+  };
+  // Ready steps in definition order; an instance of a map step sits at its map step's place.
+  using ReadyKey = std::tuple<int, int, int>;  // definition index, map index, step
 
   absl::StatusOr<WorkflowState> Drive();
+
+  // The graph (coordinator_graph.cc).
   void BuildGraph();
-  void ClassifyRecordedSteps();
+  const StepDefinition& DefinitionOf(int step) const;
+  ReadyKey KeyOf(int step) const;
+  void MakeReady(int step);
   void MarkCompleted(int step);
+  std::vector<int> AncestorsInOrder(int step) const;
+  std::vector<std::pair<std::string, std::string>> DependencyOutputs(int step) const;
+
+  // Scheduling.
+  void ClassifyRecordedSteps();
+  void ClassifyFailed(int step);
   std::vector<std::pair<int, CancellationToken>> StartReadySteps();
+  bool TakeResources(int step);
+  void ReleaseResources(int step);
+  void StartMapStep(int step);
+  void ScheduleDueRetries();
+  absl::Time NextWakeUp() const;
+  void CancelTimedOutSteps();
   absl::Status Commit();
   void Dispatch(int step, CancellationToken token);
-  void RunAttempt(int step, int attempt, const CancellationToken& token,
-                  std::vector<DependencyOutput> dependencies) ABSL_LOCKS_EXCLUDED(mu_);
-  // Waits for the outcomes the schedule mode collects at once; returns none at `deadline`.
+  // Everything an attempt needs, owned, so that the state may change while it runs.
+  struct AttemptData {
+    const StepFunction* function;  // null: the step runs no function and outputs ""
+    std::string step;
+    int attempt;
+    std::string log_path;
+    std::vector<std::pair<std::string, std::string>> dependencies;  // name, output
+    StateValues state;
+    int map_index;
+    std::string map_item;
+  };
+  void RunAttempt(int step, const CancellationToken& token, AttemptData data)
+      ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<Outcome> AwaitOutcomes(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status CheckCancellationRequest();
+
+  // Outcomes.
   void RecordOutcome(Outcome& outcome);
+  void RecordCompleted(int step, int attempt, std::string output, std::vector<StateUpdate> updates,
+                       double cost);
+  void RecordFailed(int step, int attempt, const absl::Status& error, bool timed_out, double cost);
+  void FailFinally(int step, const absl::Status& error);
+  void SkipDependents(int step);
+  void MaybeFinishMap(int map_step);
+  void CheckBudget(int step);
   void StopForFailure(int step, absl::Status error);
   void StopForCancellation(std::string reason);
   void AbandonRunningSteps(absl::string_view reason);
@@ -98,16 +147,23 @@ class Coordinator {
   int64_t committed_seq_ = 0;  // the store's last seq for this workflow
   std::vector<Event> batch_;   // recorded, not yet committed
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
-  std::vector<const StepFunction*> functions_;  // by step index; null for structural steps
-  std::vector<std::vector<int>> dependencies_;  // by step index, in definition order
-  std::vector<std::vector<int>> dependents_;    // by step index
-  std::vector<int> unmet_dependencies_;         // by step index
-  std::priority_queue<int, std::vector<int>, std::greater<int>> ready_;  // by definition order
-  absl::flat_hash_map<int, CancellationToken> running_;  // step index -> its attempt's token
+  // By step index (instances of map steps included, appended as they are expanded).
+  std::vector<const StepFunction*> functions_;  // null for steps that run no function
+  std::vector<std::vector<int>> dependencies_;  // in definition order, sync points included
+  std::vector<std::vector<int>> dependents_;
+  std::vector<int> unmet_dependencies_;
+  bool uses_state_ = false;  // whether any step may see a state: merge views only then
+  std::set<ReadyKey> ready_;
+  std::vector<int> blocked_;  // ready, waiting for a resource or their map's concurrency
+  std::multimap<absl::Time, int> retries_;           // when each failed step runs again
+  std::map<int, Running> running_;                   // step index -> its attempt
+  absl::flat_hash_map<std::string, int> held_;       // resource -> holders
+  absl::flat_hash_map<int, int> running_instances_;  // map step -> instances running
   absl::Time next_request_check_ = absl::InfinitePast();
-  bool stopping_ = false;  // fail-fast or cancellation: start nothing more
+  bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
   std::optional<std::pair<int, absl::Status>> failure_;  // the step that failed the run
   std::optional<std::string> cancel_reason_;             // why the run was cancelled
+  std::vector<std::string> tolerated_failures_;          // non-critical steps that failed
 
   // Shared with step threads.
   Mutex mu_;

@@ -1,0 +1,95 @@
+// The coordinator's view of the DAG: dependencies (sync points included), readiness, and what
+// a step sees of its ancestors.
+#include <algorithm>
+
+#include "workflow/definition.h"
+#include "workflow/internal/coordinator.h"
+
+namespace chorus {
+
+const StepDefinition& Coordinator::DefinitionOf(int step) const {
+  const StepState& s = state().steps[step];
+  return state().definition.steps(s.map_of >= 0 ? s.map_of : step);
+}
+
+Coordinator::ReadyKey Coordinator::KeyOf(int step) const {
+  const StepState& s = state().steps[step];
+  return s.map_of >= 0 ? ReadyKey{s.map_of, s.map_index, step} : ReadyKey{step, -1, step};
+}
+
+void Coordinator::BuildGraph() {
+  const WorkflowState& s = state();
+  const int defined = s.definition.steps_size();
+  dependencies_ = EffectiveDependencies(s.definition);
+  functions_.assign(defined, nullptr);
+  dependents_.assign(defined, {});
+  unmet_dependencies_.assign(defined, 0);
+  for (int i = 0; i < defined; ++i) {
+    if (s.definition.steps(i).kind() == STEP_KIND_UNSPECIFIED) {
+      functions_[i] = registry_.Find(s.steps[i].name);
+    }
+    for (int d : dependencies_[i]) {
+      dependents_[d].push_back(i);
+      ++unmet_dependencies_[i];
+    }
+  }
+  // Instances of map steps expanded before a crash: no dependencies of their own.
+  for (size_t i = defined; i < s.steps.size(); ++i) {
+    functions_.push_back(functions_[s.steps[i].map_of]);
+    dependencies_.emplace_back();
+    dependents_.emplace_back();
+    unmet_dependencies_.push_back(0);
+  }
+  uses_state_ = !s.definition.state().empty() ||
+                std::any_of(s.steps.begin(), s.steps.end(),
+                            [](const StepState& step) { return !step.state_updates.empty(); });
+}
+
+void Coordinator::MakeReady(int step) { ready_.insert(KeyOf(step)); }
+
+void Coordinator::MarkCompleted(int step) {
+  for (int d : dependents_[step]) {
+    if (--unmet_dependencies_[d] == 0 && state().steps[d].status == StepStatus::kPending) {
+      MakeReady(d);
+    }
+  }
+}
+
+// Every step `step` depends on, directly or not, in definition order (a map step's instances
+// at its place), for the state it sees.
+std::vector<int> Coordinator::AncestorsInOrder(int step) const {
+  const StepState& s = state().steps[step];
+  std::vector<int> pending = dependencies_[s.map_of >= 0 ? s.map_of : step];
+  std::vector<bool> seen(state().steps.size(), false);
+  std::vector<int> ancestors;
+  while (!pending.empty()) {
+    const int next = pending.back();
+    pending.pop_back();
+    if (seen[next]) continue;
+    seen[next] = true;
+    ancestors.push_back(next);
+    for (int instance : state().steps[next].instances) ancestors.push_back(instance);
+    pending.insert(pending.end(), dependencies_[next].begin(), dependencies_[next].end());
+  }
+  std::sort(ancestors.begin(), ancestors.end(),
+            [this](int a, int b) { return KeyOf(a) < KeyOf(b); });
+  return ancestors;
+}
+
+std::vector<std::pair<std::string, std::string>> Coordinator::DependencyOutputs(int step) const {
+  const StepState& s = state().steps[step];
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (int d : dependencies_[s.map_of >= 0 ? s.map_of : step]) {
+    const StepState& dependency = state().steps[d];
+    if (!dependency.expanded) {
+      outputs.emplace_back(dependency.name, dependency.output);
+      continue;
+    }
+    for (int instance : dependency.instances) {
+      outputs.emplace_back(state().steps[instance].name, state().steps[instance].output);
+    }
+  }
+  return outputs;
+}
+
+}  // namespace chorus
