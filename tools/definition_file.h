@@ -17,9 +17,41 @@
 // In DOT the workflow's name is the graph's `label` attribute, else the graph's name (empty
 // for an anonymous graph). Each node is a step, in the order nodes first appear in the file;
 // an edge a -> b makes b depend on a. Node attribute `cmd` is the step's shell command (as
-// written: DOT unescapes only \" in quoted strings). Node attribute `type` = "fan_out" or
-// "fan_in" makes a structural step (StepKind), which must have no `cmd`; every other node
-// must have one. Other attributes (labels, colours, ...) are ignored.
+// written: DOT unescapes only \" in quoted strings). Node attribute `type` = "fan_out",
+// "fan_in" or "sync" makes a structural step (StepKind), which must have no `cmd`; every other
+// node must have one. The other options of WorkflowDefinition and StepDefinition are these
+// attributes (a default for every node can be set with `node [retries=2]`):
+//
+//   node attribute       example                      sets
+//   retries              retries=2                    retry.max_attempts = 3 (2 more attempts)
+//   backoff              backoff="1s"                 retry.initial_backoff
+//   backoff_multiplier   backoff_multiplier=2         retry.multiplier (a number >= 1)
+//   max_backoff          max_backoff="30s"            retry.max_backoff
+//   non_retryable        non_retryable="NOT_FOUND,INVALID_ARGUMENT"   retry.non_retryable_codes
+//   timeout              timeout="5s"                 timeout
+//   critical             critical=false               non_critical = true
+//   locks                locks="checkout,db"          locks
+//   map_over             map_over=list                map_over (a dependency's name)
+//   map_concurrency      map_concurrency=4            map_concurrency (needs map_over)
+//   background           background=true              background
+//
+//   graph attribute      example                                    sets
+//   failure_policy       failure_policy=continue                    failure_policy
+//                                                                   (fail_fast or continue)
+//   budget               budget=10.5                                budget (a number > 0)
+//   state                state="total:sum=0; files:append; note"   state
+//   resources            resources="db:2; checkout"                 resources
+//
+// Durations take absl::ParseDuration's syntax ("500ms", "1.5s", "1m30s"), quoted (unquoted,
+// DOT reads 5s as two tokens), and must be positive. non_retryable lists absl::StatusCode
+// names. The attributes of the retry policy other than retries need retries. `state` lists
+// keys separated by ';', each `name[:reducer][=initial]`: the reducers are last_write_wins
+// (the default), append, sum, min and max; the initial value is a whole number for sum, min
+// and max, a list of one item for append (of none if empty: `=` alone), and a non-empty text
+// for last_write_wins. `resources` lists `name[:capacity]` (capacity 1 if not given). Names of
+// keys, resources and locks have no spaces and none of `,;:=`. A malformed value is an error
+// naming the file, the node or graph, the attribute and the problem. Other attributes (labels,
+// colours, ...) are ignored.
 //
 //   CHORUS_ASSIGN_OR_RETURN(WorkflowDefinition definition, ReadDefinitionFile(path));
 //   CHORUS_RETURN_IF_ERROR(ValidateDefinition(definition, /*registry=*/nullptr));
@@ -54,6 +86,8 @@ DefinitionFormat GuessDefinitionFormat(absl::string_view file_name, absl::string
 //   f.textproto:4:14: Expected ":", found ""b"".     (text format: 1-based line and column)
 //   f.dot:7: syntax error near '->'                  (DOT syntax: the line Graphviz reports)
 //   f.dot: node 'report' has no cmd attribute        (the DOT rules above: the node)
+//   f.dot: node 'a' attribute retries="x": expected a whole number from 0 to 1000
+//   f.dot: graph attribute budget="-1": expected a number greater than 0
 // In DOT, a Graphviz warning (e.g. "badly delimited number") is an error too.
 absl::StatusOr<WorkflowDefinition> ParseDefinition(absl::string_view text,
                                                    absl::string_view file_name,

@@ -2,11 +2,14 @@
 
 #include <graphviz/gvc.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "tools/graphviz_session.h"
 
@@ -36,14 +39,22 @@ std::string QuoteDot(absl::string_view text) {
   return quoted;
 }
 
-absl::string_view ShapeOf(StepKind kind) {
-  switch (kind) {
+// The most instances of one map step drawn; the rest are summed up in one node.
+constexpr int kMaxInstancesDrawn = 12;
+
+// Failed, but a non-critical step whose failure the workflow tolerates: pink, not red.
+constexpr absl::string_view kToleratedFailureColor = "#f4cccc";
+
+absl::string_view ShapeOf(const StepDefinition& step) {
+  switch (step.kind()) {
     case STEP_KIND_FAN_OUT:
       return "triangle";
     case STEP_KIND_FAN_IN:
       return "invtriangle";
+    case STEP_KIND_SYNC:
+      return "octagon";
     default:
-      return "box";
+      return step.map_over().empty() ? "box" : "box3d";
   }
 }
 
@@ -57,20 +68,74 @@ std::string DescribeStep(const StepState& step) {
 
 // The colours' meaning, as plain text: an HTML-like label could show the colours themselves,
 // but Graphviz 2.43 leaks memory parsing one.
-constexpr absl::string_view kLegend =
-    "grey: pending   blue: running   green: completed   red: failed   orange: cancelled   "
-    "light grey: skipped";
+// Only what `definition` can show: pink only if a step is non-critical, a line of shapes only
+// if there is a map, sync or background step.
+std::string Legend(const WorkflowDefinition& definition) {
+  const auto any = [&definition](bool (*has)(const StepDefinition&)) {
+    return std::any_of(definition.steps().begin(), definition.steps().end(), has);
+  };
+  std::string legend = "grey: pending   blue: running   green: completed   red: failed   ";
+  if (any([](const StepDefinition& step) { return step.non_critical(); })) {
+    legend += "pink: failed, tolerated (non-critical)   ";
+  }
+  legend += "orange: cancelled   light grey: skipped";
+  std::vector<std::string> shapes;
+  if (any([](const StepDefinition& step) { return !step.map_over().empty(); })) {
+    shapes.push_back("box3d: map step (its instances below it)");
+  }
+  if (any([](const StepDefinition& step) { return step.kind() == STEP_KIND_SYNC; })) {
+    shapes.push_back("octagon: sync point");
+  }
+  if (any([](const StepDefinition& step) { return step.background(); })) {
+    shapes.push_back("dashed: background step");
+  }
+  if (!shapes.empty()) absl::StrAppend(&legend, "\n", absl::StrJoin(shapes, "   "));
+  return legend;
+}
+
+absl::string_view FillColorOf(const StepDefinition& step, const StepState& state) {
+  return state.status == StepStatus::kFailed && step.non_critical() ? kToleratedFailureColor
+                                                                    : StepStatusColor(state.status);
+}
 
 std::string NodeStatement(const StepDefinition& step, const WorkflowState* state) {
-  std::string attributes = absl::StrCat("shape=", ShapeOf(step.kind()));
+  std::string attributes = absl::StrCat("shape=", ShapeOf(step));
+  if (step.background()) absl::StrAppend(&attributes, ", style=\"rounded,filled,dashed\"");
   if (state != nullptr) {
     StepState pending;
     const StepState* step_state = state->FindStep(step.name());
     if (step_state == nullptr) step_state = &pending;
-    absl::StrAppend(&attributes, ", fillcolor=", QuoteDot(StepStatusColor(step_state->status)),
+    absl::StrAppend(&attributes, ", fillcolor=", QuoteDot(FillColorOf(step, *step_state)),
                     ", tooltip=", QuoteDot(DescribeStep(*step_state)));
   }
   return absl::StrCat("  ", QuoteDot(step.name()), " [", attributes, "];\n");
+}
+
+// The instances of map step `step` (once expanded), each a small node joined to the map step
+// by a dotted edge; past kMaxInstancesDrawn, one node counts the rest.
+std::string InstanceStatements(const StepDefinition& step, const WorkflowState& state) {
+  const StepState* map_step = state.FindStep(step.name());
+  if (map_step == nullptr || !map_step->expanded) return "";
+  std::string dot;
+  const int count = static_cast<int>(map_step->instances.size());
+  for (int i = 0; i < count && i < kMaxInstancesDrawn; ++i) {
+    const StepState& instance = state.steps[map_step->instances[i]];
+    absl::StrAppend(
+        &dot, "  ", QuoteDot(instance.name),
+        " [shape=box, fontsize=10, fillcolor=", QuoteDot(FillColorOf(step, instance)),
+        ", tooltip=", QuoteDot(absl::StrCat(instance.map_item, ": ", DescribeStep(instance))),
+        "];\n  ", QuoteDot(step.name()), " -> ", QuoteDot(instance.name),
+        " [style=dotted, arrowhead=none];\n");
+  }
+  if (count > kMaxInstancesDrawn) {
+    const std::string rest =
+        absl::StrCat(step.name(), "[", kMaxInstancesDrawn, "..", count - 1, "]");
+    absl::StrAppend(&dot, "  ", QuoteDot(rest), " [shape=plaintext, style=\"\", label=",
+                    QuoteDot(absl::StrCat(count - kMaxInstancesDrawn, " more instances")), "];\n  ",
+                    QuoteDot(step.name()), " -> ", QuoteDot(rest),
+                    " [style=dotted, arrowhead=none];\n");
+  }
+  return dot;
 }
 
 // One Graphviz context for the life of the process, never freed: its text layout plugin
@@ -111,9 +176,11 @@ absl::string_view StepStatusColor(StepStatus status) {
 std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState* state) {
   std::string dot = absl::StrCat("digraph ", QuoteDot(definition.name()), " {\n",
                                  "  node [style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n");
-  if (state != nullptr) absl::StrAppend(&dot, "  labelloc=b;\n  label=", QuoteDot(kLegend), ";\n");
+  if (state != nullptr)
+    absl::StrAppend(&dot, "  labelloc=b;\n  label=", QuoteDot(Legend(definition)), ";\n");
   for (const StepDefinition& step : definition.steps()) {
     absl::StrAppend(&dot, NodeStatement(step, state));
+    if (state != nullptr) absl::StrAppend(&dot, InstanceStatements(step, *state));
   }
   for (const StepDefinition& step : definition.steps()) {
     for (const std::string& dependency : step.depends_on()) {

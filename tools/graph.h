@@ -18,15 +18,19 @@
 namespace chorus {
 
 // The colour, "#rrggbb", that stands for a step in `status` in every drawing: pending grey,
-// running blue, completed green, failed red, cancelled orange, skipped light grey.
+// running blue, completed green, failed red, cancelled orange, skipped light grey. (RenderDot
+// fills a failed non-critical step pink: the workflow tolerates its failure.)
 absl::string_view StepStatusColor(StepStatus status);
 
 // A DOT digraph named after the workflow, with one node per step, named and labelled after
-// the step (a rounded box for a task, a triangle for a fan-out, an inverted triangle for a
-// fan-in), and an edge from each dependency to its dependent, in definition order. When
-// `state` is not null (it must then be the state of a workflow of this definition), each
-// node is filled with its step's StepStatusColor and has a tooltip with its status, its
-// attempts and, if it failed, its error; and the graph is labelled with a legend of the colours.
+// the step (a rounded box for a task, a 3-D box for a map step, a triangle for a fan-out, an
+// inverted triangle for a fan-in, an octagon for a sync point; dashed for a background step),
+// and an edge from each dependency to its dependent, in definition order. When `state` is not
+// null (it must then be the state of a workflow of this definition), each node is filled with
+// its step's StepStatusColor (pink for a tolerated failure) and has a tooltip with its status,
+// its attempts and, if it failed, its error; each expanded map step has its instances drawn
+// below it, joined by dotted edges (at most 12, then a node counting the rest); and the graph
+// is labelled with a legend of the colours (and of the special shapes the workflow uses).
 std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState* state);
 
 // Lays `dot` out with Graphviz's "dot" engine and renders it as an SVG document.

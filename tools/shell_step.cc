@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <filesystem>
@@ -26,14 +28,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "event/internal/status_macros.h"
+#include "event/state.h"
 #include "workflow/cancellation.h"
 #include "workflow/step_context.h"
 
@@ -46,6 +52,9 @@ constexpr int kPollIntervalMs = 50;
 constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kMaxTailLineBytes = 500;
 constexpr absl::string_view kDependencyEnvPrefix = "CHORUS_DEP_";
+// Set only for instances of map steps, so never inherited either.
+constexpr absl::string_view kMapIndexEnv = "CHORUS_MAP_INDEX";
+constexpr absl::string_view kMapItemEnv = "CHORUS_MAP_ITEM";
 
 absl::Status ErrnoError(int error, absl::string_view action, absl::string_view path) {
   return absl::ErrnoToStatus(error, absl::StrCat(action, " ", path));
@@ -92,6 +101,33 @@ absl::Status WriteFile(const std::string& path, absl::string_view contents) {
   return WriteAll(file.get(), contents, path);
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.is_open()) return ErrnoError(errno, "opening", path);
+  std::string contents;
+  char buffer[4096];
+  while (true) {
+    ssize_t read_bytes = read(file.get(), buffer, sizeof(buffer));
+    if (read_bytes == 0) return contents;
+    if (read_bytes < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "reading", path);
+    }
+    contents.append(buffer, static_cast<size_t>(read_bytes));
+  }
+}
+
+// The state as one JSON object, keys in order: {"files": ["a"], "total": 3}.
+std::string StateJson(const StateValues& state) {
+  std::vector<std::string> members;
+  for (const auto& [key, value] : state) {
+    Value name;
+    name.set_text(key);
+    members.push_back(absl::StrCat(ValueToJson(name), ": ", ValueToJson(value)));
+  }
+  return absl::StrCat("{", absl::StrJoin(members, ", "), "}\n");
+}
+
 absl::Status CreateDirectories(const std::string& path) {
   std::error_code error;
   std::filesystem::create_directories(path, error);
@@ -99,19 +135,49 @@ absl::Status CreateDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Whether `dependency` names an instance of map step `map_step`: "map_step[<index>]".
+bool IsInstanceOf(absl::string_view dependency, absl::string_view map_step) {
+  if (!absl::ConsumePrefix(&dependency, map_step) || !absl::ConsumePrefix(&dependency, "[") ||
+      !absl::ConsumeSuffix(&dependency, "]")) {
+    return false;
+  }
+  return !dependency.empty() && std::all_of(dependency.begin(), dependency.end(),
+                                            [](char c) { return absl::ascii_isdigit(c); });
+}
+
+// The outputs of the instances of `map_step` among the dependencies, concatenated in the
+// order given (the index order).
+std::string InstanceOutputs(const StepContext& context, absl::string_view map_step) {
+  std::string outputs;
+  for (const DependencyOutput& dependency : context.dependencies()) {
+    if (IsInstanceOf(dependency.step, map_step)) absl::StrAppend(&outputs, dependency.output);
+  }
+  return outputs;
+}
+
 // The files of one attempt (see the header), named from `<stem>`. Without a log path they
 // live in a scratch directory, which this object removes when destroyed.
 class AttemptFiles {
  public:
-  // Creates the directories and writes the input and dependency files.
-  static absl::StatusOr<AttemptFiles> Prepare(const StepContext& context) {
+  // Creates the directories, writes the input, dependency and state files, and creates the
+  // command's (empty) state-updates and cost files.
+  static absl::StatusOr<AttemptFiles> Prepare(const StepContext& context,
+                                              const ShellStepOptions& options) {
     AttemptFiles files;
     CHORUS_RETURN_IF_ERROR(files.ChooseStem(context.log_path()));
     CHORUS_RETURN_IF_ERROR(CreateDirectories(files.deps()));
+    CHORUS_RETURN_IF_ERROR(CreateDirectories(files.outputs()));
     CHORUS_RETURN_IF_ERROR(WriteFile(files.input(), context.input()));
     for (const DependencyOutput& dependency : context.dependencies()) {
       CHORUS_RETURN_IF_ERROR(WriteFile(files.dependency(dependency.step), dependency.output));
     }
+    for (const std::string& map_step : options.map_dependencies) {
+      CHORUS_RETURN_IF_ERROR(
+          WriteFile(files.dependency(map_step), InstanceOutputs(context, map_step)));
+    }
+    CHORUS_RETURN_IF_ERROR(WriteFile(files.state(), StateJson(context.state())));
+    CHORUS_RETURN_IF_ERROR(WriteFile(files.state_updates(), ""));
+    CHORUS_RETURN_IF_ERROR(WriteFile(files.cost(), ""));
     return files;
   }
 
@@ -133,6 +199,10 @@ class AttemptFiles {
   std::string dependency(absl::string_view step) const {
     return absl::StrCat(deps(), "/", DependencyFileName(step));
   }
+  std::string state() const { return stem_ + ".in/state.json"; }
+  std::string outputs() const { return stem_ + ".out"; }
+  std::string state_updates() const { return outputs() + "/state_updates"; }
+  std::string cost() const { return outputs() + "/cost"; }
 
  private:
   AttemptFiles() = default;
@@ -165,16 +235,29 @@ class AttemptFiles {
 };
 
 // The parent's environment with the attempt's variables added; see the header.
-std::vector<std::string> CommandEnvironment(const StepContext& context, const AttemptFiles& files) {
+std::vector<std::string> CommandEnvironment(const StepContext& context,
+                                            const ShellStepOptions& options,
+                                            const AttemptFiles& files) {
   std::vector<std::pair<std::string, std::string>> added = {
       {"CHORUS_WORKFLOW_ID", std::string(context.workflow_id())},
       {"CHORUS_STEP", std::string(context.step())},
       {"CHORUS_ATTEMPT", absl::StrCat(context.attempt())},
       {"CHORUS_INPUT", files.input()},
       {"CHORUS_DEPS", files.deps()},
+      {"CHORUS_STATE", files.state()},
+      {"CHORUS_STATE_UPDATES", files.state_updates()},
+      {"CHORUS_COST", files.cost()},
   };
+  if (context.map_index() >= 0) {
+    added.emplace_back(kMapIndexEnv, absl::StrCat(context.map_index()));
+    added.emplace_back(kMapItemEnv, context.map_item());
+  }
   absl::flat_hash_set<std::string> names;
   for (const auto& [name, value] : added) names.insert(name);
+  for (const std::string& map_step : options.map_dependencies) {
+    std::string name = DependencyEnvName(map_step);
+    if (names.insert(name).second) added.emplace_back(name, files.dependency(map_step));
+  }
   for (const DependencyOutput& dependency : context.dependencies()) {
     std::string name = DependencyEnvName(dependency.step);
     if (names.insert(name).second) added.emplace_back(name, files.dependency(dependency.step));
@@ -184,7 +267,10 @@ std::vector<std::string> CommandEnvironment(const StepContext& context, const At
   for (char** entry = environ; *entry != nullptr; ++entry) {
     absl::string_view variable(*entry);
     absl::string_view name = variable.substr(0, variable.find('='));
-    if (absl::StartsWith(name, kDependencyEnvPrefix) || names.contains(name)) continue;
+    if (absl::StartsWith(name, kDependencyEnvPrefix) || name == kMapIndexEnv ||
+        name == kMapItemEnv || names.contains(name)) {
+      continue;
+    }
     environment.emplace_back(variable);
   }
   for (const auto& [name, value] : added) environment.push_back(absl::StrCat(name, "=", value));
@@ -566,15 +652,80 @@ absl::StatusOr<std::string> StepResult(Supervisor& supervisor, int wait_status) 
   return absl::UnknownError(message);
 }
 
+// One line `key=value` of $CHORUS_STATE_UPDATES, recorded through `context`. UpdateState
+// refuses text exactly for the keys whose reducer takes numbers (sum, min, max): for those the
+// value must be a whole number.
+absl::Status UpdateStateFromLine(absl::string_view line, StepContext& context) {
+  const size_t equals = line.find('=');
+  const absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, equals));
+  if (equals == absl::string_view::npos || key.empty()) {
+    return absl::InvalidArgumentError("expected key=value");
+  }
+  const absl::string_view text = line.substr(equals + 1);
+  Value value;
+  value.set_text(std::string(text));
+  if (context.UpdateState(key, value).ok()) return absl::OkStatus();
+  int64_t number;
+  if (!absl::SimpleAtoi(text, &number)) {
+    return absl::InvalidArgumentError(absl::StrCat("state key '", key, "' takes a whole number"));
+  }
+  value.set_number(number);
+  return context.UpdateState(key, std::move(value));
+}
+
+// Records every line of the command's $CHORUS_STATE_UPDATES; empty lines are skipped.
+// InvalidArgument quoting the first line that is not a valid update.
+absl::Status ReportStateUpdates(const AttemptFiles& files, StepContext& context) {
+  CHORUS_ASSIGN_OR_RETURN(std::string updates, ReadWholeFile(files.state_updates()));
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(updates, '\n')) {
+    ++number;
+    if (line.empty()) continue;
+    if (absl::Status updated = UpdateStateFromLine(line, context); !updated.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("step '", context.step(), "': line ", number, " of $CHORUS_STATE_UPDATES \"",
+                       absl::CHexEscape(line), "\": ", updated.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Adds the cost the command wrote to $CHORUS_COST, if it wrote one. InvalidArgument if what it
+// wrote is not a number of at least 0.
+absl::Status ReportCost(const AttemptFiles& files, StepContext& context) {
+  CHORUS_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(files.cost()));
+  const absl::string_view cost_text = absl::StripAsciiWhitespace(text);
+  if (cost_text.empty()) return absl::OkStatus();
+  double cost;
+  if (!absl::SimpleAtod(cost_text, &cost) || !std::isfinite(cost) || cost < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("step '", context.step(), "': $CHORUS_COST holds \"",
+                     absl::CHexEscape(cost_text), "\", not a number of at least 0"));
+  }
+  context.AddCost(cost);
+  return absl::OkStatus();
+}
+
+// What the command reported besides its output. Its cost counts whether it succeeded or not
+// (a failed step keeps its own error, though, over a malformed cost); its state updates only
+// if it succeeded.
+absl::StatusOr<std::string> WithReports(absl::StatusOr<std::string> result,
+                                        const AttemptFiles& files, StepContext& context) {
+  absl::Status cost = ReportCost(files, context);
+  if (!result.ok()) return result;
+  CHORUS_RETURN_IF_ERROR(cost);
+  CHORUS_RETURN_IF_ERROR(ReportStateUpdates(files, context));
+  return result;
+}
+
 absl::StatusOr<std::string> RunShellStep(const std::string& command,
-                                         const ShellStepOptions& options,
-                                         const StepContext& context) {
-  CHORUS_ASSIGN_OR_RETURN(AttemptFiles files, AttemptFiles::Prepare(context));
+                                         const ShellStepOptions& options, StepContext& context) {
+  CHORUS_ASSIGN_OR_RETURN(AttemptFiles files, AttemptFiles::Prepare(context, options));
   CHORUS_ASSIGN_OR_RETURN(UniqueFd log, OpenLog(files.log()));
   CHORUS_ASSIGN_OR_RETURN(Pipe stdout_pipe, MakePipe());
   CHORUS_ASSIGN_OR_RETURN(Pipe stderr_pipe, MakePipe());
   CHORUS_ASSIGN_OR_RETURN(Child child,
-                          Child::Spawn(command, CommandEnvironment(context, files),
+                          Child::Spawn(command, CommandEnvironment(context, options, files),
                                        stdout_pipe.write.get(), stderr_pipe.write.get()));
   // Only the child may hold the write ends, so that its exit is seen as end-of-file.
   stdout_pipe.write.Reset(-1);
@@ -591,23 +742,23 @@ absl::StatusOr<std::string> RunShellStep(const std::string& command,
   absl::Status logged = supervisor.LogEnding(ending);
   absl::StatusOr<std::string> result = StepResult(supervisor, wait_status);
   if (result.ok() && !logged.ok()) return logged;
-  return result;
+  return WithReports(std::move(result), files, context);
 }
 
 }  // namespace
 
 StepFunction MakeShellStep(std::string command, ShellStepOptions options) {
-  return [command = std::move(command),
-          options](const StepContext& context) -> absl::StatusOr<std::string> {
-    // The engine's threads must never see an exception (std::bad_alloc, in practice). By the
-    // time one gets here, the destructors have killed and reaped the command.
-    try {
-      return RunShellStep(command, options, context);
-    } catch (const std::exception& error) {
-      return absl::InternalError(
-          absl::StrCat("shell step '", context.step(), "' failed: ", error.what()));
-    }
-  };
+  return
+      [command = std::move(command), options](StepContext& context) -> absl::StatusOr<std::string> {
+        // The engine's threads must never see an exception (std::bad_alloc, in practice). By the
+        // time one gets here, the destructors have killed and reaped the command.
+        try {
+          return RunShellStep(command, options, context);
+        } catch (const std::exception& error) {
+          return absl::InternalError(
+              absl::StrCat("shell step '", context.step(), "' failed: ", error.what()));
+        }
+      };
 }
 
 std::string DependencyEnvName(absl::string_view step) {

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "event/events.h"
@@ -107,7 +108,8 @@ void RecordOutcome(const Event& event, AttemptRow& row) {
       break;
     case Event::kStepFailed:
       row.outcome = StepStatus::kFailed;
-      row.detail = event.step_failed().error().message();
+      row.detail = absl::StrCat(event.step_failed().timed_out() ? "timed out: " : "",
+                                event.step_failed().error().message());
       break;
     case Event::kStepCancelled:
       row.outcome = StepStatus::kCancelled;
@@ -241,14 +243,18 @@ void AppendRow(const AttemptRow& row, size_t index, const TimeScale& scale, std:
       OutcomeName(row.outcome), x, top + (kRowHeight - kBarHeight) / 2, bar_width, kBarHeight);
 }
 
-// What the last workflow-terminal event says: "completed", "failed (step 'x')",
-// "cancelled"; "running" if there is none yet.
+// What the last workflow-terminal event says: "completed", "completed with failures (a, b)",
+// "failed (step 'x')", "cancelled"; "running" if there is none yet.
 std::string WorkflowStatusOf(absl::Span<const Event> events) {
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     if (!IsWorkflowTerminal(*it)) continue;
     std::string status(absl::StripPrefix(KindName(*it), "workflow_"));
     if (it->has_workflow_failed()) {
       absl::StrAppend(&status, " (step '", it->workflow_failed().step(), "')");
+    }
+    if (it->has_workflow_completed() && !it->workflow_completed().failed_steps().empty()) {
+      absl::StrAppend(&status, " with failures (",
+                      absl::StrJoin(it->workflow_completed().failed_steps(), ", "), ")");
     }
     return status;
   }

@@ -6,7 +6,9 @@
 // outcome: completed, failed or cancelled. An attempt with no recorded outcome (still
 // running, or cut off by a crash) runs to the last event and is drawn in the running colour
 // with a dashed outline. A time axis above the rows counts seconds from the first event, and
-// hovering over a row shows its exact times and its error or cancellation reason.
+// hovering over a row shows its exact times and its error (prefixed "timed out: " when the
+// attempt ran past its timeout) or cancellation reason. Each instance of a map step
+// ("resize[3]") has rows of its own.
 //
 // Rows have a fixed height and long step names are shortened, so labels never overlap; a
 // long history makes a tall chart, and the page scrolls. Each row is a few plain SVG

@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -144,7 +146,7 @@ TEST(ParseDefinition, NamesTheFileAndWhereEachErrorIs) {
        "digraph p { split [type=fan_out, cmd=\"echo\"] }",
        "p.dot: node 'split' is a fan_out step and must not have a cmd attribute"},
       {"unknown type", DefinitionFormat::kDot, "digraph p { a [type=fanout] }",
-       "p.dot: node 'a' has unknown type 'fanout' (expected fan_out or fan_in)"},
+       "p.dot: node 'a' has unknown type 'fanout' (expected fan_out, fan_in or sync)"},
       {"undirected graph", DefinitionFormat::kDot, "graph p { a [cmd=x]; b [cmd=y]; a -- b }",
        "p.dot: the graph is undirected; a workflow is a digraph"},
       {"text format syntax error", DefinitionFormat::kTextProto,
@@ -163,6 +165,262 @@ TEST(ParseDefinition, NamesTheFileAndWhereEachErrorIs) {
     EXPECT_EQ(definition.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(std::string(definition.status().message()), c.message);
   }
+}
+
+// Each node attribute gives the StepDefinition fields in `fields` (besides name and command).
+TEST(ParseDefinition, ReadsEachDotNodeAttribute) {
+  struct Case {
+    const char* attributes;
+    const char* fields;
+  };
+  constexpr Case kCases[] = {
+      {"retries=2", "retry { max_attempts: 3 }"},
+      {"retries=0", "retry { max_attempts: 1 }"},
+      {"retries=1, backoff=\"1.5s\"",
+       "retry { max_attempts: 2 initial_backoff { seconds: 1 nanos: 500000000 } }"},
+      {"retries=3, backoff=\"100ms\", backoff_multiplier=2.5, max_backoff=\"1m\"",
+       "retry { max_attempts: 4 initial_backoff { nanos: 100000000 } multiplier: 2.5 "
+       "max_backoff { seconds: 60 } }"},
+      {"retries=1, non_retryable=\"INVALID_ARGUMENT, NOT_FOUND\"",
+       "retry { max_attempts: 2 non_retryable_codes: [ \"INVALID_ARGUMENT\", \"NOT_FOUND\" ] }"},
+      {"timeout=\"5s\"", "timeout { seconds: 5 }"},
+      {"timeout=\"1h30m\"", "timeout { seconds: 5400 }"},
+      {"critical=false", "non_critical: true"},
+      {"critical=true", ""},
+      {"locks=\"checkout, db\"", "locks: [ \"checkout\", \"db\" ]"},
+      {"locks=db", "locks: \"db\""},
+      {"background=true", "background: true"},
+      {"background=false", ""},
+      {"map_over=up", "map_over: \"up\""},
+      {"map_over=up, map_concurrency=4", "map_over: \"up\" map_concurrency: 4"},
+      {"label=\"ignored\", color=red", ""},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.attributes);
+    WorkflowDefinition definition =
+        ParseOrDie(absl::StrCat("digraph p { up [cmd=u]; a [cmd=x, ", c.attributes, "]; up -> a }"),
+                   DefinitionFormat::kDot);
+    StepDefinition expected;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        absl::StrCat("name: 'a' command: 'x' depends_on: 'up' ", c.fields), &expected));
+    ASSERT_EQ(definition.steps_size(), 2);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(definition.steps(1), expected))
+        << definition.steps(1).DebugString();
+  }
+}
+
+TEST(ParseDefinition, ReadsTypeSyncAsASyncStep) {
+  WorkflowDefinition definition = ParseOrDie(
+      "digraph p { a [cmd=x, background=true]; s [type=sync]; a -> s }", DefinitionFormat::kDot);
+  EXPECT_EQ(definition.steps(1).kind(), STEP_KIND_SYNC);
+  EXPECT_EQ(definition.steps(1).command(), "");
+}
+
+TEST(ParseDefinition, DotNodeDefaultsApplyToEveryNode) {
+  WorkflowDefinition definition =
+      ParseOrDie("digraph p { node [retries=1, timeout=\"2s\"]; a [cmd=x]; b [cmd=y, retries=4] }",
+                 DefinitionFormat::kDot);
+  EXPECT_EQ(definition.steps(0).retry().max_attempts(), 2);
+  EXPECT_EQ(definition.steps(1).retry().max_attempts(), 5);
+  EXPECT_EQ(definition.steps(1).timeout().seconds(), 2);
+}
+
+// Each graph attribute gives the WorkflowDefinition fields in `fields` (besides name and steps).
+TEST(ParseDefinition, ReadsEachDotGraphAttribute) {
+  struct Case {
+    const char* attributes;
+    const char* fields;
+  };
+  constexpr Case kCases[] = {
+      {"failure_policy=continue", "failure_policy: FAILURE_POLICY_CONTINUE"},
+      {"failure_policy=fail_fast", ""},
+      {"budget=10.5", "budget: 10.5"},
+      {"budget=3", "budget: 3"},
+      {"state=\"total:sum=0; files:append; best:max; note\"",
+       "state { name: 'total' reducer: REDUCER_SUM initial { number: 0 } } "
+       "state { name: 'files' reducer: REDUCER_APPEND } "
+       "state { name: 'best' reducer: REDUCER_MAX } "
+       "state { name: 'note' }"},
+      {"state=\"low:min=-3;note:last_write_wins=draft one;\"",
+       "state { name: 'low' reducer: REDUCER_MIN initial { number: -3 } } "
+       "state { name: 'note' initial { text: 'draft one' } }"},
+      {"state=\"files:append=; seen:append=a.txt\"",
+       "state { name: 'files' reducer: REDUCER_APPEND initial { list {} } } "
+       "state { name: 'seen' reducer: REDUCER_APPEND initial { list { items: 'a.txt' } } }"},
+      {"resources=\"db:2; checkout\"",
+       "resources { name: 'db' capacity: 2 } resources { name: 'checkout' }"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.attributes);
+    WorkflowDefinition definition = ParseOrDie(
+        absl::StrCat("digraph p { ", c.attributes, "; a [cmd=x] }"), DefinitionFormat::kDot);
+    WorkflowDefinition expected;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        absl::StrCat("name: 'p' steps { name: 'a' command: 'x' } ", c.fields), &expected));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(definition, expected))
+        << definition.DebugString();
+  }
+}
+
+TEST(ParseDefinition, MalformedDotAttributesNameTheAttributeAndTheProblem) {
+  struct Case {
+    const char* dot;
+    const char* message;
+  };
+  constexpr Case kCases[] = {
+      {"a [cmd=x, retries=many]",
+       "p.dot: node 'a' attribute retries=\"many\": expected a whole number from 0 to 1000"},
+      {"a [cmd=x, retries=-1]",
+       "p.dot: node 'a' attribute retries=\"-1\": expected a whole number from 0 to 1000"},
+      {"a [cmd=x, retries=1, backoff=soon]",
+       "p.dot: node 'a' attribute backoff=\"soon\": expected a positive duration such as "
+       "\"500ms\", \"5s\" or \"1m30s\""},
+      {"a [cmd=x, retries=1, backoff=\"-1s\"]",
+       "p.dot: node 'a' attribute backoff=\"-1s\": expected a positive duration such as "
+       "\"500ms\", \"5s\" or \"1m30s\""},
+      {"a [cmd=x, backoff=\"1s\"]",
+       "p.dot: node 'a' attribute backoff=\"1s\": needs a retries attribute on the same node"},
+      {"a [cmd=x, retries=1, backoff_multiplier=0.5]",
+       "p.dot: node 'a' attribute backoff_multiplier=\"0.5\": expected a number of at least 1"},
+      {"a [cmd=x, retries=1, backoff_multiplier=fast]",
+       "p.dot: node 'a' attribute backoff_multiplier=\"fast\": expected a number of at least 1"},
+      {"a [cmd=x, backoff_multiplier=2]",
+       "p.dot: node 'a' attribute backoff_multiplier=\"2\": needs a retries attribute on the "
+       "same node"},
+      {"a [cmd=x, retries=1, max_backoff=\"30\"]",
+       "p.dot: node 'a' attribute max_backoff=\"30\": expected a positive duration such as "
+       "\"500ms\", \"5s\" or \"1m30s\""},
+      {"a [cmd=x, max_backoff=\"30s\"]",
+       "p.dot: node 'a' attribute max_backoff=\"30s\": needs a retries attribute on the same "
+       "node"},
+      {"a [cmd=x, retries=1, non_retryable=\"NOT_FOUND,invalid\"]",
+       "p.dot: node 'a' attribute non_retryable=\"NOT_FOUND,invalid\": 'invalid' is not an "
+       "absl::StatusCode name such as INVALID_ARGUMENT"},
+      {"a [cmd=x, retries=1, non_retryable=\"NOT_FOUND,,UNKNOWN\"]",
+       "p.dot: node 'a' attribute non_retryable=\"NOT_FOUND,,UNKNOWN\": expected names "
+       "separated by ','; a name has no spaces"},
+      {"a [cmd=x, non_retryable=NOT_FOUND]",
+       "p.dot: node 'a' attribute non_retryable=\"NOT_FOUND\": needs a retries attribute on "
+       "the same node"},
+      {"a [cmd=x, timeout=\"0s\"]",
+       "p.dot: node 'a' attribute timeout=\"0s\": expected a positive duration such as "
+       "\"500ms\", \"5s\" or \"1m30s\""},
+      {"a [cmd=x, timeout=inf]",
+       "p.dot: node 'a' attribute timeout=\"inf\": expected a positive duration such as "
+       "\"500ms\", \"5s\" or \"1m30s\""},
+      {"a [cmd=x, critical=no]",
+       "p.dot: node 'a' attribute critical=\"no\": expected true or false"},
+      {"a [cmd=x, background=1]",
+       "p.dot: node 'a' attribute background=\"1\": expected true or false"},
+      {"a [cmd=x, locks=\"db,,checkout\"]",
+       "p.dot: node 'a' attribute locks=\"db,,checkout\": expected names separated by ','; a "
+       "name has no spaces"},
+      {"a [cmd=x, locks=\"big db\"]",
+       "p.dot: node 'a' attribute locks=\"big db\": expected names separated by ','; a name "
+       "has no spaces"},
+      {"a [cmd=x, map_over=up, map_concurrency=0]",
+       "p.dot: node 'a' attribute map_concurrency=\"0\": expected a whole number from 1 to "
+       "1048576"},
+      {"a [cmd=x, map_concurrency=2]",
+       "p.dot: node 'a' attribute map_concurrency=\"2\": needs a map_over attribute on the "
+       "same node"},
+      {"s [type=sync, cmd=x]", "p.dot: node 's' is a sync step and must not have a cmd attribute"},
+      {"failure_policy=ignore; a [cmd=x]",
+       "p.dot: graph attribute failure_policy=\"ignore\": expected fail_fast or continue"},
+      {"budget=0; a [cmd=x]",
+       "p.dot: graph attribute budget=\"0\": expected a number greater than 0"},
+      {"budget=lots; a [cmd=x]",
+       "p.dot: graph attribute budget=\"lots\": expected a number greater than 0"},
+      {"state=\"total:summ\"; a [cmd=x]",
+       "p.dot: graph attribute state=\"total:summ\": key 'total': unknown reducer 'summ' "
+       "(expected last_write_wins, append, sum, min or max)"},
+      {"state=\"total:sum=1.5\"; a [cmd=x]",
+       "p.dot: graph attribute state=\"total:sum=1.5\": key 'total': initial value '1.5' is "
+       "not a whole number"},
+      {"state=\"best:max=\"; a [cmd=x]",
+       "p.dot: graph attribute state=\"best:max=\": key 'best': initial value '' is not a "
+       "whole number"},
+      {"state=\"note=\"; a [cmd=x]",
+       "p.dot: graph attribute state=\"note=\": key 'note': empty initial value"},
+      {"state=\":sum\"; a [cmd=x]",
+       "p.dot: graph attribute state=\":sum\": ':sum' is not name[:reducer][=initial]; a name "
+       "has no spaces"},
+      {"state=\"my total:sum\"; a [cmd=x]",
+       "p.dot: graph attribute state=\"my total:sum\": 'my total:sum' is not "
+       "name[:reducer][=initial]; a name has no spaces"},
+      {"state=\"n; n:sum\"; a [cmd=x]",
+       "p.dot: graph attribute state=\"n; n:sum\": 'n' is given twice"},
+      {"resources=\"db:two\"; a [cmd=x]",
+       "p.dot: graph attribute resources=\"db:two\": resource 'db': capacity 'two' is not a "
+       "whole number from 1"},
+      {"resources=\"db:0\"; a [cmd=x]",
+       "p.dot: graph attribute resources=\"db:0\": resource 'db': capacity '0' is not a whole "
+       "number from 1"},
+      {"resources=\"db; db:2\"; a [cmd=x]",
+       "p.dot: graph attribute resources=\"db; db:2\": 'db' is given twice"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.dot);
+    absl::StatusOr<WorkflowDefinition> definition = ParseDefinition(
+        absl::StrCat("digraph p { up [cmd=u]; ", c.dot, " }"), "p.dot", DefinitionFormat::kDot);
+    EXPECT_EQ(definition.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(definition.status().message()), c.message);
+  }
+}
+
+// The text format expresses every option natively; DOT and text format agree on them.
+TEST(ParseDefinition, DotAndTextFormatExpressTheSameOptions) {
+  WorkflowDefinition dot = ParseOrDie(R"dot(
+    digraph all {
+      failure_policy=continue; budget=2.5;
+      state="total:sum=0; files:append"; resources="db:2";
+      list [cmd="ls", retries=2, backoff="1s", backoff_multiplier=2, max_backoff="10s",
+            non_retryable="NOT_FOUND", timeout="3s", critical=false, locks="db"];
+      each [cmd="cat", map_over=list, map_concurrency=3];
+      side [cmd="true", background=true];
+      sync [type=sync];
+      list -> each -> sync;
+      side -> sync;
+    })dot",
+                                      DefinitionFormat::kDot);
+  WorkflowDefinition text = ParseOrDie(
+      R"pb(
+        name: "all"
+        failure_policy: FAILURE_POLICY_CONTINUE
+        budget: 2.5
+        state {
+          name: "total"
+          reducer: REDUCER_SUM
+          initial { number: 0 }
+        }
+        state { name: "files" reducer: REDUCER_APPEND }
+        resources { name: "db" capacity: 2 }
+        steps {
+          name: "list"
+          command: "ls"
+          retry {
+            max_attempts: 3
+            initial_backoff { seconds: 1 }
+            multiplier: 2
+            max_backoff { seconds: 10 }
+            non_retryable_codes: "NOT_FOUND"
+          }
+          timeout { seconds: 3 }
+          non_critical: true
+          locks: "db"
+        }
+        steps { name: "each" depends_on: "list" command: "cat" map_over: "list" map_concurrency: 3 }
+        steps { name: "side" command: "true" background: true }
+        steps {
+          name: "sync"
+          depends_on: [ "each", "side" ]
+          kind: STEP_KIND_SYNC
+        }
+      )pb",
+      DefinitionFormat::kTextProto);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(dot, text))
+      << dot.DebugString() << "\nversus\n"
+      << text.DebugString();
 }
 
 // Graphviz's lexer is global: what one parse leaves behind (an error, a line count, the rest
@@ -242,12 +500,28 @@ TEST(Examples, AreValidWorkflows) {
     EXPECT_TRUE(ValidateDefinition(*definition, /*registry=*/nullptr).ok());
     checked.push_back(entry.path().filename().string());
   }
-  EXPECT_THAT(checked, testing::IsSupersetOf({"analyze.dot", "analyze.textproto", "diamond.dot",
-                                              "diamond.textproto", "failing.dot"}));
+  EXPECT_THAT(checked, testing::IsSupersetOf(
+                           {"analyze.dot", "analyze.textproto", "diamond.dot", "diamond.textproto",
+                            "failing.dot", "state.dot", "state.textproto", "fanout_nested.dot",
+                            "map.dot", "map.textproto", "retry.dot", "timeout.dot",
+                            "partial_failure.dot", "locks.dot", "budget.dot", "background.dot"}));
+}
+
+// The README's feature list links one runnable example per feature.
+TEST(Examples, AreEachLinkedFromTheReadme) {
+  std::ifstream file(absl::StrCat(CHORUS_SOURCE_DIR, "/README.md"));
+  std::stringstream readme;
+  readme << file.rdbuf();
+  for (const auto& entry : std::filesystem::directory_iterator(ExamplePath(""))) {
+    const std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    const std::string link = absl::StrCat("(tools/examples/", name, ")");
+    EXPECT_TRUE(absl::StrContains(readme.str(), link)) << "README.md does not link " << link;
+  }
 }
 
 TEST(Examples, BothFormatsGiveTheSameWorkflow) {
-  for (const char* example : {"analyze", "diamond"}) {
+  for (const char* example : {"analyze", "diamond", "state", "map"}) {
     SCOPED_TRACE(example);
     absl::StatusOr<WorkflowDefinition> dot =
         ReadDefinitionFile(ExamplePath(absl::StrCat(example, ".dot")));

@@ -102,6 +102,82 @@ TEST(RenderDot, StepsMissingFromTheStateArePending) {
                                           StepStatusColor(StepStatus::kPending), "\"")));
 }
 
+TEST(RenderDot, ShowsMapSyncAndBackgroundStepsByShapeAndStyle) {
+  WorkflowDefinition definition = DefinitionBuilder("shapes")
+                                      .ShellStep("list", "ls")
+                                      .ShellStep("each", "cat", {"list"})
+                                      .ShellStep("side", "true")
+                                      .Step("sync", {"each"})
+                                      .Build();
+  definition.mutable_steps(1)->set_map_over("list");
+  definition.mutable_steps(2)->set_background(true);
+  definition.mutable_steps(3)->set_kind(STEP_KIND_SYNC);
+  std::string dot = RenderDot(definition, nullptr);
+  EXPECT_THAT(dot, AllOf(HasSubstr("\"each\" [shape=box3d];"),
+                         HasSubstr("\"side\" [shape=box, style=\"rounded,filled,dashed\"];"),
+                         HasSubstr("\"sync\" [shape=octagon];")));
+  EXPECT_TRUE(RenderSvg(dot).ok());
+  WorkflowState state = StateOf(definition, {});
+  EXPECT_THAT(RenderDot(definition, &state),
+              HasSubstr("\\nbox3d: map step (its instances below it)   octagon: sync point   "
+                        "dashed: background step\";"));
+}
+
+// A map step "each" over "list", expanded into `count` instances, the first of them failed.
+WorkflowState ExpandedMap(int count, bool non_critical) {
+  WorkflowDefinition definition =
+      DefinitionBuilder("map").ShellStep("list", "ls").ShellStep("each", "cat", {"list"}).Build();
+  definition.mutable_steps(1)->set_map_over("list");
+  definition.mutable_steps(1)->set_non_critical(non_critical);
+  WorkflowState state =
+      StateOf(definition, {{StepStatus::kCompleted, 1}, {StepStatus::kRunning, 1}});
+  state.steps[1].expanded = true;
+  for (int i = 0; i < count; ++i) {
+    StepState instance;
+    instance.name = absl::StrCat("each[", i, "]");
+    instance.status = i == 0 ? StepStatus::kFailed : StepStatus::kCompleted;
+    instance.attempts = 1;
+    instance.map_of = 1;
+    instance.map_index = i;
+    instance.map_item = absl::StrCat("item ", i);
+    state.step_index[instance.name] = static_cast<int>(state.steps.size());
+    state.steps[1].instances.push_back(static_cast<int>(state.steps.size()));
+    state.steps.push_back(instance);
+  }
+  return state;
+}
+
+TEST(RenderDot, DrawsTheInstancesOfAMapStepInTheirColours) {
+  WorkflowState state = ExpandedMap(2, /*non_critical=*/false);
+  std::string dot = RenderDot(state.definition, &state);
+  EXPECT_THAT(dot, AllOf(HasSubstr(absl::StrCat("\"each[0]\" [shape=box, fontsize=10, fillcolor=\"",
+                                                StepStatusColor(StepStatus::kFailed),
+                                                "\", tooltip=\"item 0: failed, 1 attempt: \"];")),
+                         HasSubstr(absl::StrCat("\"each[1]\" [shape=box, fontsize=10, fillcolor=\"",
+                                                StepStatusColor(StepStatus::kCompleted), "\"")),
+                         HasSubstr("\"each\" -> \"each[0]\" [style=dotted, arrowhead=none];"),
+                         HasSubstr("\"each\" -> \"each[1]\" [style=dotted, arrowhead=none];")));
+  EXPECT_TRUE(RenderSvg(dot).ok());
+}
+
+TEST(RenderDot, CountsTheInstancesPastTwelveInOneNode) {
+  WorkflowState state = ExpandedMap(30, /*non_critical=*/false);
+  std::string dot = RenderDot(state.definition, &state);
+  EXPECT_THAT(dot, AllOf(HasSubstr("\"each[11]\" [shape=box"), Not(HasSubstr("\"each[12]\"")),
+                         HasSubstr("\"each[12..29]\" [shape=plaintext, style=\"\", label=\"18 "
+                                   "more instances\"];")));
+  EXPECT_TRUE(RenderSvg(dot).ok());
+}
+
+TEST(RenderDot, FillsATolerableFailurePinkNotRed) {
+  WorkflowState state = ExpandedMap(1, /*non_critical=*/true);
+  state.steps[1].status = StepStatus::kFailed;
+  std::string dot = RenderDot(state.definition, &state);
+  EXPECT_THAT(dot, AllOf(HasSubstr("\"each\" [shape=box3d, fillcolor=\"#f4cccc\""),
+                         HasSubstr("\"each[0]\" [shape=box, fontsize=10, fillcolor=\"#f4cccc\""),
+                         HasSubstr("pink: failed, tolerated (non-critical)")));
+}
+
 TEST(StepStatusColor, DiffersPerStatus) {
   const StepStatus statuses[] = {StepStatus::kPending,   StepStatus::kRunning,
                                  StepStatus::kCompleted, StepStatus::kFailed,

@@ -59,6 +59,16 @@ class HistoryBuilder {
     cancelled->set_reason("a sibling failed");
     return *this;
   }
+  HistoryBuilder& TimedOut(absl::string_view step, int attempt, double seconds) {
+    Failed(step, attempt, seconds, "deadline passed");
+    events_.back().mutable_step_failed()->set_timed_out(true);
+    return *this;
+  }
+  HistoryBuilder& CompletedWithFailures(std::vector<std::string> failed_steps, double seconds) {
+    WorkflowCompleted* completed = Add(seconds).mutable_workflow_completed();
+    for (std::string& step : failed_steps) completed->add_failed_steps(std::move(step));
+    return *this;
+  }
   HistoryBuilder& WorkflowFailed(absl::string_view step, double seconds) {
     Add(seconds).mutable_workflow_failed()->set_step(std::string(step));
     return *this;
@@ -181,6 +191,24 @@ TEST(Timeline, HtmlIsSelfContained) {
     SCOPED_TRACE(fetches);
     EXPECT_THAT(without_namespace, Not(HasSubstr(fetches)));
   }
+}
+
+TEST(Timeline, SaysWhichAttemptTimedOut) {
+  std::string svg = RenderTimelineSvg(
+      "w-8", HistoryBuilder().Start(0).Step("slow", 1, 0).TimedOut("slow", 1, 2).Build());
+  EXPECT_THAT(svg, HasSubstr("error: timed out: deadline passed"));
+}
+
+TEST(Timeline, HeaderNamesTheFailedStepsOfAWorkflowCompletedWithFailures) {
+  std::string html = RenderTimelineHtml("w-9", HistoryBuilder()
+                                                   .Start(0)
+                                                   .Step("a", 1, 0)
+                                                   .Failed("a", 1, 1, "no")
+                                                   .Step("b", 1, 0)
+                                                   .Failed("b", 1, 1, "no")
+                                                   .CompletedWithFailures({"a", "b"}, 2)
+                                                   .Build());
+  EXPECT_THAT(html, HasSubstr("status <b>completed with failures (a, b)</b>"));
 }
 
 TEST(Timeline, EmptyHistoryGivesAnEmptyChart) {

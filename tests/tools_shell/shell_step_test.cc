@@ -28,8 +28,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "event/state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/event.pb.h"
+#include "proto/workflow_definition.pb.h"
 #include "workflow/cancellation.h"
 #include "workflow/step_context.h"
 
@@ -96,27 +99,55 @@ int OpenDescriptors() {
   return count;
 }
 
+// What a run of a shell step returned, and what it reported through its context.
+struct Reported {
+  absl::StatusOr<std::string> output;
+  std::vector<StateUpdate> updates;
+  double cost;
+};
+
 // One attempt (3) of step "build" of workflow "wf-1", with a fresh directory for its files,
-// removed afterwards. Its log is `<dir>/logs/wf-1/build.3.log`.
+// removed afterwards. Its log is `<dir>/logs/wf-1/build.3.log`. The workflow declares the
+// state keys `total` (sum), `low` (min), `high` (max), `files` (append) and `note`
+// (last-write-wins).
 class Attempt {
  public:
   explicit Attempt(std::vector<std::pair<std::string, std::string>> dependencies = {})
       : dir_(NewDirectory()),
         log_path_(dir_ + "/logs/wf-1/build.3.log"),
-        dependencies_(std::move(dependencies)) {}
+        dependencies_(std::move(dependencies)) {
+    for (const auto& [name, reducer] :
+         {std::pair{"total", REDUCER_SUM}, std::pair{"low", REDUCER_MIN},
+          std::pair{"high", REDUCER_MAX}, std::pair{"files", REDUCER_APPEND},
+          std::pair{"note", REDUCER_UNSPECIFIED}}) {
+      StateKey* key = definition_.add_state();
+      key->set_name(name);
+      key->set_reducer(reducer);
+    }
+  }
   ~Attempt() { std::filesystem::remove_all(dir_); }
 
   absl::StatusOr<std::string> Run(std::string command, ShellStepOptions options = {}) const {
-    std::vector<DependencyOutput> dependencies;
-    for (const auto& [step, output] : dependencies_) dependencies.push_back({step, output});
-    StepContext context("wf-1", "build", 3, input_, std::move(dependencies), token_, log_path_);
-    return MakeShellStep(std::move(command), options)(context);
+    return RunReporting(std::move(command), options).output;
+  }
+
+  Reported RunReporting(std::string command, ShellStepOptions options = {}) const {
+    StepContext context(MakeAttempt(log_path_));
+    absl::StatusOr<std::string> output = MakeShellStep(std::move(command), options)(context);
+    return {std::move(output), context.TakeStateUpdates(), context.cost()};
   }
 
   // Runs without a log path, as for an engine with no log directory.
   absl::StatusOr<std::string> RunWithoutLog(std::string command) const {
-    StepContext context("wf-1", "build", 3, input_, {}, token_, "");
+    StepContext context(MakeAttempt(""));
     return MakeShellStep(std::move(command))(context);
+  }
+
+  // The state the step sees, and (for an instance of a map step) its index and item.
+  void set_state(StateValues state) { state_ = std::move(state); }
+  void set_map_instance(int index, std::string item) {
+    map_index_ = index;
+    map_item_ = std::move(item);
   }
 
   void Cancel(absl::string_view reason) const { token_.Cancel(reason); }
@@ -129,6 +160,24 @@ class Attempt {
   std::string input() const { return input_; }
 
  private:
+  StepAttempt MakeAttempt(absl::string_view log_path) const {
+    StepAttempt attempt;
+    attempt.workflow_id = "wf-1";
+    attempt.step = "build";
+    attempt.attempt = 3;
+    attempt.input = input_;
+    for (const auto& [step, output] : dependencies_) {
+      attempt.dependencies.push_back({step, output});
+    }
+    attempt.cancellation = token_;
+    attempt.log_path = log_path;
+    attempt.state = state_;
+    attempt.definition = &definition_;
+    attempt.map_index = map_index_;
+    attempt.map_item = map_item_;
+    return attempt;
+  }
+
   static std::string NewDirectory() {
     static std::atomic<int> next{0};
     std::string dir =
@@ -143,7 +192,38 @@ class Attempt {
   const std::string input_ = "the input\n";
   const std::vector<std::pair<std::string, std::string>> dependencies_;
   CancellationToken token_;
+  WorkflowDefinition definition_;
+  StateValues state_;
+  int map_index_ = -1;
+  std::string map_item_;
 };
+
+Value Text(absl::string_view text) {
+  Value value;
+  value.set_text(std::string(text));
+  return value;
+}
+
+Value Number(int64_t number) {
+  Value value;
+  value.set_number(number);
+  return value;
+}
+
+Value List(std::vector<std::string> items) {
+  Value value;
+  for (std::string& item : items) value.mutable_list()->add_items(std::move(item));
+  return value;
+}
+
+// "key=json" for each update, in order.
+std::vector<std::string> Describe(const std::vector<StateUpdate>& updates) {
+  std::vector<std::string> described;
+  for (const StateUpdate& update : updates) {
+    described.push_back(absl::StrCat(update.key(), "=", ValueToJson(update.value())));
+  }
+  return described;
+}
 
 TEST(ShellStep, StdoutIsTheOutputAndBothStreamsGoToTheLog) {
   Attempt attempt;
@@ -167,6 +247,8 @@ TEST(ShellStep, EnvironmentNamesTheAttemptAndItsFiles) {
   setenv("SHELL_STEP_TEST_INHERITED", "yes", 1);
   setenv("CHORUS_STEP", "outer", 1);
   setenv("CHORUS_DEP_STALE", "outer", 1);
+  setenv("CHORUS_MAP_INDEX", "7", 1);
+  setenv("CHORUS_MAP_ITEM", "outer", 1);
   Attempt attempt({{"fetch-data", "fetched\n"}, {"odd name/x", "\x01\xff"}, {".hidden", "h"}});
   struct Case {
     const char* command;
@@ -187,6 +269,11 @@ TEST(ShellStep, EnvironmentNamesTheAttemptAndItsFiles) {
       {R"(printf %s "$CHORUS_ATTEMPT")", "3"},
       {R"(printf %s "$SHELL_STEP_TEST_INHERITED")", "yes"},
       {R"(printf %s "${CHORUS_DEP_STALE-unset}")", "unset"},
+      {R"(cat "$CHORUS_STATE")", "{}\n"},
+      {R"([ -f "$CHORUS_STATE_UPDATES" ] && [ ! -s "$CHORUS_STATE_UPDATES" ] && echo empty)",
+       "empty\n"},
+      {R"([ -f "$CHORUS_COST" ] && [ ! -s "$CHORUS_COST" ] && echo empty)", "empty\n"},
+      {R"(printf %s "${CHORUS_MAP_INDEX-unset} ${CHORUS_MAP_ITEM-unset}")", "unset unset"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.command);
@@ -197,6 +284,140 @@ TEST(ShellStep, EnvironmentNamesTheAttemptAndItsFiles) {
   unsetenv("SHELL_STEP_TEST_INHERITED");
   unsetenv("CHORUS_STEP");
   unsetenv("CHORUS_DEP_STALE");
+  unsetenv("CHORUS_MAP_INDEX");
+  unsetenv("CHORUS_MAP_ITEM");
+}
+
+TEST(ShellStep, StateFileHoldsTheStepsViewAsOneJsonObject) {
+  Attempt attempt;
+  attempt.set_state(
+      {{"total", Number(3)}, {"files", List({"a", "b \"q\""})}, {"note", Text("hi\n")}});
+  absl::StatusOr<std::string> output = attempt.Run(R"(cat "$CHORUS_STATE")");
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(*output,
+            "{\"files\": [\"a\", \"b \\\"q\\\"\"], \"note\": \"hi\\u000a\", \"total\": 3}\n");
+}
+
+TEST(ShellStep, MapInstanceSeesItsIndexAndItem) {
+  Attempt attempt;
+  attempt.set_map_instance(2, "photo 3.jpg");
+  absl::StatusOr<std::string> output =
+      attempt.Run(R"(printf '%s|%s' "$CHORUS_MAP_INDEX" "$CHORUS_MAP_ITEM")");
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(*output, "2|photo 3.jpg");
+}
+
+TEST(ShellStep, MapDependencyGetsOneFileOfItsInstancesOutputsInIndexOrder) {
+  ShellStepOptions options;
+  options.map_dependencies = {"resize", "empty"};
+  Attempt attempt({{"list", "a\nb\n"},
+                   {"resize[0]", "A\n"},
+                   {"resize[1]", "B\n"},
+                   {"resize[x]", "not an instance\n"},
+                   {"resized[2]", "another step's\n"}});
+  absl::StatusOr<std::string> output = attempt.Run(
+      R"(cat "$CHORUS_DEP_RESIZE"; cat "$CHORUS_DEP_RESIZE_1_"; wc -c < "$CHORUS_DEP_EMPTY")",
+      options);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(*output, "A\nB\nB\n0\n");
+}
+
+TEST(ShellStep, StateUpdateLinesBecomeUpdatesReadByTheKeysReducer) {
+  Attempt attempt;
+  Reported reported = attempt.RunReporting(
+      R"(printf 'total=5\nlow=-2\n\nhigh= 7\nfiles=a b.txt\nnote=x=y\nother=12\n' )"
+      R"(>> "$CHORUS_STATE_UPDATES"; printf 'files=last' >> "$CHORUS_STATE_UPDATES")");
+  ASSERT_TRUE(reported.output.ok()) << reported.output.status();
+  EXPECT_THAT(Describe(reported.updates),
+              testing::ElementsAre("total=5", "low=-2", "high=7", "files=\"a b.txt\"",
+                                   "note=\"x=y\"", "other=\"12\"", "files=\"last\""));
+}
+
+TEST(ShellStep, ReportFilesStartEmptyOnEveryRun) {
+  Attempt attempt;
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    Reported reported = attempt.RunReporting(
+        R"(cat "$CHORUS_STATE_UPDATES" "$CHORUS_COST"; echo total=1 >> "$CHORUS_STATE_UPDATES"; )"
+        R"(echo 2 >> "$CHORUS_COST")");
+    ASSERT_TRUE(reported.output.ok()) << reported.output.status();
+    EXPECT_EQ(*reported.output, "");
+    EXPECT_THAT(Describe(reported.updates), testing::ElementsAre("total=1"));
+    EXPECT_EQ(reported.cost, 2);
+  }
+}
+
+TEST(ShellStep, MalformedStateUpdateFailsTheStepQuotingTheLine) {
+  struct Case {
+    const char* lines;
+    const char* message;
+  };
+  constexpr Case kCases[] = {
+      {"total=many",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"total=many\": state key 'total' takes "
+       "a whole number"},
+      {"note=ok\nhigh=1.5",
+       "step 'build': line 2 of $CHORUS_STATE_UPDATES \"high=1.5\": state key 'high' takes a "
+       "whole number"},
+      {"low=",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"low=\": state key 'low' takes a "
+       "whole number"},
+      {"just words",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"just words\": expected key=value"},
+      {"=5", "step 'build': line 1 of $CHORUS_STATE_UPDATES \"=5\": expected key=value"},
+      {"\ttotal\t=x\x01",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"\\ttotal\\t=x\\x01\": state key 'total' "
+       "takes a whole number"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.lines);
+    Attempt attempt;
+    std::ofstream(attempt.Path("lines")) << c.lines;
+    Reported reported = attempt.RunReporting(
+        absl::StrCat("cat ", Quoted(attempt.Path("lines")), " > \"$CHORUS_STATE_UPDATES\""));
+    EXPECT_EQ(reported.output.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(reported.output.status().message()), c.message);
+  }
+}
+
+TEST(ShellStep, FailedCommandReportsItsCostButNoStateUpdates) {
+  Attempt attempt;
+  Reported reported = attempt.RunReporting(
+      R"(echo total=1 >> "$CHORUS_STATE_UPDATES"; echo 1.5 > "$CHORUS_COST"; exit 4)");
+  EXPECT_EQ(reported.output.status().code(), absl::StatusCode::kUnknown);
+  EXPECT_TRUE(reported.updates.empty());
+  EXPECT_EQ(reported.cost, 1.5);
+}
+
+TEST(ShellStep, CostFileAddsToTheCostOrFailsTheStep) {
+  struct Case {
+    const char* command;
+    absl::StatusCode code;
+    double cost;
+    const char* message;
+  };
+  constexpr Case kCases[] = {
+      {"true", absl::StatusCode::kOk, 0, ""},
+      {R"(echo 0.25 > "$CHORUS_COST")", absl::StatusCode::kOk, 0.25, ""},
+      {R"(printf ' 3 \n' > "$CHORUS_COST")", absl::StatusCode::kOk, 3, ""},
+      {R"(echo lots > "$CHORUS_COST")", absl::StatusCode::kInvalidArgument, 0,
+       "step 'build': $CHORUS_COST holds \"lots\", not a number of at least 0"},
+      {R"(echo -1 > "$CHORUS_COST")", absl::StatusCode::kInvalidArgument, 0,
+       "step 'build': $CHORUS_COST holds \"-1\", not a number of at least 0"},
+      {R"(echo 1 2 > "$CHORUS_COST")", absl::StatusCode::kInvalidArgument, 0,
+       "step 'build': $CHORUS_COST holds \"1 2\", not a number of at least 0"},
+      // A failed command keeps its own error.
+      {R"(echo lots > "$CHORUS_COST"; exit 1)", absl::StatusCode::kUnknown, 0,
+       "command exited with status 1; no stderr output"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.command);
+    Attempt attempt;
+    Reported reported = attempt.RunReporting(c.command);
+    EXPECT_EQ(reported.output.status().code(), c.code);
+    EXPECT_EQ(std::string(reported.output.status().message()), c.message);
+    EXPECT_EQ(reported.cost, c.cost);
+  }
 }
 
 TEST(ShellStep, DependencyNamesAreMadeSafe) {

@@ -16,7 +16,7 @@ namespace chorus::cli {
 
 // The documented exit codes (BUILD.md and `chorus help`).
 enum ExitCode {
-  kExitOk = 0,
+  kExitOk = 0,               // also: completed with failures of non-critical steps
   kExitWorkflowFailed = 1,   // the workflow failed or was cancelled; verify found violations
   kExitUsage = 2,            // bad command line
   kExitBadInput = 3,         // a definition or import file is missing, unreadable or invalid

@@ -7,7 +7,9 @@
 #include <sstream>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "event/internal/status_macros.h"
 #include "storage/load_state.h"
@@ -23,6 +25,17 @@
 namespace chorus::cli {
 namespace {
 
+// The options of `step`'s shell step: which of its dependencies are map steps.
+ShellStepOptions ShellOptionsOf(const WorkflowDefinition& definition, const StepDefinition& step) {
+  ShellStepOptions options;
+  for (const StepDefinition& other : definition.steps()) {
+    if (!other.map_over().empty() && absl::c_linear_search(step.depends_on(), other.name())) {
+      options.map_dependencies.push_back(other.name());
+    }
+  }
+  return options;
+}
+
 // A function per task step: its shell command. Structural steps need none.
 absl::StatusOr<StepRegistry> ShellRegistry(const WorkflowDefinition& definition) {
   StepRegistry registry;
@@ -32,7 +45,8 @@ absl::StatusOr<StepRegistry> ShellRegistry(const WorkflowDefinition& definition)
       return absl::InvalidArgumentError(
           absl::StrCat("step '", step.name(), "' has no command to run"));
     }
-    CHORUS_RETURN_IF_ERROR(registry.Register(step.name(), MakeShellStep(step.command())));
+    CHORUS_RETURN_IF_ERROR(registry.Register(
+        step.name(), MakeShellStep(step.command(), ShellOptionsOf(definition, step))));
   }
   return registry;
 }
@@ -87,6 +101,12 @@ int Drive(EventStore& store, const std::string& id, const WorkflowDefinition& de
     Engine engine(&store, &*registry, options);
     result = input.has_value() ? engine.Run(id, definition, *input, cancellation)
                                : engine.Resume(id, cancellation);
+  }
+  if (result.ok() && result->status == WORKFLOW_STATUS_COMPLETED_WITH_FAILURES) {
+    // The workflow tolerates the failures of its non-critical steps.
+    std::printf("workflow '%s' completed with failures: %s\n", id.c_str(),
+                absl::StrJoin(result->failed_steps, ", ").c_str());
+    return kExitOk;
   }
   if (result.ok()) {
     std::printf("workflow '%s' completed: %d steps\n", id.c_str(), definition.steps_size());

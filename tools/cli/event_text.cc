@@ -1,11 +1,15 @@
 #include "tools/cli/event_text.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "event/events.h"
+#include "event/state.h"
 
 namespace chorus::cli {
 namespace {
@@ -13,6 +17,57 @@ namespace {
 std::string DescribeError(const Error& error) {
   return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(error.code())), ": ",
                       Preview(error.message(), 200));
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
+// `text` cut after `limit` bytes, with "..." when cut.
+std::string Cut(absl::string_view text, size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  return absl::StrCat(text.substr(0, limit), "...");
+}
+
+// "state: total=5, files=\"a.txt\"; cost: 0.25", or "" when there is neither.
+std::string DescribeReports(const google::protobuf::RepeatedPtrField<StateUpdate>& updates,
+                            double cost) {
+  std::vector<std::string> parts;
+  if (!updates.empty()) {
+    std::vector<std::string> described;
+    for (const StateUpdate& update : updates) {
+      described.push_back(absl::StrCat(update.key(), "=", Cut(ValueToJson(update.value()), 40)));
+    }
+    parts.push_back(absl::StrCat("state: ", absl::StrJoin(described, ", ")));
+  }
+  if (cost > 0) parts.push_back(absl::StrCat("cost: ", CostText(cost)));
+  return absl::StrJoin(parts, "; ");
+}
+
+// "error: UNKNOWN: ... (retryable); timed out; next attempt at <time>; cost: 2".
+std::string DescribeFailure(const StepFailed& failed) {
+  std::string text = absl::StrCat("error: ", DescribeError(failed.error()),
+                                  failed.retryable() ? " (retryable)" : "");
+  if (failed.timed_out()) absl::StrAppend(&text, "; timed out");
+  if (failed.has_next_attempt_at()) {
+    absl::StrAppend(&text, "; next attempt at ", TimeText(TimeOf(failed.next_attempt_at())));
+  }
+  if (failed.cost() > 0) absl::StrAppend(&text, "; cost: ", CostText(failed.cost()));
+  return text;
+}
+
+// "3 items: \"a\", \"b\", \"c\", ..." (the first three).
+std::string DescribeExpansion(const StepExpanded& expanded) {
+  constexpr int kShown = 3;
+  std::vector<std::string> shown;
+  for (int i = 0; i < expanded.items_size() && i < kShown; ++i) {
+    shown.push_back(Preview(expanded.items(i), 30));
+  }
+  if (expanded.items_size() > kShown) shown.push_back("...");
+  std::string text =
+      absl::StrCat(expanded.items_size(), expanded.items_size() == 1 ? " item" : " items");
+  if (!shown.empty()) absl::StrAppend(&text, ": ", absl::StrJoin(shown, ", "));
+  return text;
 }
 
 std::string Details(const Event& event) {
@@ -27,15 +82,27 @@ std::string Details(const Event& event) {
       return event.step_started().log_path().empty()
                  ? ""
                  : absl::StrCat("log: ", event.step_started().log_path());
-    case Event::kStepCompleted:
-      return absl::StrCat("output: ", Preview(event.step_completed().output()));
+    case Event::kStepCompleted: {
+      const StepCompleted& completed = event.step_completed();
+      const std::string reports = DescribeReports(completed.state_updates(), completed.cost());
+      return absl::StrCat("output: ", Preview(completed.output()), reports.empty() ? "" : "; ",
+                          reports);
+    }
     case Event::kStepFailed:
-      return absl::StrCat("error: ", DescribeError(event.step_failed().error()),
-                          event.step_failed().retryable() ? " (retryable)" : "");
+      return DescribeFailure(event.step_failed());
+    case Event::kStepExpanded:
+      return DescribeExpansion(event.step_expanded());
+    case Event::kStepBlocked:
+      return absl::StrCat("waiting for lock '", event.step_blocked().resource(), "'");
     case Event::kStepCancelled:
       return absl::StrCat("reason: ", event.step_cancelled().reason());
     case Event::kStepSkipped:
       return absl::StrCat("reason: ", event.step_skipped().reason());
+    case Event::kWorkflowCompleted:
+      return event.workflow_completed().failed_steps().empty()
+                 ? ""
+                 : absl::StrCat("with failures of non-critical steps: ",
+                                absl::StrJoin(event.workflow_completed().failed_steps(), ", "));
     case Event::kWorkflowFailed:
       return absl::StrCat("step '", event.workflow_failed().step(),
                           "': ", DescribeError(event.workflow_failed().error()));
@@ -63,6 +130,8 @@ std::string Preview(absl::string_view bytes, size_t limit) {
   if (escaped.size() <= limit) return absl::StrCat("\"", escaped, "\"");
   return absl::StrCat("\"", escaped.substr(0, limit), "\"... (", bytes.size(), " bytes)");
 }
+
+std::string CostText(double cost) { return absl::StrFormat("%g", cost); }
 
 std::string TimeText(absl::Time time) {
   if (time == absl::InfinitePast()) return "-";

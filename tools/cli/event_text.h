@@ -13,12 +13,18 @@
 namespace chorus::cli {
 
 // "step_failed  build#2  error: UNAVAILABLE: disk full (retryable)" — the kind, the step and
-// attempt when there is one, and the details that matter for the kind.
+// attempt when there is one, and the details that matter for the kind: a step's output, state
+// updates ("state: total=5, files=\"a.txt\"") and cost; a failure's error, whether it timed
+// out and when the next attempt runs; a map step's items; the lock a step waits for; the
+// failed non-critical steps of a workflow completed with failures.
 std::string DescribeEvent(const Event& event);
 
 // `bytes` shown on one line: printable ASCII kept, other bytes escaped, cut after `limit`
 // characters with "...".
 std::string Preview(absl::string_view bytes, size_t limit = 60);
+
+// A cost or budget: "0.25", "12", "1e+06".
+std::string CostText(double cost);
 
 // "2026-11-21 23:12:05.123" in UTC; "-" for InfinitePast.
 std::string TimeText(absl::Time time);

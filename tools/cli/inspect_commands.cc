@@ -20,6 +20,7 @@
 #include "event/events.h"
 #include "event/history.h"
 #include "event/internal/status_macros.h"
+#include "event/state.h"
 #include "google/protobuf/util/json_util.h"
 #include "storage/load_state.h"
 #include "tools/cli/cli.h"
@@ -28,6 +29,7 @@
 #include "tools/definition_file.h"
 #include "tools/graph.h"
 #include "tools/timeline.h"
+#include "workflow/definition.h"
 
 namespace chorus::cli {
 namespace {
@@ -81,24 +83,114 @@ int RunningPid(const StepState& step) {
   return kill(pid, 0) == 0 || errno == EPERM ? pid : 0;
 }
 
-// Steps that would start next: pending or cut off, with every dependency completed. None
-// while the workflow is stopping (a step failed or was cancelled) or has ended.
+// The definition of `step`: its own, or for an instance its map step's.
+const StepDefinition& DefinitionOf(const WorkflowState& state, const StepState& step) {
+  return state.definition.steps(step.map_of >= 0 ? step.map_of : state.step_index.at(step.name));
+}
+
+// Whether `step` failed for good in a way that stops the workflow: a critical step (or an
+// instance of one) with no retry scheduled, under the fail-fast policy.
+bool StopsTheWorkflow(const WorkflowState& state, const StepState& step) {
+  if (step.status == StepStatus::kCancelled) return true;
+  return step.status == StepStatus::kFailed && step.retry_at == absl::InfinitePast() &&
+         !DefinitionOf(state, step).non_critical() &&
+         state.definition.failure_policy() != FAILURE_POLICY_CONTINUE;
+}
+
+// Steps that would start next: pending or cut off with every dependency completed (sync
+// points wait for the background steps before them), and failed steps with a retry
+// scheduled. None while the workflow is stopping (fail-fast, an exceeded budget, or
+// cancellation) or has ended.
 std::vector<std::string> NextSteps(const WorkflowState& state) {
   std::vector<std::string> next;
   if (state.status != WORKFLOW_STATUS_RUNNING) return next;
-  if (CountSteps(state, StepStatus::kFailed) + CountSteps(state, StepStatus::kCancelled) > 0) {
-    return next;
+  const double budget = state.definition.budget();
+  if (budget > 0 && state.cost_spent > budget) return next;
+  for (const StepState& step : state.steps) {
+    if (StopsTheWorkflow(state, step)) return next;
   }
-  for (int i = 0; i < state.definition.steps_size(); ++i) {
+  const std::vector<std::vector<int>> dependencies = EffectiveDependencies(state.definition);
+  for (size_t i = 0; i < state.steps.size(); ++i) {
     const StepState& step = state.steps[i];
-    if (step.status != StepStatus::kPending && step.status != StepStatus::kRunning) continue;
-    bool ready = true;
-    for (const std::string& dep : state.definition.steps(i).depends_on()) {
-      ready = ready && state.FindStep(dep)->status == StepStatus::kCompleted;
+    if (step.status == StepStatus::kFailed && step.retry_at != absl::InfinitePast()) {
+      next.push_back(absl::StrCat(step.name, " (retry at ", TimeText(step.retry_at), ")"));
+      continue;
     }
-    if (ready) next.push_back(step.name);
+    if (step.status != StepStatus::kPending && step.status != StepStatus::kRunning) continue;
+    // An expanded map step completes with its instances; an instance needs nothing more.
+    if (step.expanded) continue;
+    bool ready = true;
+    if (step.map_of < 0) {
+      for (int dependency : dependencies[i]) {
+        ready = ready && state.steps[dependency].status == StepStatus::kCompleted;
+      }
+    }
+    if (!ready) continue;
+    next.push_back(step.blocked_on.empty()
+                       ? step.name
+                       : absl::StrCat(step.name, " (waiting for lock '", step.blocked_on, "')"));
   }
   return next;
+}
+
+// "<title>" and then "  key = json" per key; nothing for an empty state.
+void PrintState(const char* title, const StateValues& values) {
+  if (values.empty()) return;
+  std::printf("%s\n", title);
+  for (const auto& [key, value] : values) {
+    std::printf("  %s = %s\n", key.c_str(), ValueToJson(value).c_str());
+  }
+}
+
+// What a row of `status` does not say: "waiting for lock 'db'; next attempt at <time>; ...".
+std::string StepNotes(const WorkflowState& state, const StepState& step) {
+  std::vector<std::string> notes;
+  if (!step.blocked_on.empty()) {
+    notes.push_back(absl::StrCat("waiting for lock '", step.blocked_on, "'"));
+  }
+  if (step.expanded) {
+    notes.push_back(absl::StrCat(step.instances.size(),
+                                 step.instances.size() == 1 ? " instance" : " instances"));
+  }
+  if (step.timed_out) notes.push_back(absl::StrCat("attempt ", step.attempts, " timed out"));
+  if (step.status == StepStatus::kFailed && step.retry_at != absl::InfinitePast()) {
+    notes.push_back(absl::StrCat("next attempt at ", TimeText(step.retry_at)));
+  } else if (step.status == StepStatus::kFailed && DefinitionOf(state, step).non_critical()) {
+    notes.push_back("non-critical: its failure is tolerated");
+  }
+  if (step.cost > 0) notes.push_back(absl::StrCat("cost ", CostText(step.cost)));
+  return absl::StrJoin(notes, "; ");
+}
+
+void PrintStepRow(const WorkflowState& state, const StepState& step, absl::string_view indent,
+                  absl::Time now) {
+  const bool running = step.status == StepStatus::kRunning;
+  const absl::Duration duration =
+      step.attempts == 0 ? -absl::Seconds(1) : (running ? now : step.finished_at) - step.started_at;
+  const int pid = RunningPid(step);
+  std::printf("%-20s %-10s %8d %10s %8s  %s\n", absl::StrCat(indent, step.name).c_str(),
+              std::string(StepStatusName(step.status)).c_str(), step.attempts,
+              DurationText(duration).c_str(), pid > 0 ? absl::StrCat(pid).c_str() : "-",
+              step.log_path.empty() ? "-" : step.log_path.c_str());
+  const std::string notes = StepNotes(state, step);
+  if (!notes.empty()) std::printf("%-20s %s\n", "", notes.c_str());
+}
+
+void PrintStatusHeader(const WorkflowState& state) {
+  std::printf("workflow '%s' (definition '%s'): %s, seq %lld, created %s, updated %s\n",
+              state.workflow_id.c_str(), state.definition.name().c_str(),
+              StatusName(state.status).c_str(), static_cast<long long>(state.last_seq),
+              TimeText(state.created_at).c_str(), TimeText(state.updated_at).c_str());
+  if (!state.failed_steps.empty()) {
+    std::printf("  failed non-critical steps: %s\n",
+                absl::StrJoin(state.failed_steps, ", ").c_str());
+  }
+  if (state.definition.budget() > 0) {
+    std::printf("  budget: spent %s of %s%s\n", CostText(state.cost_spent).c_str(),
+                CostText(state.definition.budget()).c_str(),
+                state.cost_spent > state.definition.budget() ? " (exceeded)" : "");
+  }
+  if (!state.error.ok()) std::printf("  %s\n", state.error.ToString().c_str());
 }
 
 // Every invariant the history of `id` breaks, in order. After a seq out of place the check
@@ -156,16 +248,17 @@ int ListCommand(const Args& args) {
   absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
   if (!summaries.ok()) return Fail(summaries.status());
   const std::string wanted = args.Get("status");
-  std::printf("%-24s %-16s %-10s %9s  %-23s  %s\n", "ID", "DEFINITION", "STATUS", "DONE", "CREATED",
+  std::printf("%-24s %-16s %-23s %9s  %-23s  %s\n", "ID", "DEFINITION", "STATUS", "DONE", "CREATED",
               "UPDATED");
   for (const WorkflowSummary& summary : *summaries) {
-    if (!wanted.empty() && StatusName(summary.status) != wanted) continue;
     absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, summary.workflow_id);
     if (!state.ok()) return Fail(state.status());
+    // The folded status, which tells completed_with_failures from completed.
+    if (!wanted.empty() && StatusName(state->status) != wanted) continue;
     const std::string done =
         absl::StrCat(CountSteps(*state, StepStatus::kCompleted), "/", state->steps.size());
-    std::printf("%-24s %-16s %-10s %9s  %-23s  %s\n", summary.workflow_id.c_str(),
-                summary.definition_name.c_str(), StatusName(summary.status).c_str(), done.c_str(),
+    std::printf("%-24s %-16s %-23s %9s  %-23s  %s\n", summary.workflow_id.c_str(),
+                summary.definition_name.c_str(), StatusName(state->status).c_str(), done.c_str(),
                 TimeText(summary.created_at).c_str(), TimeText(summary.updated_at).c_str());
   }
   return kExitOk;
@@ -175,25 +268,17 @@ int StatusCommand(const Args& args) {
   if (args.positional().size() != 1) return Fail(kExitUsage, "status takes one workflow ID");
   absl::StatusOr<WorkflowState> state = LoadState(args, args.positional()[0]);
   if (!state.ok()) return Fail(state.status());
-  std::printf("workflow '%s' (definition '%s'): %s, seq %lld, created %s, updated %s\n",
-              state->workflow_id.c_str(), state->definition.name().c_str(),
-              StatusName(state->status).c_str(), static_cast<long long>(state->last_seq),
-              TimeText(state->created_at).c_str(), TimeText(state->updated_at).c_str());
-  if (!state->error.ok()) std::printf("  %s\n", state->error.ToString().c_str());
+  PrintStatusHeader(*state);
   std::printf("%-20s %-10s %8s %10s %8s  %s\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "PID",
               "LOG");
   const absl::Time now = absl::Now();
-  for (const StepState& step : state->steps) {
-    const bool running = step.status == StepStatus::kRunning;
-    const absl::Duration duration = step.attempts == 0
-                                        ? -absl::Seconds(1)
-                                        : (running ? now : step.finished_at) - step.started_at;
-    const int pid = RunningPid(step);
-    std::printf("%-20s %-10s %8d %10s %8s  %s\n", step.name.c_str(),
-                std::string(StepStatusName(step.status)).c_str(), step.attempts,
-                DurationText(duration).c_str(), pid > 0 ? absl::StrCat(pid).c_str() : "-",
-                step.log_path.empty() ? "-" : step.log_path.c_str());
+  for (int i = 0; i < state->definition.steps_size(); ++i) {
+    PrintStepRow(*state, state->steps[i], "", now);
+    for (int instance : state->steps[i].instances) {
+      PrintStepRow(*state, state->steps[instance], "  ", now);
+    }
   }
+  PrintState("state:", CompletedState(*state));
   return kExitOk;
 }
 
@@ -232,7 +317,8 @@ int ReplayCommand(const Args& args) {
   if (!state.ok()) return Fail(state.status());
   std::printf("workflow '%s' as of seq %lld: %s\n", state->workflow_id.c_str(),
               static_cast<long long>(state->last_seq), StatusName(state->status).c_str());
-  for (const StepState& step : state->steps) {
+  for (int index : MergeOrder(*state)) {
+    const StepState& step = state->steps[index];
     switch (step.status) {
       case StepStatus::kCompleted:
         std::printf("  done       %-20s output %s\n", step.name.c_str(),
@@ -252,6 +338,8 @@ int ReplayCommand(const Args& args) {
         break;
     }
   }
+  PrintState(absl::StrCat("state as of seq ", state->last_seq, ":").c_str(),
+             CompletedState(*state));
   const std::vector<std::string> next = NextSteps(*state);
   std::printf("would run next: %s\n", next.empty() ? "nothing" : absl::StrJoin(next, ", ").c_str());
   return kExitOk;

@@ -55,7 +55,9 @@ const std::vector<Command>& Commands() {
        "list",
        "a row per workflow",
        {kDb,
-        {"status", "S", "only workflows in status S (running, completed, failed, cancelled)"},
+        {"status", "S",
+         "only workflows in status S (running, completed, completed_with_failures, failed, "
+         "cancelled)"},
         kHelp},
        ListCommand},
       {"status",
@@ -110,7 +112,8 @@ const std::vector<Command>& Commands() {
 }
 
 constexpr char kExitCodes[] = R"(exit codes:
-  0 success   1 workflow failed or cancelled, or verify found violations   2 usage
+  0 success (also: completed with failures of non-critical steps, which the workflow tolerates)
+  1 workflow failed or cancelled, or verify found violations   2 usage
   3 bad definition or import file   4 unknown workflow   5 not a Chorus database or corrupt
   6 workflow busy or started with another definition   7 internal   130 interrupted
 )";

@@ -3,6 +3,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tools/cli/event_text.h"
@@ -21,11 +23,12 @@ size_t TerminalWidth(std::FILE* out) {
 }  // namespace
 
 Progress::Progress(std::FILE* out, bool live, const WorkflowState& recorded)
-    : out_(out), live_(live), total_(static_cast<int>(recorded.definition.steps_size())) {
+    : out_(out), live_(live) {
   MutexLock lock(&mu_);
+  total_ = std::max(recorded.definition.steps_size(), static_cast<int>(recorded.steps.size()));
   for (const StepState& step : recorded.steps) {
     done_ += step.status == StepStatus::kCompleted || step.status == StepStatus::kSkipped;
-    failed_ += step.status == StepStatus::kFailed;
+    failed_ += step.status == StepStatus::kFailed && step.retry_at == absl::InfinitePast();
   }
   if (live_) redraw_thread_ = std::thread([this] { RedrawLoop(); });
 }
@@ -69,7 +72,10 @@ void Progress::Apply(const Event& event) {
       break;
     case Event::kStepFailed:
       running_.erase(event.step_failed().step());
-      ++failed_;
+      failed_ += !event.step_failed().has_next_attempt_at();
+      break;
+    case Event::kStepExpanded:
+      total_ += event.step_expanded().items_size();
       break;
     case Event::kStepCancelled:
       running_.erase(event.step_cancelled().step());

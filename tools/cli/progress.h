@@ -42,11 +42,11 @@ class Progress {
   // Constant after construction.
   std::FILE* const out_;
   const bool live_;
-  const int total_;
 
   Mutex mu_;
+  int total_ ABSL_GUARDED_BY(mu_) = 0;  // steps, and instances of map steps once expanded
   int done_ ABSL_GUARDED_BY(mu_) = 0;
-  int failed_ ABSL_GUARDED_BY(mu_) = 0;
+  int failed_ ABSL_GUARDED_BY(mu_) = 0;  // for good: a failure to be retried is not counted
   std::map<std::string, absl::Time> running_ ABSL_GUARDED_BY(mu_);  // step -> started at
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
