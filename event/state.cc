@@ -117,6 +117,24 @@ StateValues MergeState(const WorkflowState& state, absl::Span<const int> steps) 
   return values;
 }
 
+std::vector<int> MergeOrder(const WorkflowState& state) {
+  std::vector<int> order;
+  const int defined = std::min(state.definition.steps_size(), static_cast<int>(state.steps.size()));
+  for (int i = 0; i < defined; ++i) {
+    order.push_back(i);
+    order.insert(order.end(), state.steps[i].instances.begin(), state.steps[i].instances.end());
+  }
+  return order;
+}
+
+StateValues CompletedState(const WorkflowState& state) {
+  std::vector<int> completed;
+  for (int step : MergeOrder(state)) {
+    if (state.steps[step].status == StepStatus::kCompleted) completed.push_back(step);
+  }
+  return MergeState(state, completed);
+}
+
 std::string ValueToJson(const Value& value) {
   switch (value.kind_case()) {
     case Value::kText:

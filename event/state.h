@@ -14,6 +14,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -46,6 +47,14 @@ StateValues InitialState(const WorkflowDefinition& definition);
 // The initial state plus the recorded updates of `steps` (indices into state.steps), merged in
 // the order given. Updates were checked when recorded; one that does not apply is skipped.
 StateValues MergeState(const WorkflowState& state, absl::Span<const int> steps);
+
+// Steps in the order their updates merge: definition order, each map step's instances (in
+// index order) right after it.
+std::vector<int> MergeOrder(const WorkflowState& state);
+
+// The initial state and the updates of every completed step, merged in MergeOrder: the
+// workflow's state so far, and its final state once it has completed.
+StateValues CompletedState(const WorkflowState& state);
 
 // "42", "\"text\"", "[\"a\", \"b\"]": a value as the CLI and shell steps show it (JSON).
 std::string ValueToJson(const Value& value);

@@ -47,7 +47,9 @@ void ProjectOntoSummary(const Event& event, WorkflowSummary& summary) {
       summary.created_at = RecordedAt(event);
       break;
     case Event::kWorkflowCompleted:
-      summary.status = WORKFLOW_STATUS_COMPLETED;
+      summary.status = event.workflow_completed().failed_steps().empty()
+                           ? WORKFLOW_STATUS_COMPLETED
+                           : WORKFLOW_STATUS_COMPLETED_WITH_FAILURES;
       break;
     case Event::kWorkflowFailed:
       summary.status = WORKFLOW_STATUS_FAILED;

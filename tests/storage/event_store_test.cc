@@ -216,6 +216,12 @@ TEST_P(EventStoreTest, SummaryFollowsEachAppend) {
   }
 }
 
+Event CompletedWithFailuresEvent(int64_t seq) {
+  Event event = CompletedEvent(seq);
+  event.mutable_workflow_completed()->add_failed_steps("lint");
+  return event;
+}
+
 TEST_P(EventStoreTest, SummaryTakesTheTerminalStatus) {
   const struct {
     const char* workflow_id;
@@ -223,6 +229,8 @@ TEST_P(EventStoreTest, SummaryTakesTheTerminalStatus) {
     WorkflowStatus status;
   } cases[] = {
       {"completed", CompletedEvent(3), WORKFLOW_STATUS_COMPLETED},
+      {"completed with failures", CompletedWithFailuresEvent(3),
+       WORKFLOW_STATUS_COMPLETED_WITH_FAILURES},
       {"failed", FailedEvent(3), WORKFLOW_STATUS_FAILED},
       {"cancelled", CancelledEvent(3), WORKFLOW_STATUS_CANCELLED},
   };

@@ -616,6 +616,45 @@ TEST_P(DataflowTest, ABackgroundBranchRunsBesideTheMainLineUntilASyncPoint) {
             IndexOf("background", "step_completed background_more#1"));
 }
 
+TEST_P(DataflowTest, AnOversizedOutputFailsTheStepAndStaysOutOfHistory) {
+  Register("big", [](StepContext&) { return Ok(std::string(2000, 'x')); });
+  EngineOptions options = Options(2);
+  options.max_payload_bytes = 1000;
+  Engine engine(store_.get(), &registry_, options);
+  absl::Status status = engine.Run("big", DefinitionBuilder("w").Step("big").Build(), "").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(),
+              HasSubstr("step 'big' output 2000 bytes, more than the limit of 1000"));
+  for (const Event& event : Events("big")) EXPECT_LT(event.ByteSizeLong(), 1000u);
+  absl::Status input =
+      engine.Run("big-input", DefinitionBuilder("w").Step("big").Build(), std::string(1001, 'i'))
+          .status();
+  EXPECT_EQ(input.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Events("big-input").empty());
+}
+
+TEST_P(DataflowTest, AHistoryAtItsLimitFailsTheWorkflowWithRoomToSaySo) {
+  DefinitionBuilder builder("chain");
+  for (int i = 0; i < 20; ++i) {
+    const std::string name = absl::StrCat("s", i);
+    if (i == 0) {
+      builder.Step(name);
+    } else {
+      builder.Step(name, {absl::StrCat("s", i - 1)});
+    }
+    Register(name, [](StepContext&) { return Ok(""); });
+  }
+  EngineOptions options = Options(1);
+  options.max_history_events = 15;
+  Engine engine(store_.get(), &registry_, options);
+  absl::Status status = engine.Run("long", builder.Build(), "").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr("reached its limit of 15 events"));
+  std::vector<Event> events = Events("long");
+  EXPECT_LE(events.size(), 15u);
+  EXPECT_TRUE(events.back().has_workflow_failed());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DataflowTest,
                          testing::Values(StoreKind::kMemory, StoreKind::kSqlite), StoreName);
 

@@ -71,6 +71,14 @@ int ResourceCapacity(const WorkflowDefinition& definition, absl::string_view res
   return 1;
 }
 
+// What an attempt would add to history: its output and its state updates.
+size_t PayloadBytes(const absl::StatusOr<std::string>& result,
+                    const std::vector<StateUpdate>& updates) {
+  size_t bytes = result.ok() ? result->size() : 0;
+  for (const StateUpdate& update : updates) bytes += update.ByteSizeLong();
+  return bytes;
+}
+
 absl::StatusOr<std::string> CallStepFunction(const StepFunction& function, StepContext& context) {
   // No exception may escape into the engine: a throwing step is a failed step.
   try {
@@ -97,6 +105,11 @@ Coordinator::Coordinator(EventStore& store, const StepRegistry& registry, Execut
 absl::StatusOr<WorkflowState> Coordinator::Start(absl::string_view workflow_id,
                                                  const WorkflowDefinition& definition,
                                                  absl::string_view input) {
+  if (input.size() > options_.max_payload_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workflow '", workflow_id, "': the input of ", input.size(),
+                     " bytes is more than the limit of ", options_.max_payload_bytes));
+  }
   history_ = History(std::string(workflow_id));
   Event event;
   WorkflowStarted* started = event.mutable_workflow_started();
@@ -187,6 +200,12 @@ std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
   auto it = ready_.begin();
   while (it != ready_.end() &&
          static_cast<int>(running_.size() + started.size()) < max_concurrency_) {
+    if (!HasRoomForAnotherStep()) {
+      StopForFailure(-1, absl::ResourceExhaustedError(absl::StrCat(
+                             "the history of workflow '", state().workflow_id,
+                             "' reached its limit of ", options_.max_history_events, " events")));
+      break;
+    }
     const int step = std::get<2>(*it);
     it = ready_.erase(it);
     if (!DefinitionOf(step).map_over().empty() && state().steps[step].map_of < 0) {
@@ -217,6 +236,15 @@ std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
     started.emplace_back(step, CancellationToken::ChildOf(cancellation_));
   }
   return started;
+}
+
+// Whether history can take another step's start and outcome and still end the workflow: a
+// cancellation for each running step, the run's last events.
+bool Coordinator::HasRoomForAnotherStep() const {
+  constexpr int kEventsToEnd = 3;
+  const int64_t needed =
+      state().last_seq + 2 + static_cast<int64_t>(running_.size()) + kEventsToEnd;
+  return needed <= options_.max_history_events;
 }
 
 // Takes every resource `step` names, or none: then records, once, which one it waits for.
@@ -394,7 +422,14 @@ void Coordinator::RecordOutcome(Outcome& outcome) {
   ReleaseResources(step);
   const int map_of = state().steps[step].map_of;
   if (map_of >= 0) --running_instances_[map_of];
-  if (outcome.result.ok()) {
+  const size_t payload = PayloadBytes(outcome.result, outcome.state_updates);
+  if (outcome.result.ok() && payload > options_.max_payload_bytes) {
+    RecordFailed(step, outcome.attempt,
+                 absl::ResourceExhaustedError(
+                     absl::StrCat("step '", state().steps[step].name, "' output ", payload,
+                                  " bytes, more than the limit of ", options_.max_payload_bytes)),
+                 /*timed_out=*/false, outcome.cost);
+  } else if (outcome.result.ok()) {
     RecordCompleted(step, outcome.attempt, *std::move(outcome.result),
                     std::move(outcome.state_updates), outcome.cost);
   } else if (timed_out) {
@@ -550,9 +585,15 @@ void Coordinator::CheckBudget(int step) {
 void Coordinator::StopForFailure(int step, absl::Status error) {
   stopping_ = true;
   if (!failure_) failure_.emplace(step, std::move(error));
-  const std::string reason =
-      absl::StrCat("step '", state().steps[failure_->first].name, "' failed");
+  const std::string reason = FailureReason();
   for (auto& [running_step, running] : running_) running.token.Cancel(reason);
+}
+
+// Why steps are cancelled when the run fails: "step 'x' failed", or the failure itself when no
+// step caused it (a limit).
+std::string Coordinator::FailureReason() const {
+  if (failure_->first < 0) return std::string(failure_->second.message());
+  return absl::StrCat("step '", state().steps[failure_->first].name, "' failed");
 }
 
 // The running steps are children of cancellation_, so they are cancelled already.
@@ -572,14 +613,14 @@ void Coordinator::AbandonRunningSteps(absl::string_view reason) {
 
 absl::StatusOr<WorkflowState> Coordinator::Finish() {
   if (failure_) {
-    CancelCutOffAttempts(absl::StrCat("step '", state().steps[failure_->first].name, "' failed"));
+    CancelCutOffAttempts(FailureReason());
   } else if (cancel_reason_) {
     CancelCutOffAttempts(*cancel_reason_);
   }
   Event event;
   if (failure_) {
     WorkflowFailed* failed = event.mutable_workflow_failed();
-    failed->set_step(state().steps[failure_->first].name);
+    if (failure_->first >= 0) failed->set_step(state().steps[failure_->first].name);
     *failed->mutable_error() = ToError(failure_->second);
   } else if (cancel_reason_) {
     event.mutable_workflow_cancelled()->set_reason(*cancel_reason_);
@@ -597,9 +638,13 @@ absl::StatusOr<WorkflowState> Coordinator::Finish() {
     std::sort(failed.begin(), failed.end(), [this](const std::string& a, const std::string& b) {
       return KeyOf(state().step_index.at(a)) < KeyOf(state().step_index.at(b));
     });
-    for (const std::string& name : failed)
-      event.mutable_workflow_completed()->add_failed_steps(name);
-    event.mutable_workflow_completed();
+    WorkflowCompleted* completed = event.mutable_workflow_completed();
+    for (const std::string& name : failed) completed->add_failed_steps(name);
+    for (auto& [key, value] : CompletedState(state())) {
+      StateUpdate* entry = completed->add_final_state();
+      entry->set_key(key);
+      *entry->mutable_value() = std::move(value);
+    }
   }
   Record(std::move(event));
   CHORUS_RETURN_IF_ERROR(Commit());

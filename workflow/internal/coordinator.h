@@ -44,7 +44,8 @@ class Coordinator {
               const EngineOptions& options, CancellationToken cancellation);
 
   // Records workflow `workflow_id` as started with `definition` and `input`, then drives it
-  // to its end. REQUIRES: the store has no such workflow; the definition is valid.
+  // to its end; InvalidArgument, recording nothing, if the input is over the payload limit.
+  // REQUIRES: the store has no such workflow; the definition is valid.
   absl::StatusOr<WorkflowState> Start(absl::string_view workflow_id,
                                       const WorkflowDefinition& definition,
                                       absl::string_view input);
@@ -92,6 +93,7 @@ class Coordinator {
   void ClassifyRecordedSteps();
   void ClassifyFailed(int step);
   std::vector<std::pair<int, CancellationToken>> StartReadySteps();
+  bool HasRoomForAnotherStep() const;
   bool TakeResources(int step);
   void ReleaseResources(int step);
   void StartMapStep(int step);
@@ -126,6 +128,7 @@ class Coordinator {
   void MaybeFinishMap(int map_step);
   void CheckBudget(int step);
   void StopForFailure(int step, absl::Status error);
+  std::string FailureReason() const;
   void StopForCancellation(std::string reason);
   void AbandonRunningSteps(absl::string_view reason);
   void CancelCutOffAttempts(absl::string_view reason);
@@ -161,9 +164,10 @@ class Coordinator {
   absl::flat_hash_map<int, int> running_instances_;  // map step -> instances running
   absl::Time next_request_check_ = absl::InfinitePast();
   bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
-  std::optional<std::pair<int, absl::Status>> failure_;  // the step that failed the run
-  std::optional<std::string> cancel_reason_;             // why the run was cancelled
-  std::vector<std::string> tolerated_failures_;          // non-critical steps that failed
+  // What failed the run: the step (-1 when no step did, e.g. a limit) and its error.
+  std::optional<std::pair<int, absl::Status>> failure_;
+  std::optional<std::string> cancel_reason_;     // why the run was cancelled
+  std::vector<std::string> tolerated_failures_;  // non-critical steps that failed
 
   // Shared with step threads.
   Mutex mu_;
