@@ -41,6 +41,28 @@ struct WorkflowSummary {
   absl::Time updated_at;  // recorded_at of the last event
 };
 
+// The owner lease of one workflow: while it lasts, only its owner drives the workflow.
+struct Lease {
+  std::string workflow_id;
+  std::string owner_id;  // unique per driver (e.g. random per Engine)
+  std::string host;      // where the owner runs
+  int64_t pid = 0;       // the owner's process on `host`
+  absl::Time expires_at;
+};
+
+// Who asks for a lease (EventStore::AcquireLease), and for how long.
+struct LeaseRequest {
+  std::string owner_id;
+  std::string host;
+  int64_t pid = 0;
+  absl::Duration ttl;  // the lease expires at now + ttl unless renewed
+  absl::Time now;      // the caller's clock, by which a held lease has expired or not
+  // When not empty: take the lease over from this owner although it has not expired. The
+  // caller has checked that the owner's process is gone; the store checks that this owner
+  // still holds the lease and runs on `host`.
+  std::string replacing_owner_id;
+};
+
 // Events of one workflow in seq order, read lazily. Not thread-safe; use from one thread.
 // A stream sees the history as of its creation or later, never a partial batch.
 class EventStream {
@@ -100,6 +122,37 @@ class EventStore {
   // was requested. NotFound if there is no such workflow.
   virtual absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
       absl::string_view workflow_id) = 0;
+
+  // Owner leases: at most one driver holds the lease of a workflow at a time, and only the
+  // holder appends to its history. A lease is not history; it lives beside it, in the same
+  // database, and may be taken before the workflow exists (to start it).
+  //
+  // Takes the lease of `workflow_id` for `request.owner_id` until request.now + ttl, in one
+  // atomic step (compare-and-set on the current holder). It is granted when nobody holds it,
+  // when its holder is the same owner (then it is extended), when it has expired by
+  // `request.now`, or when `request.replacing_owner_id` names its holder and the holder runs
+  // on `request.host` (the caller has seen that the holder's process is gone). Returns the
+  // lease, or:
+  //   FailedPrecondition  another owner holds a live lease; the message names it, e.g.
+  //                       "workflow 'x' is being driven by owner 3f2a... (host h, pid 123)
+  //                       until 2026-11-21 23:59:01 UTC"; also when the store is read-only;
+  //   InvalidArgument     an empty owner_id or a ttl that is not positive.
+  virtual absl::StatusOr<Lease> AcquireLease(absl::string_view workflow_id,
+                                             const LeaseRequest& request) = 0;
+
+  // Extends the lease `owner_id` holds on `workflow_id` to `expires_at`; it need not be live,
+  // only still this owner's. Aborted, naming the holder if any, when the owner no longer holds
+  // it (another owner took it over, or it was released); FailedPrecondition when read-only.
+  virtual absl::StatusOr<Lease> RenewLease(absl::string_view workflow_id,
+                                           absl::string_view owner_id, absl::Time expires_at) = 0;
+
+  // Gives up the lease `owner_id` holds on `workflow_id`. Does nothing when the owner does not
+  // hold it (a lease taken over by another owner stays theirs). FailedPrecondition when
+  // read-only.
+  virtual absl::Status ReleaseLease(absl::string_view workflow_id, absl::string_view owner_id) = 0;
+
+  // The lease of `workflow_id`, expired or not, or nullopt if nobody holds one.
+  virtual absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) = 0;
 };
 
 }  // namespace chorus

@@ -11,6 +11,7 @@
 #include "event/internal/mutex.h"
 #include "event/internal/status_macros.h"
 #include "storage/internal/append_rules.h"
+#include "storage/internal/lease_rules.h"
 
 namespace chorus {
 namespace {
@@ -47,6 +48,14 @@ class MemoryEventStore : public EventStore {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
       absl::string_view workflow_id) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Lease> AcquireLease(absl::string_view workflow_id,
+                                     const LeaseRequest& request) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Lease> RenewLease(absl::string_view workflow_id, absl::string_view owner_id,
+                                   absl::Time expires_at) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status ReleaseLease(absl::string_view workflow_id, absl::string_view owner_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Invariant: events[i].seq() == i + 1 and summary.last_seq == events.size().
@@ -58,10 +67,14 @@ class MemoryEventStore : public EventStore {
 
   // The workflow named `workflow_id`, or nullptr.
   Workflow* Find(absl::string_view workflow_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The lease of `workflow_id`, or nullopt.
+  std::optional<Lease> FindLease(absl::string_view workflow_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Mutex mu_;
   // Guarded by mu_. Ordered by id, as List promises.
   std::map<std::string, Workflow> workflows_ ABSL_GUARDED_BY(mu_);
+  // Guarded by mu_. By workflow id; apart from workflows_, since a lease may come first.
+  std::map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::Status MemoryEventStore::Append(absl::string_view workflow_id, int64_t expected_last_seq,
@@ -128,9 +141,48 @@ absl::StatusOr<std::optional<std::string>> MemoryEventStore::GetCancellationRequ
   return workflow->cancellation_request;
 }
 
+absl::StatusOr<Lease> MemoryEventStore::AcquireLease(absl::string_view workflow_id,
+                                                     const LeaseRequest& request) {
+  CHORUS_RETURN_IF_ERROR(CheckLeaseRequest(workflow_id, request));
+  MutexLock lock(&mu_);
+  CHORUS_RETURN_IF_ERROR(CheckLeaseAvailable(workflow_id, FindLease(workflow_id), request));
+  Lease lease = GrantedLease(workflow_id, request);
+  leases_[lease.workflow_id] = lease;
+  return lease;
+}
+
+absl::StatusOr<Lease> MemoryEventStore::RenewLease(absl::string_view workflow_id,
+                                                   absl::string_view owner_id,
+                                                   absl::Time expires_at) {
+  MutexLock lock(&mu_);
+  CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, FindLease(workflow_id), owner_id));
+  Lease& lease = leases_[std::string(workflow_id)];
+  lease.expires_at = expires_at;
+  return lease;
+}
+
+absl::Status MemoryEventStore::ReleaseLease(absl::string_view workflow_id,
+                                            absl::string_view owner_id) {
+  MutexLock lock(&mu_);
+  auto it = leases_.find(std::string(workflow_id));
+  if (it != leases_.end() && it->second.owner_id == owner_id) leases_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Lease>> MemoryEventStore::GetLease(absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  return FindLease(workflow_id);
+}
+
 MemoryEventStore::Workflow* MemoryEventStore::Find(absl::string_view workflow_id) {
   auto it = workflows_.find(std::string(workflow_id));
   return it == workflows_.end() ? nullptr : &it->second;
+}
+
+std::optional<Lease> MemoryEventStore::FindLease(absl::string_view workflow_id) {
+  auto it = leases_.find(std::string(workflow_id));
+  if (it == leases_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -18,6 +19,7 @@
 #include "event/internal/mutex.h"
 #include "event/internal/status_macros.h"
 #include "storage/internal/append_rules.h"
+#include "storage/internal/lease_rules.h"
 #include "storage/internal/sqlite.h"
 
 namespace chorus {
@@ -28,7 +30,8 @@ constexpr int64_t kSchemaVersion = 1;
 
 // Schema version 1. `workflows` is a projection of `events`, written in the same transaction.
 // `cancellation_requests` holds requests for the workflows' drivers (EventStore::
-// RequestCancellation); it is not history.
+// RequestCancellation) and `leases` their owner leases (EventStore::AcquireLease); neither is
+// history.
 constexpr char kCreateTables[] = R"sql(
 CREATE TABLE IF NOT EXISTS events (
   workflow_id TEXT NOT NULL,
@@ -50,6 +53,13 @@ CREATE TABLE IF NOT EXISTS cancellation_requests (
   workflow_id TEXT PRIMARY KEY,
   reason TEXT NOT NULL,
   requested_at_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+  workflow_id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  expires_at_ns INTEGER NOT NULL  -- since the Unix epoch
 ) STRICT, WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
@@ -166,6 +176,16 @@ absl::Status PrepareForWriting(SqliteConnection& db, bool holds_chorus_database,
   return holds_chorus_database ? absl::OkStatus() : CreateSchema(db);
 }
 
+Lease LeaseFrom(const SqliteStatement& row) {
+  Lease lease;
+  lease.workflow_id = std::string(row.Text(0));
+  lease.owner_id = std::string(row.Text(1));
+  lease.host = std::string(row.Text(2));
+  lease.pid = row.Int(3);
+  lease.expires_at = absl::FromUnixNanos(row.Int(4));
+  return lease;
+}
+
 WorkflowSummary SummaryFrom(const SqliteStatement& row) {
   WorkflowSummary summary;
   summary.workflow_id = std::string(row.Text(0));
@@ -255,6 +275,10 @@ struct Statements {
   SqliteStatement upsert_summary;
   SqliteStatement insert_cancellation;  // keeps the first request
   SqliteStatement find_cancellation;
+  SqliteStatement find_lease;
+  SqliteStatement upsert_lease;
+  SqliteStatement renew_lease;
+  SqliteStatement delete_lease;  // only the given owner's
 };
 
 absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
@@ -283,6 +307,16 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
   CHORUS_ASSIGN_OR_RETURN(
       s.find_cancellation,
       db.Prepare("SELECT reason FROM cancellation_requests WHERE workflow_id = ?1"));
+  CHORUS_ASSIGN_OR_RETURN(s.find_lease,
+                          db.Prepare("SELECT workflow_id, owner_id, host, pid, expires_at_ns "
+                                     "FROM leases WHERE workflow_id = ?1"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.upsert_lease, db.Prepare("INSERT OR REPLACE INTO leases (workflow_id, owner_id, host, pid, "
+                                 "expires_at_ns) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.renew_lease, db.Prepare("UPDATE leases SET expires_at_ns = ?2 WHERE workflow_id = ?1"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.delete_lease, db.Prepare("DELETE FROM leases WHERE workflow_id = ?1 AND owner_id = ?2"));
   return s;
 }
 
@@ -307,6 +341,14 @@ class SqliteEventStore : public EventStore {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
       absl::string_view workflow_id) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Lease> AcquireLease(absl::string_view workflow_id,
+                                     const LeaseRequest& request) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Lease> RenewLease(absl::string_view workflow_id, absl::string_view owner_id,
+                                   absl::Time expires_at) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status ReleaseLease(absl::string_view workflow_id, absl::string_view owner_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Append's work between BEGIN and COMMIT.
@@ -318,6 +360,15 @@ class SqliteEventStore : public EventStore {
   absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status UpsertSummary(const WorkflowSummary& summary) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `work` between BEGIN IMMEDIATE and COMMIT, rolling back if anything fails (as Append
+  // does).
+  absl::Status InTransaction(absl::FunctionRef<absl::Status()> work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FailedPrecondition, naming the file and `what` was refused, if the store is read-only.
+  absl::Status CheckWritable(absl::string_view what) const;
+  absl::StatusOr<std::optional<Lease>> FindLease(absl::string_view workflow_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteLease(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   const std::string path_;
@@ -442,6 +493,92 @@ absl::StatusOr<std::optional<std::string>> SqliteEventStore::GetCancellationRequ
   CHORUS_RETURN_IF_ERROR(Annotate(
       status, absl::StrFormat("workflow '%s': reading the cancellation request", workflow_id)));
   return reason;
+}
+
+absl::StatusOr<Lease> SqliteEventStore::AcquireLease(absl::string_view workflow_id,
+                                                     const LeaseRequest& request) {
+  CHORUS_RETURN_IF_ERROR(
+      CheckWritable(absl::StrFormat("cannot take the lease of workflow '%s'", workflow_id)));
+  CHORUS_RETURN_IF_ERROR(CheckLeaseRequest(workflow_id, request));
+  MutexLock lock(&mu_);
+  const Lease lease = GrantedLease(workflow_id, request);
+  CHORUS_RETURN_IF_ERROR(InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    CHORUS_ASSIGN_OR_RETURN(std::optional<Lease> held, FindLease(workflow_id));
+    CHORUS_RETURN_IF_ERROR(CheckLeaseAvailable(workflow_id, held, request));
+    return WriteLease(lease);
+  }));
+  return lease;
+}
+
+absl::StatusOr<Lease> SqliteEventStore::RenewLease(absl::string_view workflow_id,
+                                                   absl::string_view owner_id,
+                                                   absl::Time expires_at) {
+  CHORUS_RETURN_IF_ERROR(
+      CheckWritable(absl::StrFormat("cannot renew the lease of workflow '%s'", workflow_id)));
+  MutexLock lock(&mu_);
+  std::optional<Lease> held;
+  CHORUS_RETURN_IF_ERROR(InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    CHORUS_ASSIGN_OR_RETURN(held, FindLease(workflow_id));
+    CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, held, owner_id));
+    SqliteStatement& renew = statements_.renew_lease;
+    absl::Status status = renew.Bind(workflow_id, absl::ToUnixNanos(expires_at));
+    if (status.ok()) status = renew.Run();
+    return Annotate(status, absl::StrFormat("workflow '%s': renewing the lease", workflow_id));
+  }));
+  held->expires_at = expires_at;
+  return *std::move(held);
+}
+
+absl::Status SqliteEventStore::ReleaseLease(absl::string_view workflow_id,
+                                            absl::string_view owner_id) {
+  CHORUS_RETURN_IF_ERROR(
+      CheckWritable(absl::StrFormat("cannot release the lease of workflow '%s'", workflow_id)));
+  MutexLock lock(&mu_);
+  SqliteStatement& release = statements_.delete_lease;
+  absl::Status status = release.Bind(workflow_id, owner_id);
+  if (status.ok()) status = release.Run();
+  return Annotate(status, absl::StrFormat("workflow '%s': releasing the lease", workflow_id));
+}
+
+absl::StatusOr<std::optional<Lease>> SqliteEventStore::GetLease(absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  return FindLease(workflow_id);
+}
+
+absl::Status SqliteEventStore::InTransaction(absl::FunctionRef<absl::Status()> work) {
+  CHORUS_RETURN_IF_ERROR(statements_.begin.Run());
+  absl::Status status = work();
+  if (status.ok()) status = statements_.commit.Run();
+  // A failed COMMIT may have rolled back already; then there is nothing left to roll back.
+  if (!status.ok() && db_.InTransaction()) {
+    return AfterRollback(status, statements_.rollback.Run());
+  }
+  return status;
+}
+
+absl::Status SqliteEventStore::CheckWritable(absl::string_view what) const {
+  if (!options_.read_only) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat("%s is open read-only: %s", path_, what));
+}
+
+absl::StatusOr<std::optional<Lease>> SqliteEventStore::FindLease(absl::string_view workflow_id) {
+  SqliteStatement& find = statements_.find_lease;
+  std::optional<Lease> lease;
+  absl::Status status = find.Bind(workflow_id);
+  if (status.ok()) {
+    status = find.ForEachRow([&](const SqliteStatement& row) { lease = LeaseFrom(row); });
+  }
+  CHORUS_RETURN_IF_ERROR(
+      Annotate(status, absl::StrFormat("workflow '%s': reading the lease", workflow_id)));
+  return lease;
+}
+
+absl::Status SqliteEventStore::WriteLease(const Lease& lease) {
+  SqliteStatement& upsert = statements_.upsert_lease;
+  absl::Status status = upsert.Bind(lease.workflow_id, lease.owner_id, lease.host, lease.pid,
+                                    absl::ToUnixNanos(lease.expires_at));
+  if (status.ok()) status = upsert.Run();
+  return Annotate(status, absl::StrFormat("workflow '%s': writing the lease", lease.workflow_id));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "storage/load_state.h"
 #include "workflow/definition.h"
 #include "workflow/internal/coordinator.h"
+#include "workflow/internal/lease_keeper.h"
 
 namespace chorus {
 namespace {
@@ -59,7 +60,11 @@ class Engine::ActiveRun {
 };
 
 Engine::Engine(EventStore* store, const StepRegistry* registry, EngineOptions options)
-    : store_(store), registry_(registry), options_(options), executor_(options.threads) {}
+    : store_(store),
+      registry_(registry),
+      options_(options),
+      lease_owner_id_(NewLeaseOwnerId()),
+      executor_(options.threads) {}
 
 absl::StatusOr<WorkflowState> Engine::Start(absl::string_view id,
                                             const WorkflowDefinition& definition,
@@ -80,8 +85,23 @@ absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id,
                                             CancellationToken cancellation) {
   CancellationToken run_token = CancellationToken::ChildOf(cancellation);
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, run_token));
-  Coordinator coordinator(*store_, *registry_, executor_, options_, std::move(run_token));
-  absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(*store_, id);
+  CHORUS_ASSIGN_OR_RETURN(
+      std::unique_ptr<LeaseKeeper> lease,
+      LeaseKeeper::Acquire(*store_, id, lease_owner_id_, options_.lease_ttl, run_token));
+  absl::StatusOr<WorkflowState> result =
+      DriveHoldingLease(lease->store(), id, definition, input, std::move(run_token));
+  CHORUS_RETURN_IF_ERROR(lease->Release(result.status()));
+  return result;
+}
+
+// The history is read only now, under the lease: a previous driver may have appended to it
+// until it let the lease go.
+absl::StatusOr<WorkflowState> Engine::DriveHoldingLease(EventStore& store, absl::string_view id,
+                                                        const WorkflowDefinition* definition,
+                                                        absl::string_view input,
+                                                        CancellationToken run_token) {
+  Coordinator coordinator(store, *registry_, executor_, options_, std::move(run_token));
+  absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(store, id);
   if (absl::IsNotFound(recorded.status()) && definition != nullptr) {
     return coordinator.Start(id, *definition, input);
   }
@@ -107,16 +127,24 @@ absl::Status Engine::Cancel(absl::string_view id) {
       return absl::OkStatus();
     }
   }
-  CHORUS_ASSIGN_OR_RETURN(WorkflowState state, LoadWorkflowState(*store_, id));
-  if (state.status != WORKFLOW_STATUS_RUNNING) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("workflow '", id, "' has already ended: ", WorkflowStatus_Name(state.status)));
-  }
   // Nobody here drives it: a run that starts already cancelled records the cancellation.
   CancellationToken cancelled;
   cancelled.Cancel(kCancelledByRequest);
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, cancelled));
-  Coordinator coordinator(*store_, *registry_, executor_, options_, cancelled);
+  CHORUS_ASSIGN_OR_RETURN(
+      std::unique_ptr<LeaseKeeper> lease,
+      LeaseKeeper::Acquire(*store_, id, lease_owner_id_, options_.lease_ttl, cancelled));
+  return lease->Release(RecordCancellationHoldingLease(lease->store(), id, std::move(cancelled)));
+}
+
+absl::Status Engine::RecordCancellationHoldingLease(EventStore& store, absl::string_view id,
+                                                    CancellationToken cancelled) {
+  CHORUS_ASSIGN_OR_RETURN(WorkflowState state, LoadWorkflowState(store, id));
+  if (state.status != WORKFLOW_STATUS_RUNNING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workflow '", id, "' has already ended: ", WorkflowStatus_Name(state.status)));
+  }
+  Coordinator coordinator(store, *registry_, executor_, options_, std::move(cancelled));
   absl::Status result = coordinator.Resume(std::move(state)).status();
   return absl::IsCancelled(result) ? absl::OkStatus() : result;
 }

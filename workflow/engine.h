@@ -16,6 +16,15 @@
 // runs only what the history shows unfinished: steps cut off mid-run run again as their next
 // attempt; completed steps never run again and their recorded outputs are reused.
 //
+// Only one driver at a time: a run first takes the workflow's owner lease in the store
+// (EventStore::AcquireLease) for this Engine (a random owner id), host and pid, renews it every
+// EngineOptions::lease_ttl / 3 and releases it when it ends, also on error. A second driver, in
+// this process or another, is refused with FailedPrecondition naming the owner, host and pid.
+// When a driver dies without releasing, another may take over once the lease lapses, or at
+// once if it runs on the same host and the owner's pid is gone. A run that loses its lease
+// (another driver took it over after it lapsed) stops at once, appends nothing more, and
+// returns Aborted saying so.
+//
 // Thread-safe: several threads may drive different workflows on one Engine at once.
 #ifndef CHORUS_WORKFLOW_ENGINE_H_
 #define CHORUS_WORKFLOW_ENGINE_H_
@@ -54,7 +63,9 @@ class Engine {
   // Returns the final state when the workflow completes, and otherwise:
   //   InvalidArgument     an invalid definition (every problem listed);
   //   FailedPrecondition  `id` exists with a different definition (what changed, listed), or
-  //                       is being driven already;
+  //                       is being driven already (by this engine, or by the owner of a live
+  //                       lease, named in the message);
+  //   Aborted             the run lost its lease to another driver and stopped;
   //   Cancelled           the workflow was cancelled (and is recorded so);
   //   the failing step's code, when a step failed (the workflow is recorded as failed);
   //   the store's error, when history could not be written or read.
@@ -84,8 +95,9 @@ class Engine {
 
   // Cancels workflow `id`. If this engine is driving it, its running steps are cancelled and
   // the run records the cancellation and returns Cancelled. Otherwise the cancellation is
-  // recorded directly (attempts left running by a crash are recorded as cancelled first).
-  // NotFound if absent; FailedPrecondition if it already ended.
+  // recorded directly (attempts left running by a crash are recorded as cancelled first),
+  // under the workflow's lease. NotFound if absent; FailedPrecondition if it already ended, or
+  // if another driver holds a live lease on it (the message names the owner).
   absl::Status Cancel(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -93,12 +105,20 @@ class Engine {
   absl::StatusOr<WorkflowState> Drive(absl::string_view id, const WorkflowDefinition* definition,
                                       absl::string_view input, CancellationToken cancellation)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status RecordCancellation(const WorkflowState& state, absl::string_view reason);
+  // Drive's work once it holds the lease; `store` is the lease's guarded view of store_.
+  absl::StatusOr<WorkflowState> DriveHoldingLease(EventStore& store, absl::string_view id,
+                                                  const WorkflowDefinition* definition,
+                                                  absl::string_view input,
+                                                  CancellationToken run_token);
+  // Cancel's work when no run of this engine drives `id`, once it holds the lease.
+  absl::Status RecordCancellationHoldingLease(EventStore& store, absl::string_view id,
+                                              CancellationToken cancelled);
 
   // Constant after construction.
   EventStore* const store_;
   const StepRegistry* const registry_;
   const EngineOptions options_;
+  const std::string lease_owner_id_;  // random: this engine's identity in leases
   Executor executor_;
 
   Mutex mu_;

@@ -2,10 +2,13 @@
 #ifndef CHORUS_WORKFLOW_ENGINE_OPTIONS_H_
 #define CHORUS_WORKFLOW_ENGINE_OPTIONS_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "proto/event.pb.h"
 
@@ -34,6 +37,17 @@ struct EngineOptions {
   // Called in the driving thread after each batch of events is durably appended, with the
   // batch. Must not call back into the Engine for the same workflow.
   std::function<void(absl::string_view workflow_id, absl::Span<const Event> events)> on_commit;
+  // The largest input, step output (with its state updates) a workflow may record: a step
+  // whose output is larger fails with RESOURCE_EXHAUSTED instead, and Start refuses a larger
+  // input with INVALID_ARGUMENT. Nothing that large reaches the database.
+  size_t max_payload_bytes = 16 << 20;
+  // The most events one workflow's history may hold: once the next steps could not be
+  // recorded within it, the workflow fails with RESOURCE_EXHAUSTED.
+  int64_t max_history_events = 10'000'000;
+  // How long a driver's owner lease on a workflow lasts unless renewed. The engine renews it
+  // every lease_ttl / 3 while it drives the workflow; if this process dies, another driver may
+  // take the workflow over once the lease lapses (or at once on this host). Must be positive.
+  absl::Duration lease_ttl = absl::Seconds(15);
 };
 
 }  // namespace chorus
