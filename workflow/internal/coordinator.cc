@@ -171,6 +171,7 @@ void Coordinator::ClassifyRecordedSteps() {
       stopping_ = true;
     }
   }
+  CheckRecordedBudget();
   for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
     const StepState& step = state().steps[i];
     const bool startable =
@@ -580,6 +581,20 @@ void Coordinator::CheckBudget(int step) {
   if (budget <= 0 || state().cost_spent <= budget || stopping_) return;
   StopForFailure(step, absl::ResourceExhaustedError(absl::StrFormat(
                            "budget exceeded: spent %g of %g", state().cost_spent, budget)));
+}
+
+// A run cut off right after the batch that went over the budget stops as that run would
+// have: the step that went over is the last one that reported a cost.
+void Coordinator::CheckRecordedBudget() {
+  int last_costly = -1;
+  for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
+    const StepState& step = state().steps[i];
+    if (step.cost > 0 &&
+        (last_costly < 0 || step.finished_at > state().steps[last_costly].finished_at)) {
+      last_costly = i;
+    }
+  }
+  if (last_costly >= 0) CheckBudget(last_costly);
 }
 
 void Coordinator::StopForFailure(int step, absl::Status error) {

@@ -127,6 +127,7 @@ class Coordinator {
   void SkipDependents(int step);
   void MaybeFinishMap(int map_step);
   void CheckBudget(int step);
+  void CheckRecordedBudget();
   void StopForFailure(int step, absl::Status error);
   std::string FailureReason() const;
   void StopForCancellation(std::string reason);
