@@ -242,12 +242,17 @@ class SqliteEventStream : public EventStream {
   absl::Status status_;
 };
 
-absl::StatusOr<std::unique_ptr<EventStream>> OpenStream(const std::string& path,
+// A writable store's streams open their connections read-write, though they only read: after
+// a crash, the first reader of a WAL database may have to recover its index, which a read-only
+// connection cannot do.
+absl::StatusOr<std::unique_ptr<EventStream>> OpenStream(const std::string& path, bool read_only,
                                                         absl::Duration busy_timeout,
                                                         absl::string_view workflow_id,
                                                         int64_t from_seq) {
-  CHORUS_ASSIGN_OR_RETURN(SqliteConnection db,
-                          SqliteConnection::Open(path, SqliteMode::kReadOnly, busy_timeout));
+  CHORUS_ASSIGN_OR_RETURN(
+      SqliteConnection db,
+      SqliteConnection::Open(path, read_only ? SqliteMode::kReadOnly : SqliteMode::kReadWrite,
+                             busy_timeout));
   // The snapshot starts with the first read after BEGIN: the existence check, here and now.
   CHORUS_RETURN_IF_ERROR(db.Exec("BEGIN"));
   CHORUS_ASSIGN_OR_RETURN(SqliteStatement find,
@@ -332,7 +337,7 @@ class SqliteEventStore : public EventStore {
                       absl::Span<const Event> events) override ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
                                                     int64_t from_seq) override {
-    return OpenStream(path_, options_.busy_timeout, workflow_id, from_seq);
+    return OpenStream(path_, options_.read_only, options_.busy_timeout, workflow_id, from_seq);
   }
   absl::StatusOr<WorkflowSummary> GetSummary(absl::string_view workflow_id) override
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -360,9 +365,9 @@ class SqliteEventStore : public EventStore {
   absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status UpsertSummary(const WorkflowSummary& summary) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs `work` between BEGIN IMMEDIATE and COMMIT, rolling back if anything fails (as Append
-  // does).
-  absl::Status InTransaction(absl::FunctionRef<absl::Status()> work)
+  // Runs `work` between BEGIN IMMEDIATE and COMMIT, rolling back if anything fails. A failure
+  // of BEGIN or COMMIT themselves is prefixed with `what` ("workflow 'w': appending seq 3 to 5").
+  absl::Status InTransaction(absl::string_view what, absl::FunctionRef<absl::Status()> work)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // FailedPrecondition, naming the file and `what` was refused, if the store is read-only.
   absl::Status CheckWritable(absl::string_view what) const;
@@ -388,14 +393,11 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
   }
   CHORUS_RETURN_IF_ERROR(CheckBatchNotEmpty(workflow_id, events));
   MutexLock lock(&mu_);
-  CHORUS_RETURN_IF_ERROR(statements_.begin.Run());
-  absl::Status status = AppendInTransaction(workflow_id, expected_last_seq, events);
-  if (status.ok()) status = statements_.commit.Run();
-  // A failed COMMIT may have rolled back already; then there is nothing left to roll back.
-  if (!status.ok() && db_.InTransaction()) {
-    return AfterRollback(status, statements_.rollback.Run());
-  }
-  return status;
+  return InTransaction(absl::StrFormat("workflow '%s': appending seq %d to %d", workflow_id,
+                                       events.front().seq(), events.back().seq()),
+                       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                         return AppendInTransaction(workflow_id, expected_last_seq, events);
+                       });
 }
 
 absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id,
@@ -502,11 +504,13 @@ absl::StatusOr<Lease> SqliteEventStore::AcquireLease(absl::string_view workflow_
   CHORUS_RETURN_IF_ERROR(CheckLeaseRequest(workflow_id, request));
   MutexLock lock(&mu_);
   const Lease lease = GrantedLease(workflow_id, request);
-  CHORUS_RETURN_IF_ERROR(InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    CHORUS_ASSIGN_OR_RETURN(std::optional<Lease> held, FindLease(workflow_id));
-    CHORUS_RETURN_IF_ERROR(CheckLeaseAvailable(workflow_id, held, request));
-    return WriteLease(lease);
-  }));
+  const std::string what = absl::StrFormat("workflow '%s': taking the lease", workflow_id);
+  CHORUS_RETURN_IF_ERROR(
+      InTransaction(what, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        CHORUS_ASSIGN_OR_RETURN(std::optional<Lease> held, FindLease(workflow_id));
+        CHORUS_RETURN_IF_ERROR(CheckLeaseAvailable(workflow_id, held, request));
+        return WriteLease(lease);
+      }));
   return lease;
 }
 
@@ -517,14 +521,16 @@ absl::StatusOr<Lease> SqliteEventStore::RenewLease(absl::string_view workflow_id
       CheckWritable(absl::StrFormat("cannot renew the lease of workflow '%s'", workflow_id)));
   MutexLock lock(&mu_);
   std::optional<Lease> held;
-  CHORUS_RETURN_IF_ERROR(InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    CHORUS_ASSIGN_OR_RETURN(held, FindLease(workflow_id));
-    CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, held, owner_id));
-    SqliteStatement& renew = statements_.renew_lease;
-    absl::Status status = renew.Bind(workflow_id, absl::ToUnixNanos(expires_at));
-    if (status.ok()) status = renew.Run();
-    return Annotate(status, absl::StrFormat("workflow '%s': renewing the lease", workflow_id));
-  }));
+  const std::string what = absl::StrFormat("workflow '%s': renewing the lease", workflow_id);
+  CHORUS_RETURN_IF_ERROR(
+      InTransaction(what, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        CHORUS_ASSIGN_OR_RETURN(held, FindLease(workflow_id));
+        CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, held, owner_id));
+        SqliteStatement& renew = statements_.renew_lease;
+        absl::Status status = renew.Bind(workflow_id, absl::ToUnixNanos(expires_at));
+        if (status.ok()) status = renew.Run();
+        return Annotate(status, absl::StrFormat("workflow '%s': renewing the lease", workflow_id));
+      }));
   held->expires_at = expires_at;
   return *std::move(held);
 }
@@ -545,10 +551,11 @@ absl::StatusOr<std::optional<Lease>> SqliteEventStore::GetLease(absl::string_vie
   return FindLease(workflow_id);
 }
 
-absl::Status SqliteEventStore::InTransaction(absl::FunctionRef<absl::Status()> work) {
-  CHORUS_RETURN_IF_ERROR(statements_.begin.Run());
+absl::Status SqliteEventStore::InTransaction(absl::string_view what,
+                                             absl::FunctionRef<absl::Status()> work) {
+  CHORUS_RETURN_IF_ERROR(Annotate(statements_.begin.Run(), what));
   absl::Status status = work();
-  if (status.ok()) status = statements_.commit.Run();
+  if (status.ok()) status = Annotate(statements_.commit.Run(), what);
   // A failed COMMIT may have rolled back already; then there is nothing left to roll back.
   if (!status.ok() && db_.InTransaction()) {
     return AfterRollback(status, statements_.rollback.Run());
