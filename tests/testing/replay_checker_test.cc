@@ -168,6 +168,7 @@ TEST(CheckReplay, BoundsTheNumberOfScenarios) {
 std::atomic<int> runs_of_count{0};
 
 TEST(CheckReplay, ReportsAStepWhoseOutputDependsOnHowOftenItRan) {
+  runs_of_count = 0;
   StepRegistry registry;
   ASSERT_TRUE(registry.Register("a", Echo).ok());
   ASSERT_TRUE(
