@@ -95,6 +95,26 @@ TEST(FeatureReplay, EveryFeatureGivesTheSameOutcomeAfterACrashAndInAnyOrder) {
        [](StepContext& context) {
          return context.step() == "flaky" ? FailsOnFirstAttempt(context) : Echo(context);
        }},
+      {"timeout", R"pb(
+         name: "timeout"
+         steps {
+           name: "slow"
+           timeout { nanos: 20000000 }
+           retry {
+             max_attempts: 2
+             initial_backoff { nanos: 1000000 }
+           }
+         }
+         steps { name: "after" depends_on: "slow" }
+       )pb",
+       [](StepContext& context) -> absl::StatusOr<std::string> {
+         // The first attempt outlives its timeout; the retry is quick.
+         if (context.step() == "slow" && context.attempt() == 1) {
+           context.cancellation().WaitFor(absl::Minutes(1));
+           return absl::CancelledError(context.cancellation().reason());
+         }
+         return Echo(context);
+       }},
       {"partial failure", R"pb(
          name: "partial"
          steps { name: "optional" non_critical: true }
