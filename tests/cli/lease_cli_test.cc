@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -65,10 +66,14 @@ class LeaseCliTest : public testing::Test {
  protected:
   void SetUp() override {
     const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(testing::TempDir(), "/lease_cli_", test->name());
+    dir_ = absl::StrCat(testing::TempDir(), "/lease_cli_", test->name(), "_", getpid());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     db_ = dir_ + "/chorus.db";
+  }
+  void TearDown() override {
+    std::error_code error;  // a leftover folder in the temporary directory is harmless
+    std::filesystem::remove_all(dir_, error);
   }
 
   // Runs `chorus ARGS --db <db_>` in dir_ and collects its exit code and output.
