@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace chorus {
 namespace {
@@ -26,67 +27,12 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
-
-void WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream(path, std::ios::binary) << contents;
-}
-
-std::string Quote(const std::string& word) {
-  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
-}
-
 std::string Example(const std::string& name) {
   return absl::StrCat(CHORUS_SOURCE_DIR, "/tools/examples/", name);
 }
 
-bool IsAlive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
-
-// Waits, bounded, for `condition`; the bound only keeps a broken run from hanging the suite.
-template <typename Condition>
-bool Eventually(Condition condition) {
-  const absl::Time deadline = absl::Now() + absl::Minutes(1);
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
-class CliTest : public testing::Test {
+class CliTest : public ChorusCliTest {
  protected:
-  void SetUp() override {
-    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(testing::TempDir(), "/cli_", test->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = dir_ + "/chorus.db";
-  }
-
-  // Runs `chorus ARGS --db <db_>` in dir_ and collects its exit code and output.
-  Result Chorus(const std::vector<std::string>& args, bool with_db = true) {
-    std::vector<std::string> words = {Quote(CHORUS_CLI_PATH)};
-    for (const std::string& arg : args) words.push_back(Quote(arg));
-    if (with_db) words.push_back(Quote("--db=" + db_));
-    const std::string command =
-        absl::StrCat("cd ", Quote(dir_), " && ", absl::StrJoin(words, " "), " >",
-                     Quote(dir_ + "/out"), " 2>", Quote(dir_ + "/err"));
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir_ + "/out"),
-            ReadFile(dir_ + "/err")};
-  }
-
   // Output with what changes from run to run (times, durations, this test's folder) replaced.
   std::string Stable(const std::string& text) {
     std::string stable = absl::StrReplaceAll(text, {{dir_, "<dir>"}});
@@ -103,9 +49,6 @@ class CliTest : public testing::Test {
     if (std::getenv("CHORUS_UPDATE_GOLDEN") != nullptr) WriteFile(path, actual);
     EXPECT_EQ(actual, ReadFile(path)) << "golden file " << path;
   }
-
-  std::string dir_;
-  std::string db_;
 };
 
 TEST_F(CliTest, RunsTheAnalyzeExampleInBothFormatsWithBothBranchesReachingReport) {

@@ -24,29 +24,13 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace chorus {
 namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
-
-std::string Quote(const std::string& word) {
-  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
-}
 
 std::string Example(absl::string_view name) {
   return absl::StrCat(CHORUS_SOURCE_DIR, "/tools/examples/", name);
@@ -106,29 +90,8 @@ absl::Duration Elapsed(const HistoryLine& from, const HistoryLine& to) {
   return elapsed < absl::ZeroDuration() ? elapsed + absl::Hours(24) : elapsed;
 }
 
-class FeaturesCliTest : public testing::Test {
+class FeaturesCliTest : public ChorusCliTest {
  protected:
-  void SetUp() override {
-    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(testing::TempDir(), "/features_", test->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = dir_ + "/chorus.db";
-  }
-
-  // Runs `chorus ARGS --db <db_>` in dir_ and collects its exit code and output.
-  Result Chorus(const std::vector<std::string>& args) {
-    std::vector<std::string> words = {Quote(CHORUS_CLI_PATH)};
-    for (const std::string& arg : args) words.push_back(Quote(arg));
-    words.push_back(Quote("--db=" + db_));
-    const std::string command =
-        absl::StrCat("cd ", Quote(dir_), " && ", absl::StrJoin(words, " "), " >",
-                     Quote(dir_ + "/out"), " 2>", Quote(dir_ + "/err"));
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir_ + "/out"),
-            ReadFile(dir_ + "/err")};
-  }
-
   // Runs example `file` as workflow `id` (with `extra` arguments); checks that its history
   // keeps every invariant, and returns the run's result.
   Result Run(absl::string_view file, const std::string& id,
@@ -146,9 +109,6 @@ class FeaturesCliTest : public testing::Test {
     EXPECT_EQ(history.exit_code, 0) << history.err;
     return ParseHistory(history.out);
   }
-
-  std::string dir_;
-  std::string db_;
 };
 
 TEST_F(FeaturesCliTest, StateMergesUpdatesByTheirReducersInDefinitionOrder) {

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace chorus {
 namespace {
@@ -28,67 +29,14 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
-
-std::string Quote(const std::string& word) {
-  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
-}
-
 std::string HostName() {
   char name[256] = {};
   gethostname(name, sizeof(name) - 1);
   return name;
 }
 
-// Waits, bounded, for `condition`; the bound only keeps a broken run from hanging the suite.
-template <typename Condition>
-bool Eventually(Condition condition) {
-  const absl::Time deadline = absl::Now() + absl::Minutes(1);
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
-
-class LeaseCliTest : public testing::Test {
+class LeaseCliTest : public ChorusCliTest {
  protected:
-  void SetUp() override {
-    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(testing::TempDir(), "/lease_cli_", test->name(), "_", getpid());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = dir_ + "/chorus.db";
-  }
-  void TearDown() override {
-    std::error_code error;  // a leftover folder in the temporary directory is harmless
-    std::filesystem::remove_all(dir_, error);
-  }
-
-  // Runs `chorus ARGS --db <db_>` in dir_ and collects its exit code and output.
-  Result Chorus(const std::vector<std::string>& args) {
-    std::vector<std::string> words = {Quote(CHORUS_CLI_PATH)};
-    for (const std::string& arg : args) words.push_back(Quote(arg));
-    words.push_back(Quote("--db=" + db_));
-    const std::string command =
-        absl::StrCat("cd ", Quote(dir_), " && ", absl::StrJoin(words, " "), " >",
-                     Quote(dir_ + "/out"), " 2>", Quote(dir_ + "/err"));
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir_ + "/out"),
-            ReadFile(dir_ + "/err")};
-  }
-
   // Starts `chorus run FILE --id ID` in the background; returns its pid.
   pid_t StartRun(const std::string& file, const std::string& id) {
     const pid_t chorus = fork();
@@ -101,9 +49,6 @@ class LeaseCliTest : public testing::Test {
     }
     return chorus;
   }
-
-  std::string dir_;
-  std::string db_;
 };
 
 TEST_F(LeaseCliTest, ASecondDriverIsBusyUntilTheOwnerDiesThenTakesOverAtOnce) {
