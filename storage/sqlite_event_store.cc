@@ -117,9 +117,26 @@ absl::StatusOr<FileHeader> ReadFileHeader(const std::string& path, absl::Duratio
   return header;
 }
 
+// Whether `path-journal` is a rollback journal of a transaction that began on an empty file:
+// the creation of a database, cut off before it committed. Rolling it back leaves an empty
+// file. The journal header starts with 8 magic bytes, and the big-endian 32-bit word at
+// offset 16 is the database's size in pages before the transaction
+// (https://www.sqlite.org/fileformat.html#the_rollback_journal).
+bool CreationWasCutOff(const std::string& path) {
+  static constexpr unsigned char kJournalMagic[] = {0xd9, 0xd5, 0x05, 0xf9,
+                                                    0x20, 0xa1, 0x63, 0xd7};
+  unsigned char header[20] = {};
+  std::ifstream journal(path + "-journal", std::ios::binary);
+  if (!journal.read(reinterpret_cast<char*>(header), sizeof(header))) return false;
+  static constexpr unsigned char kNoPages[4] = {0, 0, 0, 0};
+  return std::memcmp(header, kJournalMagic, sizeof(kJournalMagic)) == 0 &&
+         std::memcmp(header + 16, kNoPages, sizeof(kNoPages)) == 0;
+}
+
 // Whether `path` already holds a Chorus database that this version reads: false when there
-// is nothing there yet (no file, an empty file, or an empty SQLite database);
-// FailedPrecondition when it holds anything else. Reads the file, never writes it.
+// is nothing there yet (no file, an empty file, an empty SQLite database, or a creation that a
+// crash cut off, which the writing connection rolls back); FailedPrecondition when it holds
+// anything else. Reads the file, never writes it.
 absl::StatusOr<bool> ProbeFile(const std::string& path, absl::Duration busy_timeout) {
   std::error_code error;
   const std::uintmax_t size = std::filesystem::file_size(path, error);
@@ -127,7 +144,7 @@ absl::StatusOr<bool> ProbeFile(const std::string& path, absl::Duration busy_time
   if (error) {
     return absl::FailedPreconditionError(absl::StrFormat("%s: %s", path, error.message()));
   }
-  if (size == 0) return false;
+  if (size == 0 || CreationWasCutOff(path)) return false;
   CHORUS_RETURN_IF_ERROR(CheckSqliteMagic(path));
   CHORUS_ASSIGN_OR_RETURN(const FileHeader header, ReadFileHeader(path, busy_timeout));
   if (header.application_id == 0 && header.user_version == 0 && header.schema_objects == 0) {
@@ -277,6 +294,7 @@ struct Statements {
   SqliteStatement find_summary;
   SqliteStatement list_summaries;
   SqliteStatement insert_event;
+  SqliteStatement last_event_seq;
   SqliteStatement upsert_summary;
   SqliteStatement insert_cancellation;  // keeps the first request
   SqliteStatement find_cancellation;
@@ -299,6 +317,9 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
       s.insert_event,
       db.Prepare("INSERT INTO events (workflow_id, seq, kind, recorded_at_ns, body) "
                  "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.last_event_seq,
+      db.Prepare("SELECT coalesce(max(seq), 0) FROM events WHERE workflow_id = ?1"));
   CHORUS_ASSIGN_OR_RETURN(
       s.upsert_summary,
       db.Prepare("INSERT INTO workflows (workflow_id, definition_name, status, last_seq, "
@@ -362,6 +383,10 @@ class SqliteEventStore : public EventStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<WorkflowSummary>> FindSummary(absl::string_view workflow_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DataLoss, naming the workflow and both seqs, unless the events table ends where the
+  // summary row says (0 for a workflow without either).
+  absl::Status CheckSummaryIsLast(absl::string_view workflow_id, int64_t summary_last_seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status UpsertSummary(const WorkflowSummary& summary) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -406,6 +431,9 @@ absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id
   CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> found, FindSummary(workflow_id));
   WorkflowSummary summary = found.value_or(WorkflowSummary());
   summary.workflow_id = std::string(workflow_id);
+  // Events that the summary does not know of were not appended through a store; taking them
+  // for another writer's would hide the damage behind a retryable Aborted.
+  CHORUS_RETURN_IF_ERROR(CheckSummaryIsLast(workflow_id, summary.last_seq));
   CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, summary.last_seq));
   // Each event is checked as it goes in; a bad one rolls back those before it.
   for (const Event& event : events) {
@@ -414,6 +442,22 @@ absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id
     ProjectOntoSummary(event, summary);
   }
   return UpsertSummary(summary);
+}
+
+absl::Status SqliteEventStore::CheckSummaryIsLast(absl::string_view workflow_id,
+                                                  int64_t summary_last_seq) {
+  SqliteStatement& select = statements_.last_event_seq;
+  int64_t last_event_seq = 0;
+  absl::Status status = select.Bind(workflow_id);
+  if (status.ok()) {
+    status = select.ForEachRow([&](const SqliteStatement& row) { last_event_seq = row.Int(0); });
+  }
+  CHORUS_RETURN_IF_ERROR(
+      Annotate(status, absl::StrFormat("workflow '%s': reading the last seq", workflow_id)));
+  if (last_event_seq == summary_last_seq) return absl::OkStatus();
+  return absl::DataLossError(absl::StrFormat(
+      "%s: workflow '%s': its events end at seq %d but its summary row says seq %d", path_,
+      workflow_id, last_event_seq, summary_last_seq));
 }
 
 absl::Status SqliteEventStore::InsertEvent(absl::string_view workflow_id, const Event& event) {

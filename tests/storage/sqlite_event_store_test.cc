@@ -252,6 +252,72 @@ TEST(SqliteEventStore, CorruptedEventStopsTheStreamWithDataLoss) {
   }
 }
 
+// Rows INSERTed below the API past what the summary row records: taking them for another
+// writer's appends (Aborted) would send a driver into retries; they are damage.
+TEST(SqliteEventStore, AppendAfterEventsTheSummaryDoesNotKnowIsDataLoss) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append("w", 0, {StartedEvent(), StepStartedEvent(2)}).ok());
+  }
+  ASSERT_EQ(RawExec(path, absl::StrCat("INSERT INTO events VALUES ('w', 3, 0, 0, x'",
+                                       absl::BytesToHexString(
+                                           StepCompletedEvent(3).SerializeAsString()),
+                                       "')")),
+            "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const int64_t expected_last_seq : {2, 3}) {
+    SCOPED_TRACE(expected_last_seq);
+    const absl::Status appended =
+        (*store)->Append("w", expected_last_seq, {CompletedEvent(expected_last_seq + 1)});
+    EXPECT_EQ(appended.code(), absl::StatusCode::kDataLoss) << appended;
+    EXPECT_THAT(appended.message(),
+                HasSubstr("workflow 'w': its events end at seq 3 but its summary row says seq 2"));
+  }
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM events WHERE workflow_id = 'w'"), "3");
+}
+
+// A crash while the first transaction of a new file was in flight leaves a hot rollback
+// journal of a file that held nothing before: opening it finishes the rollback and creates
+// the database, as on an empty file.
+TEST(SqliteEventStore, CreationCutOffByACrashIsRolledBackAndRedone) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  {
+    // A transaction that began on an empty file, left open as a crash would leave it:
+    // journal_mode=DELETE keeps its rollback journal on disk until COMMIT.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA cache_size = 1; BEGIN; CREATE TABLE junk (x BLOB);"
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                           "WHERE i < 200) INSERT INTO junk SELECT randomblob(4000) FROM n;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    ASSERT_TRUE(std::filesystem::exists(path + "-journal"));
+    ASSERT_GT(std::filesystem::file_size(path), 0);
+    // Copy the files as the crash left them, before closing rolls them back.
+    std::filesystem::copy_file(path, path + ".crashed");
+    std::filesystem::copy_file(path + "-journal", path + ".crashed-journal");
+    sqlite3_close(db);
+  }
+  std::filesystem::remove(path);
+  std::filesystem::rename(path + ".crashed", path);
+  std::filesystem::rename(path + ".crashed-journal", path + "-journal");
+
+  absl::StatusOr<std::unique_ptr<EventStore>> read_only = Open(path, ReadOnly());
+  EXPECT_EQ(read_only.status().code(), absl::StatusCode::kNotFound) << read_only.status();
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Append("w", 0, OrderHistory()).ok());
+  EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'junk'"), "0");
+}
+
 TEST(SqliteEventStore, NormalDurabilityKeepsAppends) {
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
