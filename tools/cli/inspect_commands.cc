@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/event_text.h"
 #include "tools/definition_file.h"
+#include "tools/export_file.h"
 #include "tools/graph.h"
 #include "tools/timeline.h"
 #include "workflow/definition.h"
@@ -193,13 +195,16 @@ void PrintStatusHeader(const WorkflowState& state) {
   if (!state.error.ok()) std::printf("  %s\n", state.error.ToString().c_str());
 }
 
-// Every invariant the history of `id` breaks, in order. After a seq out of place the check
-// goes on as if it had been in place, so that one gap is one violation.
+// Every invariant the history of `id` breaks, in order, then events that its summary row does
+// not know of. After a seq out of place the check goes on as if it had been in place, so that
+// one gap is one violation.
 absl::StatusOr<std::vector<std::string>> Violations(EventStore& store, const std::string& id) {
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(id, 1));
   History history(id);
   std::vector<std::string> violations;
+  int64_t last_stored_seq = 0;
   while (stream->Next()) {
+    last_stored_seq = stream->event().seq();
     const int64_t expected_seq = history.state().last_seq + 1;
     absl::Status applied = history.Apply(stream->event());
     if (applied.ok()) continue;
@@ -211,33 +216,19 @@ absl::StatusOr<std::vector<std::string>> Violations(EventStore& store, const std
       history.Apply(renumbered).IgnoreError();
     }
   }
-  if (!stream->status().ok()) violations.emplace_back(stream->status().message());
-  return violations;
-}
-
-absl::StatusOr<std::vector<Event>> ParseExport(const std::string& path, std::string& id) {
-  std::ifstream file(path);
-  if (!file.is_open()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::vector<Event> events;
-  std::string line;
-  for (int number = 1; std::getline(file, line); ++number) {
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    ExportedEvent exported;
-    const auto parsed = google::protobuf::util::JsonStringToMessage(line, &exported);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s:%d: not an exported event: %s", path, number, parsed.ToString()));
-    }
-    if (events.empty()) id = exported.workflow_id();
-    if (exported.workflow_id() != id) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s:%d: event of workflow '%s' in the history of '%s'", path, number,
-                          exported.workflow_id(), id));
-    }
-    events.push_back(std::move(*exported.mutable_event()));
+  if (!stream->status().ok()) {
+    violations.emplace_back(stream->status().message());
+    return violations;
   }
-  if (events.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no events"));
-  return events;
+  // Appends check the expected seq against the summary row, so it must know of every event.
+  // (It may be ahead of the stream's snapshot: a live driver appends meanwhile.)
+  CHORUS_ASSIGN_OR_RETURN(const WorkflowSummary summary, store.GetSummary(id));
+  if (summary.last_seq < last_stored_seq) {
+    violations.push_back(absl::StrFormat(
+        "workflow '%s': its events end at seq %d but its summary row says seq %d", id,
+        last_stored_seq, summary.last_seq));
+  }
+  return violations;
 }
 
 }  // namespace
@@ -423,15 +414,10 @@ int ExportCommand(const Args& args) {
   absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(id, 1);
   if (!stream.ok()) return Fail(stream.status());
   std::string out;
-  ExportedEvent exported;
-  exported.set_workflow_id(id);
   while ((*stream)->Next()) {
-    *exported.mutable_event() = (*stream)->event();
-    std::string line;
-    if (!google::protobuf::util::MessageToJsonString(exported, &line).ok()) {
-      return Fail(kExitInternal, absl::StrCat("cannot print seq ", exported.event().seq()));
-    }
-    absl::StrAppend(&out, line, "\n");
+    absl::StatusOr<std::string> line = ExportLine(id, (*stream)->event());
+    if (!line.ok()) return Fail(kExitInternal, line.status().message());
+    absl::StrAppend(&out, *line, "\n");
   }
   if (!(*stream)->status().ok()) return Fail((*stream)->status());
   return Emit(args, out);
@@ -440,22 +426,27 @@ int ExportCommand(const Args& args) {
 int ImportCommand(const Args& args) {
   if (args.positional().size() != 1) return Fail(kExitUsage, "import takes one FILE");
   const std::string& path = args.positional()[0];
-  std::string id;
-  absl::StatusOr<std::vector<Event>> events = ParseExport(path, id);
-  if (!events.ok()) return Fail(kExitBadInput, events.status().message());
-  // Every invariant holds before anything is written; then the history goes in as one batch.
-  if (absl::Status sound = FoldHistory(id, *events).status(); !sound.ok()) {
-    return Fail(kExitBadInput, absl::StrCat(path, ": ", sound.message()));
+  std::ifstream file(path, std::ios::binary);
+  if (!file.is_open()) return Fail(kExitBadInput, absl::StrCat("cannot read ", path));
+  std::ostringstream text;
+  text << file.rdbuf();
+  absl::StatusOr<ExportedHistory> history = ParseExport(text.str(), path);
+  if (!history.ok()) return Fail(kExitBadInput, history.status().message());
+  // Every invariant and limit holds before anything is written; then the history goes in as
+  // one batch.
+  if (absl::Status importable = CheckImportable(*history); !importable.ok()) {
+    return Fail(kExitBadInput, absl::StrCat(path, ": ", importable.message()));
   }
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
-  absl::Status appended = (*store)->Append(id, 0, *events);
+  const std::string& id = history->workflow_id;
+  absl::Status appended = (*store)->Append(id, 0, history->events);
   if (absl::IsAborted(appended)) {
     return Fail(kExitBusy,
                 absl::StrCat("workflow '", id, "' already exists in ", DatabasePath(args)));
   }
   if (!appended.ok()) return Fail(appended);
-  std::printf("imported workflow '%s': %zu events\n", id.c_str(), events->size());
+  std::printf("imported workflow '%s': %zu events\n", id.c_str(), history->events.size());
   return kExitOk;
 }
 
