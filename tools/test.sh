@@ -28,6 +28,8 @@ run_suite() {
   fi
   echo "=== ${name}: test"
   ctest --test-dir "${dir}" --output-on-failure -j"${jobs}"
+  # The tallies the fault tests print: kills, kill points and I/O fault points.
+  grep -hE 'kills over|crash sweep:|io faults' "${dir}/Testing/Temporary/LastTest.log" || true
 }
 
 # Sanitizer settings for every test process, including the `chorus` binary the CLI tests run.

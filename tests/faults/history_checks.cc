@@ -1,0 +1,91 @@
+#include "tests/faults/history_checks.h"
+
+#include <sqlite3.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "event/events.h"
+#include "event/history.h"
+#include "storage/sqlite_event_store.h"
+
+namespace chorus {
+
+absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path, absl::string_view id) {
+  SqliteOptions options;
+  options.read_only = true;
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenSqliteEventStore(path, options);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(id, 1);
+  if (!stream.ok()) return stream.status();
+  std::vector<Event> events;
+  while ((*stream)->Next()) events.push_back((*stream)->event());
+  if (!(*stream)->status().ok()) return (*stream)->status();
+  return events;
+}
+
+absl::StatusOr<WorkflowState> CheckCompletedOnce(absl::string_view id,
+                                                 const std::vector<Event>& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].seq() != static_cast<int64_t>(i + 1)) {
+      return absl::DataLossError(
+          absl::StrCat("event ", i + 1, " of workflow '", id, "' has seq ", events[i].seq()));
+    }
+  }
+  absl::StatusOr<WorkflowState> state = FoldHistory(std::string(id), events);
+  if (!state.ok()) return state.status();
+  if (state->status != WORKFLOW_STATUS_COMPLETED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workflow '", id, "' ends ", WorkflowStatus_Name(state->status)));
+  }
+  const std::map<std::string, int> completions = CountPerStep(events, Event::kStepCompleted);
+  std::vector<std::string> wrong;
+  for (const StepState& step : state->steps) {
+    const auto found = completions.find(step.name);
+    const int count = found == completions.end() ? 0 : found->second;
+    if (count != 1) wrong.push_back(absl::StrCat(step.name, " x", count));
+  }
+  if (!wrong.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "workflow '", id, "': steps not completed exactly once: ", absl::StrJoin(wrong, ", ")));
+  }
+  return state;
+}
+
+std::map<std::string, int> CountPerStep(const std::vector<Event>& events, Event::KindCase kind) {
+  std::map<std::string, int> counts;
+  for (const Event& event : events) {
+    if (event.kind_case() == kind) ++counts[std::string(StepName(event))];
+  }
+  return counts;
+}
+
+std::map<std::string, std::string> OutputsOf(const WorkflowState& state) {
+  std::map<std::string, std::string> outputs;
+  for (const StepState& step : state.steps) outputs[step.name] = step.output;
+  return outputs;
+}
+
+std::string IntegrityCheck(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  std::string result;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &statement, nullptr) == SQLITE_OK) {
+    std::vector<std::string> lines;
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+      lines.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
+    }
+    if (step != SQLITE_DONE) lines.push_back(absl::StrCat("error: ", sqlite3_errmsg(db)));
+    result = absl::StrJoin(lines, "\n");
+  } else {
+    result = absl::StrCat("cannot check ", path, ": ", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return result;
+}
+
+}  // namespace chorus
