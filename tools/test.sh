@@ -4,6 +4,8 @@
 #   2. asan       (g++, AddressSanitizer + UBSan)                build/test-asan
 #   3. tsan       (clang++, ThreadSanitizer, and -Wthread-safety -Werror so that every
 #                  ABSL_GUARDED_BY annotation is checked)        build/test-tsan
+#   4. fuzz       (clang++, libFuzzer + ASan + UBSan: each fuzz target
+#                  runs 20 s from its committed seeds)           build/test-fuzz
 # Exits non-zero as soon as any build or test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,4 +46,5 @@ run_suite "plain suite" build/test-plain
 run_suite "ASan+UBSan suite" build/test-asan -DCHORUS_SANITIZE=address
 run_suite "TSan suite + Clang thread-safety build" build/test-tsan \
   -DCMAKE_CXX_COMPILER=clang++ -DCHORUS_SANITIZE=thread -DCHORUS_THREAD_SAFETY=ON
+bash tests/fuzz/run_fuzzers.sh build/test-fuzz 20
 echo "=== all suites passed"

@@ -1,0 +1,165 @@
+#include "tests/fuzz/fuzz_targets.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "event/history.h"
+#include "event/workflow_state.h"
+#include "google/protobuf/stubs/logging.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "proto/event.pb.h"
+#include "tools/definition_file.h"
+#include "tools/export_file.h"
+#include "tools/graph.h"
+#include "tools/timeline.h"
+#include "workflow/definition.h"
+
+namespace chorus {
+namespace {
+
+constexpr char kFileName[] = "fuzz.input";
+constexpr char kWorkflowId[] = "fuzz";
+
+absl::Status Broken(absl::string_view what) {
+  return absl::InternalError(absl::StrCat("fuzz property broken: ", what));
+}
+
+// What History promises to leave unchanged when it rejects an event.
+std::string Snapshot(const WorkflowState& state) {
+  std::string snapshot = absl::StrCat(state.status, " ", state.last_seq, " ", state.steps.size(),
+                                      " ", state.error.ToString(), " ", state.failed_step);
+  for (const StepState& step : state.steps) {
+    absl::StrAppend(&snapshot, "|", step.name, ":", StepStatusName(step.status), ":", step.attempts,
+                    ":", step.output.size(), ":", step.error.ToString());
+  }
+  return snapshot;
+}
+
+// Checks `state`, the fold of a history whose last accepted event is `event`.
+absl::Status CheckAccepted(const WorkflowState& state, const Event& event) {
+  if (state.last_seq != event.seq()) return Broken("an accepted event did not set last_seq");
+  if (static_cast<int>(state.steps.size()) != state.definition.steps_size()) {
+    return Broken("the state's steps differ from the definition's");
+  }
+  if (state.status != WORKFLOW_STATUS_COMPLETED) return absl::OkStatus();
+  for (const StepState& step : state.steps) {
+    if (step.status != StepStatus::kCompleted && step.status != StepStatus::kSkipped) {
+      return Broken(
+          absl::StrCat("completed with step '", step.name, "' ", StepStatusName(step.status)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRejected(const absl::Status& rejection, const Event& event,
+                           const std::string& before, const WorkflowState& after) {
+  if (!absl::IsDataLoss(rejection))
+    return Broken(absl::StrCat("rejected as ", rejection.ToString()));
+  if (!absl::StrContains(rejection.message(), absl::StrCat("seq ", event.seq()))) {
+    return Broken(absl::StrCat("the rejection does not name the seq: ", rejection.message()));
+  }
+  if (Snapshot(after) != before) return Broken("a rejected event changed the state");
+  return absl::OkStatus();
+}
+
+// Splits `data` into length-prefixed records (see FuzzEventFold).
+std::vector<absl::string_view> Records(absl::string_view data) {
+  std::vector<absl::string_view> records;
+  while (data.size() >= 2) {
+    const size_t length = static_cast<uint8_t>(data[0]) | static_cast<uint8_t>(data[1]) << 8;
+    data.remove_prefix(2);
+    records.push_back(data.substr(0, length));
+    data.remove_prefix(records.back().size());
+  }
+  return records;
+}
+
+absl::Status CheckJsonRoundTrip(const std::string& id, const Event& event) {
+  const absl::StatusOr<std::string> line = ExportLine(id, event);
+  if (!line.ok()) return Broken(line.status().ToString());
+  const absl::StatusOr<ExportedHistory> again = ParseExport(*line, kFileName);
+  if (!again.ok() || again->workflow_id != id || again->events.size() != 1 ||
+      !google::protobuf::util::MessageDifferencer::Equals(again->events[0], event)) {
+    return Broken(absl::StrCat("the JSON round trip changed seq ", event.seq(), ": ", *line));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status FuzzDefinition(absl::string_view data) {
+  const DefinitionFormat format = GuessDefinitionFormat(kFileName, data);
+  const absl::StatusOr<WorkflowDefinition> definition = ParseDefinition(data, kFileName, format);
+  if (!definition.ok()) {
+    if (!absl::IsInvalidArgument(definition.status()) ||
+        !absl::StrContains(definition.status().message(), kFileName)) {
+      return Broken(absl::StrCat("parse error ", definition.status().ToString()));
+    }
+    return absl::OkStatus();
+  }
+  const absl::Status valid = ValidateDefinition(*definition, /*registry=*/nullptr);
+  if (!valid.ok()) {
+    return absl::IsInvalidArgument(valid) ? absl::OkStatus()
+                                          : Broken(absl::StrCat("validation ", valid.ToString()));
+  }
+  if (Fingerprint(*definition) != Fingerprint(*definition)) return Broken("unstable fingerprint");
+  if (!DescribeChanges(*definition, *definition).empty()) {
+    return Broken("a definition differs from itself");
+  }
+  if (!absl::StartsWith(RenderDot(*definition, /*state=*/nullptr), "digraph")) {
+    return Broken("the DAG does not render as a digraph");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FuzzEventFold(absl::string_view data) {
+  // Protobuf logs every string field that is not UTF-8; fuzzed events are full of them.
+  const google::protobuf::LogSilencer quiet;
+  History history(kWorkflowId);
+  std::vector<Event> parsed;
+  for (absl::string_view record : Records(data)) {
+    Event event;
+    if (!event.ParseFromArray(record.data(), static_cast<int>(record.size()))) continue;
+    parsed.push_back(event);
+    const std::string before = Snapshot(history.state());
+    const absl::Status applied = history.Apply(event);
+    const absl::Status checked = applied.ok()
+                                     ? CheckAccepted(history.state(), event)
+                                     : CheckRejected(applied, event, before, history.state());
+    if (!checked.ok()) return checked;
+  }
+  const WorkflowState& state = history.state();
+  if (state.status != WORKFLOW_STATUS_UNSPECIFIED) RenderDot(state.definition, &state);
+  if (!absl::StrContains(RenderTimelineHtml(kWorkflowId, parsed), "</html>")) {
+    return Broken("the timeline is not a whole page");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FuzzImport(absl::string_view data) {
+  const absl::StatusOr<ExportedHistory> history = ParseExport(data, kFileName);
+  if (!history.ok()) {
+    return absl::IsInvalidArgument(history.status()) &&
+                   absl::StrContains(history.status().message(), kFileName)
+               ? absl::OkStatus()
+               : Broken(absl::StrCat("parse ", history.status().ToString()));
+  }
+  const absl::Status importable = CheckImportable(*history);
+  if (!importable.ok()) {
+    return absl::IsDataLoss(importable) || absl::IsResourceExhausted(importable)
+               ? absl::OkStatus()
+               : Broken(absl::StrCat("import check ", importable.ToString()));
+  }
+  for (const Event& event : history->events) {
+    const absl::Status round_trip = CheckJsonRoundTrip(history->workflow_id, event);
+    if (!round_trip.ok()) return round_trip;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace chorus
