@@ -268,6 +268,10 @@ TEST_F(CorruptInputTest, BrokenHistoryIsReportedWithItsWorkflowAndSeqAndLeftUnch
         EXPECT_THAT(result.out + result.err,
                     AllOf(HasSubstr("workflow 'bad'"), HasSubstr(place), HasSubstr(c.problem)));
       }
+      if (command[0] == "list") {
+        EXPECT_THAT(result.out, AllOf(HasSubstr("completed"), HasSubstr("unreadable")))
+            << "list shows the sound workflow and marks the broken one";
+      }
       EXPECT_TRUE(ReadFile(db) == bytes) << "the database file changed";
     }
   }

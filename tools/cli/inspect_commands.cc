@@ -241,18 +241,24 @@ int ListCommand(const Args& args) {
   const std::string wanted = args.Get("status");
   std::printf("%-24s %-16s %-23s %9s  %-23s  %s\n", "ID", "DEFINITION", "STATUS", "DONE", "CREATED",
               "UPDATED");
+  // A history that cannot be folded is listed as unreadable, and the first such error ends
+  // the command once every workflow is listed.
+  absl::Status unreadable;
   for (const WorkflowSummary& summary : *summaries) {
     absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, summary.workflow_id);
-    if (!state.ok()) return Fail(state.status());
+    if (!state.ok() && unreadable.ok()) unreadable = state.status();
     // The folded status, which tells completed_with_failures from completed.
-    if (!wanted.empty() && StatusName(state->status) != wanted) continue;
+    const std::string status = state.ok() ? StatusName(state->status) : "unreadable";
+    if (!wanted.empty() && status != wanted) continue;
     const std::string done =
-        absl::StrCat(CountSteps(*state, StepStatus::kCompleted), "/", state->steps.size());
+        state.ok()
+            ? absl::StrCat(CountSteps(*state, StepStatus::kCompleted), "/", state->steps.size())
+            : "-";
     std::printf("%-24s %-16s %-23s %9s  %-23s  %s\n", summary.workflow_id.c_str(),
-                summary.definition_name.c_str(), StatusName(state->status).c_str(), done.c_str(),
+                summary.definition_name.c_str(), status.c_str(), done.c_str(),
                 TimeText(summary.created_at).c_str(), TimeText(summary.updated_at).c_str());
   }
-  return kExitOk;
+  return unreadable.ok() ? kExitOk : Fail(unreadable);
 }
 
 int StatusCommand(const Args& args) {

@@ -53,7 +53,8 @@ const std::vector<Command>& Commands() {
        CancelCommand},
       {"list",
        "list",
-       "a row per workflow",
+       "a row per workflow; one whose history cannot be read shows as unreadable, and makes "
+       "list exit with 5",
        {kDb,
         {"status", "S",
          "only workflows in status S (running, completed, completed_with_failures, failed, "
