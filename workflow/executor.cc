@@ -17,9 +17,9 @@ Executor::~Executor() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-void Executor::Schedule(std::function<void()> task) {
+void Executor::Schedule(std::vector<std::function<void()>> tasks) {
   MutexLock lock(&mu_);
-  tasks_.push_back(std::move(task));
+  for (std::function<void()>& task : tasks) tasks_.push_back(std::move(task));
 }
 
 void Executor::WorkerLoop() {

@@ -6,7 +6,7 @@
 // not the pool's.
 //
 //   Executor executor(4);
-//   executor.Schedule([] { Work(); });
+//   executor.Schedule({[] { Work(); }, [] { MoreWork(); }});
 //
 // Thread-safe.
 #ifndef CHORUS_WORKFLOW_EXECUTOR_H_
@@ -32,8 +32,10 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  // Queues `task` to run on a pool thread. REQUIRES: not called during destruction.
-  void Schedule(std::function<void()> task) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues `tasks` to run on pool threads, in order. Scheduling many tasks at once takes the
+  // lock once, and wakes one idle thread, which wakes the next if tasks are left.
+  // REQUIRES: not called during destruction.
+  void Schedule(std::vector<std::function<void()>> tasks) ABSL_LOCKS_EXCLUDED(mu_);
 
   int threads() const { return static_cast<int>(threads_.size()); }
 

@@ -143,7 +143,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive() {
       AbandonRunningSteps("the workflow's history could not be written");
       return committed;
     }
-    for (auto& [step, token] : started) Dispatch(step, std::move(token));
+    Dispatch(std::move(started));
     if (running_.empty() && (stopping_ || retries_.empty())) break;
     std::vector<Outcome> outcomes = AwaitOutcomes(NextWakeUp());
     CancelTimedOutSteps();
@@ -332,7 +332,16 @@ absl::Status Coordinator::Commit() {
   return absl::OkStatus();
 }
 
-void Coordinator::Dispatch(int step, CancellationToken token) {
+// The started steps go to the executor together: one lock and one wake-up for the batch.
+void Coordinator::Dispatch(std::vector<std::pair<int, CancellationToken>> started) {
+  if (started.empty()) return;
+  std::vector<std::function<void()>> tasks;
+  tasks.reserve(started.size());
+  for (auto& [step, token] : started) tasks.push_back(AttemptTask(step, std::move(token)));
+  executor_.Schedule(std::move(tasks));
+}
+
+std::function<void()> Coordinator::AttemptTask(int step, CancellationToken token) {
   const StepState& s = state().steps[step];
   const StepDefinition& definition = DefinitionOf(step);
   Running running{token, absl::InfiniteFuture()};
@@ -346,9 +355,9 @@ void Coordinator::Dispatch(int step, CancellationToken token) {
                    uses_state_ ? MergeState(state(), AncestorsInOrder(step)) : StateValues(),
                    s.map_index,
                    s.map_item};
-  executor_.Schedule([this, step, token = std::move(token), data = std::move(data)]() mutable {
+  return [this, step, token = std::move(token), data = std::move(data)]() mutable {
     RunAttempt(step, token, std::move(data));
-  });
+  };
 }
 
 void Coordinator::RunAttempt(int step, const CancellationToken& token, AttemptData data) {

@@ -13,6 +13,7 @@
 #define CHORUS_WORKFLOW_INTERNAL_COORDINATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -101,7 +102,7 @@ class Coordinator {
   absl::Time NextWakeUp() const;
   void CancelTimedOutSteps();
   absl::Status Commit();
-  void Dispatch(int step, CancellationToken token);
+  void Dispatch(std::vector<std::pair<int, CancellationToken>> started);
   // Everything an attempt needs, owned, so that the state may change while it runs.
   struct AttemptData {
     const StepFunction* function;  // null: the step runs no function and outputs ""
@@ -113,6 +114,8 @@ class Coordinator {
     int map_index;
     std::string map_item;
   };
+  // The executor's task for one attempt of `step`, which it records as running.
+  std::function<void()> AttemptTask(int step, CancellationToken token);
   void RunAttempt(int step, const CancellationToken& token, AttemptData data)
       ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<Outcome> AwaitOutcomes(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
@@ -160,7 +163,7 @@ class Coordinator {
   std::set<ReadyKey> ready_;
   std::vector<int> blocked_;  // ready, waiting for a resource or their map's concurrency
   std::multimap<absl::Time, int> retries_;           // when each failed step runs again
-  std::map<int, Running> running_;                   // step index -> its attempt
+  absl::flat_hash_map<int, Running> running_;        // step index -> its attempt
   absl::flat_hash_map<std::string, int> held_;       // resource -> holders
   absl::flat_hash_map<int, int> running_instances_;  // map step -> instances running
   absl::Time next_request_check_ = absl::InfinitePast();
