@@ -689,12 +689,12 @@ void Coordinator::CancelCutOffAttempts(absl::string_view reason) {
   }
 }
 
-absl::StatusOr<WorkflowState> Coordinator::RecordedResult() const {
+absl::StatusOr<WorkflowState> Coordinator::RecordedResult() {
   const WorkflowState& s = state();
   switch (s.status) {
     case WORKFLOW_STATUS_COMPLETED:
     case WORKFLOW_STATUS_COMPLETED_WITH_FAILURES:
-      return s;
+      return std::move(history_).TakeState();
     case WORKFLOW_STATUS_FAILED:
       return absl::Status(s.error.code(),
                           absl::StrCat("workflow '", s.workflow_id, "' failed: step '",

@@ -137,7 +137,8 @@ class Coordinator {
   void AbandonRunningSteps(absl::string_view reason);
   void CancelCutOffAttempts(absl::string_view reason);
   absl::StatusOr<WorkflowState> Finish();
-  absl::StatusOr<WorkflowState> RecordedResult() const;
+  // The run's result. Moves the state out (no copy of a large state): the run's last call.
+  absl::StatusOr<WorkflowState> RecordedResult();
   void Record(Event event);
   const WorkflowState& state() const { return history_.state(); }
 
