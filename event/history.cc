@@ -11,6 +11,8 @@
 namespace chorus {
 namespace {
 
+using history_internal::FoldAids;
+
 // Every check below runs before the first write to the state, so that a rejected event leaves
 // the state exactly as it was.
 
@@ -51,20 +53,37 @@ absl::Status CheckWorkflowRunning(const Event& event, const WorkflowState& state
   return Violation(state, event, KindName(event), " after ", TerminalEventName(state.status));
 }
 
+// The index of the step named `name` (as step_index says), or -1. Without map steps names are
+// unique, so a guess whose name matches is right; an instance ("m[0]") may share the name of a
+// step, and then only the index decides.
+int IndexOf(absl::string_view name, const WorkflowState& state, FoldAids* aids) {
+  const int steps = static_cast<int>(state.steps.size());
+  for (int guess : {aids->last_step, aids->last_step + 1}) {
+    if (!aids->may_have_map_steps && guess >= 0 && guess < steps &&
+        state.steps[guess].name == name) {
+      return aids->last_step = guess;
+    }
+  }
+  const auto it = state.step_index.find(name);
+  if (it == state.step_index.end()) return -1;
+  return aids->last_step = it->second;
+}
+
 // The step a step event names, in a running workflow.
-absl::StatusOr<StepState*> FindStep(const Event& event, WorkflowState* state) {
+absl::StatusOr<StepState*> FindStep(const Event& event, WorkflowState* state, FoldAids* aids) {
   CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
-  const auto it = state->step_index.find(StepName(event));
-  if (it == state->step_index.end()) {
+  const int index = IndexOf(StepName(event), *state, aids);
+  if (index < 0) {
     return Violation(*state, event, KindName(event), " names step '", StepName(event),
                      "', which the definition does not have");
   }
-  return &state->steps[it->second];
+  return &state->steps[index];
 }
 
 // The step whose running attempt a step completed/failed/cancelled event ends.
-absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState* state,
+                                              FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   const absl::string_view outcome = absl::StripPrefix(KindName(event), "step_");
   const int attempt = Attempt(event);
   if (step->attempts == 0) {
@@ -82,41 +101,51 @@ absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState*
   return step;
 }
 
-// Gives `state` one pending step per step of the definition, in definition order; a violation
-// (leaving `state` as it was) if two steps share a name, since steps are keyed by name.
-absl::Status InitSteps(const Event& event, WorkflowState* state) {
+// Gives `state` one pending step per step of the definition, in definition order, and notes in
+// `aids` whether any is a map step; a violation (leaving `state` as it was) if two steps share a
+// name, since steps are keyed by name.
+absl::Status InitSteps(const Event& event, WorkflowState* state, FoldAids* aids) {
   const WorkflowDefinition& definition = event.workflow_started().definition();
   std::vector<StepState> steps(definition.steps_size());
   absl::flat_hash_map<std::string, int> step_index;
   step_index.reserve(definition.steps_size());
+  bool has_map_steps = false;
   for (int i = 0; i < definition.steps_size(); ++i) {
-    const std::string& name = definition.steps(i).name();
-    if (!step_index.emplace(name, i).second) {
-      return Violation(*state, event, "the definition has two steps named '", name, "'");
+    const StepDefinition& step = definition.steps(i);
+    if (!step_index.emplace(step.name(), i).second) {
+      return Violation(*state, event, "the definition has two steps named '", step.name(), "'");
     }
-    steps[i].name = name;
+    steps[i].name = step.name();
+    has_map_steps = has_map_steps || !step.map_over().empty();
   }
   state->steps = std::move(steps);
   state->step_index = std::move(step_index);
+  aids->may_have_map_steps = has_map_steps;
   return absl::OkStatus();
 }
 
-absl::Status FoldWorkflowStarted(const Event& event, WorkflowState* state) {
+// Takes the definition from `takeable` (the same event) when it is not null.
+absl::Status FoldWorkflowStarted(const Event& event, Event* takeable, WorkflowState* state,
+                                 FoldAids* aids) {
   if (state->status != WORKFLOW_STATUS_UNSPECIFIED) {
     return Violation(*state, event, "workflow_started again (the workflow started at seq 1)");
   }
-  CHORUS_RETURN_IF_ERROR(InitSteps(event, state));
+  CHORUS_RETURN_IF_ERROR(InitSteps(event, state, aids));
   const WorkflowStarted& started = event.workflow_started();
   state->status = WORKFLOW_STATUS_RUNNING;
-  state->definition = started.definition();
+  if (takeable != nullptr) {
+    state->definition.Swap(takeable->mutable_workflow_started()->mutable_definition());
+  } else {
+    state->definition = started.definition();
+  }
   state->fingerprint = started.fingerprint();
   state->input = started.input();
   state->created_at = RecordedAt(event);
   return absl::OkStatus();
 }
 
-absl::Status FoldStepStarted(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+absl::Status FoldStepStarted(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   const int attempt = event.step_started().attempt();
   if (step->status == StepStatus::kCompleted || step->status == StepStatus::kSkipped) {
     return Violation(*state, event, "step '", step->name, "' started attempt ", attempt,
@@ -140,11 +169,12 @@ absl::Status FoldStepStarted(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
-// A map step completes only once all of its instances have.
-absl::Status CheckInstancesCompleted(const Event& event, const StepState& step,
-                                     const WorkflowState& state) {
-  if (!step.expanded && !state.definition.steps().empty() &&
-      !state.definition.steps(state.step_index.at(step.name)).map_over().empty()) {
+// A map step completes only once all of its instances have. `index`: the step's in state.steps.
+absl::Status CheckInstancesCompleted(const Event& event, int index, const WorkflowState& state,
+                                     const FoldAids& aids) {
+  const StepState& step = state.steps[index];
+  if (aids.may_have_map_steps && !step.expanded && index < state.definition.steps_size() &&
+      !state.definition.steps(index).map_over().empty()) {
     return Violation(state, event, "map step '", step.name, "' completed before its expansion");
   }
   for (int instance : step.instances) {
@@ -157,9 +187,12 @@ absl::Status CheckInstancesCompleted(const Event& event, const StepState& step,
   return absl::OkStatus();
 }
 
-absl::Status FoldStepCompleted(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
-  if (step->map_of < 0) CHORUS_RETURN_IF_ERROR(CheckInstancesCompleted(event, *step, *state));
+absl::Status FoldStepCompleted(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state, aids));
+  if (step->map_of < 0) {
+    const int index = static_cast<int>(step - state->steps.data());
+    CHORUS_RETURN_IF_ERROR(CheckInstancesCompleted(event, index, *state, *aids));
+  }
   const StepCompleted& completed = event.step_completed();
   step->status = StepStatus::kCompleted;
   step->output = completed.output();
@@ -170,8 +203,8 @@ absl::Status FoldStepCompleted(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
-absl::Status FoldStepFailed(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+absl::Status FoldStepFailed(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state, aids));
   const StepFailed& failed = event.step_failed();
   step->status = StepStatus::kFailed;
   step->error = FromError(failed.error());
@@ -188,8 +221,8 @@ absl::Status FoldStepFailed(const Event& event, WorkflowState* state) {
 }
 
 // Adds one step per item, "name[index]", after every step there is.
-absl::Status FoldStepExpanded(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   const int map_step = state->step_index.at(step->name);
   if (state->definition.steps(map_step).map_over().empty()) {
     return Violation(*state, event, "step '", step->name, "' expanded but it is not a map step");
@@ -215,8 +248,8 @@ absl::Status FoldStepExpanded(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
-absl::Status FoldStepBlocked(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+absl::Status FoldStepBlocked(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   // Pending, failed (a retry) or running (an attempt cut off by a crash): about to start.
   if (IsTerminal(step->status) && step->status != StepStatus::kFailed) {
     return Violation(*state, event, "step '", step->name, "' blocked but it is ",
@@ -226,16 +259,16 @@ absl::Status FoldStepBlocked(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
-absl::Status FoldStepCancelled(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state));
+absl::Status FoldStepCancelled(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state, aids));
   step->status = StepStatus::kCancelled;
   step->error = absl::CancelledError(event.step_cancelled().reason());
   step->finished_at = RecordedAt(event);
   return absl::OkStatus();
 }
 
-absl::Status FoldStepSkipped(const Event& event, WorkflowState* state) {
-  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state));
+absl::Status FoldStepSkipped(const Event& event, WorkflowState* state, FoldAids* aids) {
+  CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   if (step->status != StepStatus::kPending) {
     return Violation(*state, event, "step '", step->name, "' skipped but it is already ",
                      StepStatusName(step->status), " (only a step never started can be skipped)");
@@ -284,20 +317,20 @@ absl::Status FoldWorkflowCancelled(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
-absl::Status FoldKind(const Event& event, WorkflowState* state) {
+absl::Status FoldKind(const Event& event, Event* takeable, WorkflowState* state, FoldAids* aids) {
   switch (event.kind_case()) {
     case Event::kWorkflowStarted:
-      return FoldWorkflowStarted(event, state);
+      return FoldWorkflowStarted(event, takeable, state, aids);
     case Event::kStepStarted:
-      return FoldStepStarted(event, state);
+      return FoldStepStarted(event, state, aids);
     case Event::kStepCompleted:
-      return FoldStepCompleted(event, state);
+      return FoldStepCompleted(event, state, aids);
     case Event::kStepFailed:
-      return FoldStepFailed(event, state);
+      return FoldStepFailed(event, state, aids);
     case Event::kStepCancelled:
-      return FoldStepCancelled(event, state);
+      return FoldStepCancelled(event, state, aids);
     case Event::kStepSkipped:
-      return FoldStepSkipped(event, state);
+      return FoldStepSkipped(event, state, aids);
     case Event::kWorkflowCompleted:
       return FoldWorkflowCompleted(event, state);
     case Event::kWorkflowFailed:
@@ -305,9 +338,9 @@ absl::Status FoldKind(const Event& event, WorkflowState* state) {
     case Event::kWorkflowCancelled:
       return FoldWorkflowCancelled(event, state);
     case Event::kStepExpanded:
-      return FoldStepExpanded(event, state);
+      return FoldStepExpanded(event, state, aids);
     case Event::kStepBlocked:
-      return FoldStepBlocked(event, state);
+      return FoldStepBlocked(event, state, aids);
     case Event::KIND_NOT_SET:
       break;
   }
@@ -318,9 +351,13 @@ absl::Status FoldKind(const Event& event, WorkflowState* state) {
 
 History::History(std::string workflow_id) { state_.workflow_id = std::move(workflow_id); }
 
-absl::Status History::Apply(const Event& event) {
+absl::Status History::Apply(const Event& event) { return Fold(event, /*takeable=*/nullptr); }
+
+absl::Status History::Apply(Event&& event) { return Fold(event, &event); }
+
+absl::Status History::Fold(const Event& event, Event* takeable) {
   CHORUS_RETURN_IF_ERROR(CheckSeq(event, state_));
-  CHORUS_RETURN_IF_ERROR(FoldKind(event, &state_));
+  CHORUS_RETURN_IF_ERROR(FoldKind(event, takeable, &state_, &aids_));
   state_.last_seq = event.seq();
   state_.updated_at = RecordedAt(event);
   return absl::OkStatus();

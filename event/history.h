@@ -35,6 +35,21 @@
 #include "proto/event.pb.h"
 
 namespace chorus {
+namespace history_internal {
+
+// What History remembers between events only to fold faster: derived from its state, never
+// part of it.
+struct FoldAids {
+  // The step the latest step event named. Histories mostly name that step or the one defined
+  // after it (an attempt's start, then its outcome; steps started in definition order), so
+  // those are tried before the index.
+  int last_step = -1;
+  // Whether the definition may have map steps: only then does a completion need the step's
+  // definition. Known once the fold has seen workflow_started.
+  bool may_have_map_steps = true;
+};
+
+}  // namespace history_internal
 
 class History {
  public:
@@ -45,12 +60,19 @@ class History {
   // Checks `event` against the invariants and folds it into the state. Returns DataLoss
   // (naming the workflow and seq) on a violation, leaving the state unchanged.
   absl::Status Apply(const Event& event);
+  // The same, taking what it keeps of `event` (a workflow_started event's definition) rather
+  // than copying it.
+  absl::Status Apply(Event&& event);
 
   const WorkflowState& state() const { return state_; }
   WorkflowState TakeState() && { return std::move(state_); }
 
  private:
+  // Apply's work; `takeable` is `event` when Apply may take from it, else null.
+  absl::Status Fold(const Event& event, Event* takeable);
+
   WorkflowState state_;
+  history_internal::FoldAids aids_;
 };
 
 // Folds `events` (the whole history, from seq 1) of workflow `workflow_id`.

@@ -18,6 +18,7 @@
 #include "event/events.h"
 #include "event/internal/mutex.h"
 #include "event/internal/status_macros.h"
+#include "google/protobuf/arena.h"
 #include "storage/internal/append_rules.h"
 #include "storage/internal/lease_rules.h"
 #include "storage/internal/sqlite.h"
@@ -229,24 +230,45 @@ class SqliteEventStream : public EventStream {
     done_ = !advanced.ok() || !*advanced;
     return !done_;
   }
-  const Event& event() const override { return event_; }
+  const Event& event() const override { return *event_; }
+  Event TakeEvent() override {
+    return event_ == &large_event_ ? std::move(large_event_) : Event(*event_);
+  }
   absl::Status status() const override { return status_; }
 
  private:
-  // Steps to the next row and parses it into event_. Returns false at the end.
+  // Rows of up to kArenaRowBytes parse on arena_, reset after every kArenaResetBytes of them,
+  // so that reading does not allocate per event. Larger rows (a workflow_started event holds
+  // the whole definition) parse into large_event_, on the heap, which TakeEvent moves rather
+  // than copies.
+  static constexpr size_t kArenaRowBytes = 16 << 10;
+  static constexpr size_t kArenaResetBytes = 128 << 10;
+
+  // Steps to the next row and parses it into *event_. Returns false at the end.
   absl::StatusOr<bool> Advance() {
     CHORUS_ASSIGN_OR_RETURN(const bool has_row, select_.Step());
     if (!has_row) return false;
     const int64_t seq = select_.Int(0);
     const absl::string_view body = select_.Blob(1);
-    if (!event_.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    if (event_ == &large_event_) large_event_.Clear();
+    if (body.size() <= kArenaRowBytes) {
+      arena_row_bytes_ += body.size();
+      if (arena_row_bytes_ > kArenaResetBytes) {
+        arena_.Reset();
+        arena_row_bytes_ = body.size();
+      }
+      event_ = google::protobuf::Arena::CreateMessage<Event>(&arena_);
+    } else {
+      event_ = &large_event_;
+    }
+    if (!event_->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return absl::DataLossError(absl::StrFormat(
           "%s: workflow '%s': event at seq %d cannot be parsed", db_.path(), workflow_id_, seq));
     }
-    if (event_.seq() != seq) {
+    if (event_->seq() != seq) {
       return absl::DataLossError(
           absl::StrFormat("%s: workflow '%s': event at seq %d says it is seq %d", db_.path(),
-                          workflow_id_, seq, event_.seq()));
+                          workflow_id_, seq, event_->seq()));
     }
     return true;
   }
@@ -254,7 +276,10 @@ class SqliteEventStream : public EventStream {
   const std::string workflow_id_;
   SqliteConnection db_;
   SqliteStatement select_;  // SELECT seq, body, in seq order
-  Event event_;
+  google::protobuf::Arena arena_;
+  size_t arena_row_bytes_ = 0;  // of the rows parsed on arena_ since it was reset
+  Event large_event_;
+  Event* event_ = &large_event_;  // the current event: on arena_, or large_event_
   bool done_ = false;  // Step must not run again: on a done statement it would rerun it
   absl::Status status_;
 };

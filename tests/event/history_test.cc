@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -290,6 +291,19 @@ TEST(History, RejectedEventLeavesStateUnchanged) {
   }
 }
 
+TEST(History, RejectedTakenEventLeavesStateUnchanged) {
+  for (const BadHistory& row : BadHistories()) {
+    SCOPED_TRACE(row.name);
+    History history(kWorkflowId);
+    for (size_t i = 0; i + 1 < row.events.size(); ++i) {
+      ASSERT_EQ(history.Apply(Event(row.events[i])), absl::OkStatus());
+    }
+    const WorkflowState before = history.state();
+    ASSERT_EQ(history.Apply(Event(row.events.back())).code(), absl::StatusCode::kDataLoss);
+    ExpectSameState(history.state(), before);
+  }
+}
+
 TEST(History, RejectedEventLeavesFailedStepAsItWas) {
   History history(kWorkflowId);
   for (const Event& event :
@@ -469,6 +483,18 @@ TEST(History, ContinuesFoldingFromAFoldedState) {
   ExpectSameState(std::move(history).TakeState(), *whole);
 }
 
+TEST(History, TakingEventsFoldsTheSameAsCopyingThem) {
+  const std::vector<Event> events = ResizeHistory();
+  History copied(kWorkflowId);
+  History taken(kWorkflowId);
+  for (const Event& event : events) {
+    ASSERT_EQ(copied.Apply(event), absl::OkStatus());
+    ASSERT_EQ(taken.Apply(Event(event)), absl::OkStatus());
+  }
+  ASSERT_GT(taken.state().definition.steps_size(), 0);
+  ExpectSameState(taken.state(), copied.state());
+}
+
 TEST(FoldHistory, FoldsFailFastIntoFailedWorkflow) {
   const std::vector<Event> events = Numbered({
       WfStarted({"a", "b", "c"}),                                               // 1
@@ -540,6 +566,20 @@ TEST(FoldHistory, StopsAtFirstViolation) {
 
 // A long history of crash restarts folds in one pass without growing the state; this is the
 // hot path of every replay, so it must stay cheap per event.
+TEST(History, FindsStepsNamedInAnyOrder) {
+  // Parallel steps: their events interleave, out of definition order.
+  const absl::StatusOr<WorkflowState> state = FoldHistory(
+      kWorkflowId, Numbered({WfStarted({"a", "b", "c", "d"}), Started("c", 1), Started("a", 1),
+                             Completed("c", 1, "C"), Started("d", 1), Completed("a", 1, "A"),
+                             Started("b", 1), Completed("d", 1, "D"), Completed("b", 1, "B")}));
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  for (const StepState& step : state->steps) {
+    SCOPED_TRACE(step.name);
+    EXPECT_EQ(step.status, StepStatus::kCompleted);
+    EXPECT_EQ(step.output, absl::AsciiStrToUpper(step.name));
+  }
+}
+
 TEST(History, FoldsAMillionEvents) {
   constexpr int kEvents = 1'000'000;
   History history(kWorkflowId);

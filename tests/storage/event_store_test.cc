@@ -101,6 +101,44 @@ TEST_P(EventStoreTest, ReadGivesBackWhatWasAppended) {
   EXPECT_THAT(HistoryOf(*store_, "order-2"), ElementsAre(StartedEvent().ShortDebugString()));
 }
 
+TEST_P(EventStoreTest, TakeEventGivesTheCurrentEventAndReadingGoesOn) {
+  const std::vector<Event> history = OrderHistory();
+  Append("w", 0, history);
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
+  ASSERT_EQ(stream.status(), absl::OkStatus());
+  std::vector<std::string> taken;
+  while ((*stream)->Next()) taken.push_back((*stream)->TakeEvent().ShortDebugString());
+  EXPECT_EQ((*stream)->status(), absl::OkStatus());
+  EXPECT_THAT(taken, ElementsAreArray(Texts(history)));
+}
+
+TEST_P(EventStoreTest, ReadGivesLargeAndManySmallEventsAlike) {
+  // A large definition and large outputs (tens of KiB) between many small events.
+  std::vector<Event> history = {StartedEvent()};
+  for (int i = 0; i < 2000; ++i) {
+    history[0].mutable_workflow_started()->mutable_definition()->add_steps()->set_name(
+        absl::StrCat("step-", i));
+  }
+  for (int64_t seq = 2; seq <= 10000; ++seq) {
+    history.push_back(StepStartedEvent(seq, static_cast<int>(seq)));
+    if (seq % 997 == 0) {
+      history.back() = StepCompletedEvent(seq);
+      history.back().mutable_step_completed()->set_output(std::string(40000, 'x'));
+    }
+  }
+  Append("w", 0, history);
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
+  ASSERT_EQ(stream.status(), absl::OkStatus());
+  std::vector<std::string> read;
+  while ((*stream)->Next()) {
+    const bool take = read.size() % 3 == 0;
+    read.push_back(take ? (*stream)->TakeEvent().ShortDebugString()
+                        : (*stream)->event().ShortDebugString());
+  }
+  EXPECT_EQ((*stream)->status(), absl::OkStatus());
+  EXPECT_THAT(read, ElementsAreArray(Texts(history)));
+}
+
 TEST_P(EventStoreTest, ReadStartsAtFromSeq) {
   const std::vector<Event> history = OrderHistory();
   Append("w", 0, history);
