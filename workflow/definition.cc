@@ -33,26 +33,29 @@ std::vector<std::string> SortedDependencies(const StepDefinition& step) {
   return deps;
 }
 
-// Step name -> index of its first definition.
-absl::flat_hash_map<std::string, int> IndexSteps(const WorkflowDefinition& definition) {
-  absl::flat_hash_map<std::string, int> index;
+// Step name -> index of its first definition. The names are views into the definition, which
+// must outlive the index.
+using StepIndex = absl::flat_hash_map<absl::string_view, int>;
+
+StepIndex IndexSteps(const WorkflowDefinition& definition) {
+  StepIndex index;
+  index.reserve(definition.steps_size());
   for (int i = 0; i < definition.steps_size(); ++i) index.emplace(definition.steps(i).name(), i);
   return index;
 }
 
-void CheckSteps(const WorkflowDefinition& definition, const StepRegistry* registry,
-                std::vector<std::string>& problems) {
-  absl::flat_hash_map<std::string, int> first_index;
+void CheckSteps(const WorkflowDefinition& definition, const StepIndex& index,
+                const StepRegistry* registry, std::vector<std::string>& problems) {
   for (int i = 0; i < definition.steps_size(); ++i) {
     const StepDefinition& step = definition.steps(i);
     if (step.name().empty()) {
       problems.push_back(absl::StrCat("step #", i + 1, " has an empty name"));
       continue;
     }
-    auto [it, inserted] = first_index.emplace(step.name(), i);
-    if (!inserted) {
+    const int first = index.at(step.name());
+    if (first != i) {
       problems.push_back(absl::StrCat("step '", step.name(), "' is defined twice (steps #",
-                                      it->second + 1, " and #", i + 1, ")"));
+                                      first + 1, " and #", i + 1, ")"));
     }
     if (step.kind() != STEP_KIND_UNSPECIFIED) {
       if (!step.command().empty()) {
@@ -65,8 +68,7 @@ void CheckSteps(const WorkflowDefinition& definition, const StepRegistry* regist
   }
 }
 
-void CheckDependencies(const WorkflowDefinition& definition,
-                       const absl::flat_hash_map<std::string, int>& index,
+void CheckDependencies(const WorkflowDefinition& definition, const StepIndex& index,
                        std::vector<std::string>& problems) {
   for (const StepDefinition& step : definition.steps()) {
     for (const std::string& dep : step.depends_on()) {
@@ -297,10 +299,8 @@ std::vector<bool> InBackground(const WorkflowDefinition& definition,
   return in_background;
 }
 
-}  // namespace
-
-std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition) {
-  const absl::flat_hash_map<std::string, int> index = IndexSteps(definition);
+std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition,
+                                                    const StepIndex& index) {
   std::vector<std::vector<int>> dependencies(definition.steps_size());
   for (int i = 0; i < definition.steps_size(); ++i) {
     for (const std::string& dep : definition.steps(i).depends_on()) {
@@ -318,6 +318,12 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
     }
   }
   return dependencies;
+}
+
+}  // namespace
+
+std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition) {
+  return EffectiveDependencies(definition, IndexSteps(definition));
 }
 
 DefinitionBuilder::DefinitionBuilder(absl::string_view name) {
@@ -358,12 +364,12 @@ absl::Status ValidateDefinition(const WorkflowDefinition& definition,
                                 const StepRegistry* registry) {
   std::vector<std::string> problems;
   if (definition.steps().empty()) problems.push_back("the workflow has no steps");
-  CheckSteps(definition, registry, problems);
-  absl::flat_hash_map<std::string, int> index = IndexSteps(definition);
+  const StepIndex index = IndexSteps(definition);
+  CheckSteps(definition, index, registry, problems);
   CheckDependencies(definition, index, problems);
   for (const StepDefinition& step : definition.steps()) CheckStepOptions(step, problems);
   CheckWorkflowOptions(definition, problems);
-  CycleFinder(definition, EffectiveDependencies(definition)).Find(problems);
+  CycleFinder(definition, EffectiveDependencies(definition, index)).Find(problems);
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("workflow definition '", definition.name(),
                                                  "' is invalid:\n  ",
@@ -387,8 +393,8 @@ std::vector<std::string> DescribeChanges(const WorkflowDefinition& recorded,
     changes.push_back(absl::StrCat("workflow name changed: expected '", recorded.name(),
                                    "', found '", current.name(), "'"));
   }
-  absl::flat_hash_map<std::string, int> recorded_index = IndexSteps(recorded);
-  absl::flat_hash_map<std::string, int> current_index = IndexSteps(current);
+  const StepIndex recorded_index = IndexSteps(recorded);
+  const StepIndex current_index = IndexSteps(current);
   std::vector<std::string> recorded_order, current_order;
   for (const StepDefinition& step : recorded.steps()) {
     auto it = current_index.find(step.name());
