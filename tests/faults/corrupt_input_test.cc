@@ -6,7 +6,6 @@
 //
 // tests/cli/cli_test.cc covers a foreign file and a corrupt definition inside an event;
 // tests/storage/sqlite_event_store_test.cc covers the store's side of an unparseable event.
-#include <sqlite3.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -24,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "proto/event.pb.h"
 #include "tests/cli/cli_fixture.h"
+#include "tests/storage/raw_sqlite.h"
 
 namespace chorus {
 namespace {
@@ -32,40 +32,12 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// Runs `sql` on the database at `path` through a raw SQLite handle. Returns SQLite's error
-// message, or "" on success.
-std::string RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string error;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK ||
-      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-    error = sqlite3_errmsg(db);
-  }
-  sqlite3_close(db);
-  return error;
-}
-
 // The rows of workflow `id` in the events table, as "seq:hex(body)" lines: what a command
 // that must not append would change.
 std::string RawEvents(const std::string& path, const std::string& id) {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* select = nullptr;
-  std::vector<std::string> rows;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
-      sqlite3_prepare_v2(db,
-                         "SELECT seq, hex(body) FROM events WHERE workflow_id = ?1 ORDER BY seq",
-                         -1, &select, nullptr) == SQLITE_OK &&
-      sqlite3_bind_text(select, 1, id.c_str(), -1, SQLITE_TRANSIENT) == SQLITE_OK) {
-    while (sqlite3_step(select) == SQLITE_ROW) {
-      rows.push_back(absl::StrCat(sqlite3_column_int64(select, 0), ":",
-                                  reinterpret_cast<const char*>(sqlite3_column_text(select, 1))));
-    }
-  } else {
-    rows.push_back(absl::StrCat("error: ", sqlite3_errmsg(db)));
-  }
-  sqlite3_finalize(select);
-  sqlite3_close(db);
-  return absl::StrJoin(rows, "\n");
+  return RawRows(path, absl::StrCat("SELECT seq || ':' || hex(body) FROM events WHERE "
+                                    "workflow_id = '",
+                                    id, "' ORDER BY seq"));
 }
 
 // Events of a two-step workflow (a -> b), as its driver would record them.

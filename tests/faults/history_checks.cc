@@ -1,7 +1,5 @@
 #include "tests/faults/history_checks.h"
 
-#include <sqlite3.h>
-
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +7,7 @@
 #include "event/events.h"
 #include "event/history.h"
 #include "storage/sqlite_event_store.h"
+#include "tests/storage/raw_sqlite.h"
 
 namespace chorus {
 
@@ -68,24 +67,7 @@ std::map<std::string, std::string> OutputsOf(const WorkflowState& state) {
 }
 
 std::string IntegrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* statement = nullptr;
-  std::string result;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &statement, nullptr) == SQLITE_OK) {
-    std::vector<std::string> lines;
-    int step = SQLITE_ROW;
-    while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
-      lines.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
-    }
-    if (step != SQLITE_DONE) lines.push_back(absl::StrCat("error: ", sqlite3_errmsg(db)));
-    result = absl::StrJoin(lines, "\n");
-  } else {
-    result = absl::StrCat("cannot check ", path, ": ", sqlite3_errmsg(db));
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return result;
+  return RawRows(path, "PRAGMA integrity_check");
 }
 
 }  // namespace chorus

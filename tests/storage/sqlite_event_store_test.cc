@@ -2,8 +2,6 @@
 // refusing foreign files without touching them.
 #include "storage/sqlite_event_store.h"
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/load_state.h"
+#include "tests/storage/raw_sqlite.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace chorus {
@@ -26,36 +25,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-// Runs `sql` on `path` through a raw SQLite handle, bypassing the store. Returns SQLite's
-// error message, or "" on success.
-std::string RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string error;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK ||
-      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-    error = sqlite3_errmsg(db);
-  }
-  sqlite3_close(db);
-  return error;
-}
-
-// The first column of the first row `sql` returns on `path`, as text.
-std::string RawQuery(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* statement = nullptr;
-  std::string value;
-  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
-      sqlite3_step(statement) == SQLITE_ROW) {
-    value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-  } else {
-    value = absl::StrCat("error: ", sqlite3_errmsg(db));
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return value;
-}
 
 void WriteBytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
@@ -84,9 +53,9 @@ TEST(SqliteEventStore, NewFileIsAChorusDatabaseInWalMode) {
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
   CreateOrderDatabase(path);
-  EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x43484f52));
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
-  EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(RawRows(path, "PRAGMA application_id"), std::to_string(0x43484f52));
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawRows(path, "PRAGMA journal_mode"), "wal");
 }
 
 TEST(SqliteEventStore, EmptyFileBecomesADatabase) {
@@ -94,7 +63,7 @@ TEST(SqliteEventStore, EmptyFileBecomesADatabase) {
   const std::string path = dir.File("chorus.db");
   WriteBytes(path, "");
   CreateOrderDatabase(path);
-  EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(0x43484f52));
+  EXPECT_EQ(RawRows(path, "PRAGMA application_id"), std::to_string(0x43484f52));
 }
 
 TEST(SqliteEventStore, ReopenKeepsEverything) {
@@ -277,7 +246,7 @@ TEST(SqliteEventStore, AppendAfterEventsTheSummaryDoesNotKnowIsDataLoss) {
     EXPECT_THAT(appended.message(),
                 HasSubstr("workflow 'w': its events end at seq 3 but its summary row says seq 2"));
   }
-  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM events WHERE workflow_id = 'w'"), "3");
+  EXPECT_EQ(RawRows(path, "SELECT count(*) FROM events WHERE workflow_id = 'w'"), "3");
 }
 
 // A crash while the first transaction of a new file was in flight leaves a hot rollback
@@ -315,7 +284,7 @@ TEST(SqliteEventStore, CreationCutOffByACrashIsRolledBackAndRedone) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Append("w", 0, OrderHistory()).ok());
   EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
-  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'junk'"), "0");
+  EXPECT_EQ(RawRows(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'junk'"), "0");
 }
 
 TEST(SqliteEventStore, NormalDurabilityKeepsAppends) {
