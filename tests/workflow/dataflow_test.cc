@@ -335,6 +335,40 @@ TEST_P(DataflowTest, AnEmptyMapGoesStraightToItsJoin) {
                           "step_started join#1", "step_completed join#1", "workflow_completed"));
 }
 
+TEST_P(DataflowTest, AMapFailsOnceEveryInstanceHasEndedNamingTheFirstThatFailed) {
+  Register("list", [](StepContext&) { return Ok("a\nb\nc\nd\ne\n"); });
+  Register("each", [](StepContext& context) -> absl::StatusOr<std::string> {
+    absl::SleepFor(absl::Milliseconds(3 * (5 - context.map_index())));  // later items end first
+    if (context.map_item() == "b" || context.map_item() == "d") {
+      return absl::UnavailableError(absl::StrCat("no ", context.map_item()));
+    }
+    return std::string(context.map_item());
+  });
+  Register("join", [](StepContext&) { return Ok("never"); });
+  Engine engine(store_.get(), &registry_, Options(5));
+  absl::StatusOr<WorkflowState> state =
+      engine.Run("failing-map", Parse(R"pb(
+                   name: "failing-map"
+                   steps { name: "list" }
+                   steps { name: "each" depends_on: "list" map_over: "list" non_critical: true }
+                   steps { name: "join" depends_on: "each" }
+                 )pb"),
+                 "");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->status, WORKFLOW_STATUS_COMPLETED_WITH_FAILURES);
+  const StepState* each = state->FindStep("each");
+  EXPECT_EQ(each->status, StepStatus::kFailed);
+  EXPECT_EQ(each->error.message(), "instance 'each[1]': no b");
+  EXPECT_EQ(state->FindStep("join")->status, StepStatus::kSkipped);
+  const int map_failed = IndexOf("failing-map", "step_failed each#1");
+  for (const char* instance_ended :
+       {"step_completed each[0]#1", "step_failed each[1]#1", "step_completed each[2]#1",
+        "step_failed each[3]#1", "step_completed each[4]#1"}) {
+    SCOPED_TRACE(instance_ended);
+    EXPECT_GT(map_failed, IndexOf("failing-map", instance_ended));
+  }
+}
+
 TEST_P(DataflowTest, ACrashMidMapResumesOnlyTheUnfinishedInstances) {
   Register("list", [](StepContext&) { return Ok("a\nb\nc\nd\n"); });
   Mutex mu;

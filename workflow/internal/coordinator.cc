@@ -548,13 +548,18 @@ void Coordinator::SkipDependents(int step) {
 // they all completed, else failed (or cancelled) like its first unsuccessful instance.
 void Coordinator::MaybeFinishMap(int map_step) {
   if (state().steps[map_step].status != StepStatus::kRunning) return;
-  int unsuccessful = -1;
-  for (int instance : state().steps[map_step].instances) {
+  const std::vector<int>& instances = state().steps[map_step].instances;
+  MapProgress& progress = map_progress_[map_step];
+  for (; progress.finished < instances.size(); ++progress.finished) {
+    const int instance = instances[progress.finished];
     const StepState& s = state().steps[instance];
     const bool retrying = s.status == StepStatus::kFailed && s.retry_at != absl::InfinitePast();
     if (!IsTerminal(s.status) || retrying || running_.count(instance) > 0) return;
-    if (s.status != StepStatus::kCompleted && unsuccessful < 0) unsuccessful = instance;
+    if (s.status != StepStatus::kCompleted && progress.unsuccessful < 0) {
+      progress.unsuccessful = instance;
+    }
   }
+  const int unsuccessful = progress.unsuccessful;
   const int attempt = state().steps[map_step].attempts;
   if (unsuccessful < 0) {
     RecordCompleted(map_step, attempt, "", {}, 0);

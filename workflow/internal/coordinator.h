@@ -167,6 +167,13 @@ class Coordinator {
   absl::flat_hash_map<int, Running> running_;        // step index -> its attempt
   absl::flat_hash_map<std::string, int> held_;       // resource -> holders
   absl::flat_hash_map<int, int> running_instances_;  // map step -> instances running
+  // How far MaybeFinishMap has found a map step's instances finished for good, in index order
+  // (an instance, once finished, stays so), so that each instance is looked at once.
+  struct MapProgress {
+    size_t finished = 0;    // instances[0, finished) are finished
+    int unsuccessful = -1;  // the first of them that did not complete, if any
+  };
+  absl::flat_hash_map<int, MapProgress> map_progress_;  // map step -> its progress
   absl::Time next_request_check_ = absl::InfinitePast();
   bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
   // What failed the run: the step (-1 when no step did, e.g. a limit) and its error.
