@@ -35,8 +35,8 @@ absl::StatusOr<std::string> ExportLine(absl::string_view workflow_id, const Even
   *exported.mutable_event() = event;
   std::string line;
   if (!google::protobuf::util::MessageToJsonString(exported, &line).ok()) {
-    return absl::InternalError(absl::StrFormat("workflow '%s': cannot print seq %d as JSON",
-                                               workflow_id, event.seq()));
+    return absl::InternalError(
+        absl::StrFormat("workflow '%s': cannot print seq %d as JSON", workflow_id, event.seq()));
   }
   return line;
 }
@@ -72,8 +72,8 @@ absl::Status CheckImportable(const ExportedHistory& history) {
   const EngineOptions defaults;
   if (static_cast<int64_t>(history.events.size()) > defaults.max_history_events) {
     return absl::ResourceExhaustedError(
-        absl::StrFormat("workflow '%s': %d events, more than the limit of %d",
-                        history.workflow_id, history.events.size(), defaults.max_history_events));
+        absl::StrFormat("workflow '%s': %d events, more than the limit of %d", history.workflow_id,
+                        history.events.size(), defaults.max_history_events));
   }
   for (const Event& event : history.events) {
     const size_t payload = PayloadBytes(event);
