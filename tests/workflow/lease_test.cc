@@ -84,6 +84,15 @@ class FlakyRenewalStore : public ForwardingEventStore {
   std::atomic<bool> fail_renewals{false};
 };
 
+// The store cannot release leases (as after a disk fault).
+class FailingReleaseStore : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  absl::Status ReleaseLease(absl::string_view, absl::string_view) override {
+    return absl::UnavailableError("disk I/O error");
+  }
+};
+
 class EngineLeaseTest : public testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override { store_ = Connect(); }
@@ -275,7 +284,7 @@ TEST_P(EngineLeaseTest, OnThisHostTakesOverAtOnceWhenTheOwnersProcessIsGone) {
       {"dead pid, this host", HostName(), DeadPid(), true},
       {"zombie pid, this host", HostName(), zombie, true},
       {"live pid, this host", HostName(), getppid(), false},
-      {"this very process, another engine", HostName(), getpid(), false},
+      {"this very process, no run of it holding the lease", HostName(), getpid(), true},
       {"dead pid, another host", "elsewhere", DeadPid(), false},
   };
   for (const auto& c : cases) {
@@ -291,6 +300,27 @@ TEST_P(EngineLeaseTest, OnThisHostTakesOverAtOnceWhenTheOwnersProcessIsGone) {
     }
   }
   waitpid(zombie, nullptr, 0);
+}
+
+// The run's lease stays behind, held by this process, after its release failed: another
+// engine here need not wait for it to lapse, since no run of this process holds it.
+TEST_P(EngineLeaseTest, AnotherEngineHereTakesOverALeaseWhoseReleaseFailed) {
+  Register("a", [](const StepContext&) { return Ok("A"); });
+  const WorkflowDefinition definition = DefinitionBuilder("w").Step("a").Build();
+  FailingReleaseStore failing(*store_);
+  Engine first(&failing, &registry_);  // the default ttl: 15 s
+  const absl::Status released = first.Run("left", definition, "").status();
+  EXPECT_EQ(released.code(), absl::StatusCode::kUnavailable) << released;
+  const std::optional<Lease> left = HeldLease("left");
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(left->pid, getpid());
+
+  std::unique_ptr<EventStore> other_store = Connect();
+  Engine second(other_store.get(), &registry_);
+  absl::StatusOr<WorkflowState> resumed = second.Resume("left");
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->FindStep("a")->output, "A");
+  EXPECT_EQ(HeldLease("left"), std::nullopt) << "the second engine released it";
 }
 
 TEST_P(EngineLeaseTest, ALostLeaseStopsTheRunWhichAppendsNothingMore) {

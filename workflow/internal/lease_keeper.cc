@@ -16,9 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "event/internal/mutex.h"
 #include "event/internal/status_macros.h"
 
 namespace chorus {
@@ -34,14 +36,51 @@ bool IsZombie(int64_t pid) {
          stat[end_of_command + 2] == 'Z';
 }
 
+// The leases that keepers in this process hold or are taking, as (workflow id, owner id).
+class LiveKeepers {
+ public:
+  static LiveKeepers& OfThisProcess() {
+    static LiveKeepers* const live = new LiveKeepers;
+    return *live;
+  }
+
+  void Add(absl::string_view workflow_id, absl::string_view owner_id) ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    keys_.emplace(workflow_id, owner_id);
+  }
+  void Remove(absl::string_view workflow_id, absl::string_view owner_id) ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    keys_.erase(Key(workflow_id, owner_id));
+  }
+  bool Contains(absl::string_view workflow_id, absl::string_view owner_id)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    return keys_.contains(Key(workflow_id, owner_id));
+  }
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+  Mutex mu_;
+  absl::flat_hash_set<Key> keys_ ABSL_GUARDED_BY(mu_);
+};
+
+// Whether the driver that holds `held`, a lease of `workflow_id` on this host, is gone: its
+// process has exited, or it is this process and none of its keepers holds the lease any more
+// (a run whose release failed left it behind).
+bool HolderIsGone(absl::string_view workflow_id, const Lease& held) {
+  if (held.pid == getpid())
+    return !LiveKeepers::OfThisProcess().Contains(workflow_id, held.owner_id);
+  return ProcessIsGone(held.pid);
+}
+
 // Takes the lease as AcquireLease allows; if a holder on this host is refused only because
-// its lease has not lapsed, and its process is gone, takes it over from that holder.
+// its lease has not lapsed, and that holder is gone, takes it over from that holder.
 absl::StatusOr<Lease> TakeLease(EventStore& store, absl::string_view workflow_id,
                                 LeaseRequest request) {
   absl::StatusOr<Lease> lease = store.AcquireLease(workflow_id, request);
   if (!absl::IsFailedPrecondition(lease.status())) return lease;
   CHORUS_ASSIGN_OR_RETURN(const std::optional<Lease> held, store.GetLease(workflow_id));
-  if (!held.has_value() || held->host != request.host || !ProcessIsGone(held->pid)) {
+  if (!held.has_value() || held->host != request.host || !HolderIsGone(workflow_id, *held)) {
     return lease;
   }
   // The store takes it over only if this holder still has it: nobody else can slip in.
@@ -129,8 +168,15 @@ absl::StatusOr<std::unique_ptr<LeaseKeeper>> LeaseKeeper::Acquire(EventStore& st
   request.pid = getpid();
   request.ttl = ttl;
   request.now = absl::Now();
-  CHORUS_ASSIGN_OR_RETURN(const Lease lease, TakeLease(store, workflow_id, std::move(request)));
-  return std::unique_ptr<LeaseKeeper>(new LeaseKeeper(store, lease, ttl, std::move(run)));
+  // Known as live before the lease is taken: another engine here must not take it over as
+  // left behind while this one is still setting up.
+  LiveKeepers::OfThisProcess().Add(workflow_id, owner_id);
+  absl::StatusOr<Lease> lease = TakeLease(store, workflow_id, std::move(request));
+  if (!lease.ok()) {
+    LiveKeepers::OfThisProcess().Remove(workflow_id, owner_id);
+    return lease.status();
+  }
+  return std::unique_ptr<LeaseKeeper>(new LeaseKeeper(store, *lease, ttl, std::move(run)));
 }
 
 LeaseKeeper::LeaseKeeper(EventStore& store, const Lease& lease, absl::Duration ttl,
@@ -145,7 +191,10 @@ LeaseKeeper::LeaseKeeper(EventStore& store, const Lease& lease, absl::Duration t
   renewer_ = std::thread([this] { RenewUntilStopped(); });
 }
 
-LeaseKeeper::~LeaseKeeper() { StopRenewing(); }
+LeaseKeeper::~LeaseKeeper() {
+  StopRenewing();
+  LiveKeepers::OfThisProcess().Remove(workflow_id_, owner_id_);
+}
 
 absl::Status LeaseKeeper::Release(const absl::Status& run_status) {
   StopRenewing();

@@ -5,7 +5,8 @@
 // or writes the workflow's history, renews it every ttl/3 while it runs, and releases it when
 // the run ends. Another driver is refused, with an error naming the owner, host and pid,
 // until the lease lapses; a driver on the owner's own host takes over at once when the
-// owner's process is gone (ProcessIsGone). A run whose lease is lost stops: its cancellation
+// owner's process is gone (ProcessIsGone), or when the owner is this very process and none of
+// its keepers holds the lease any more (a run whose release failed left it behind). A run whose lease is lost stops: its cancellation
 // token is cancelled and it appends nothing more.
 //
 //   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<LeaseKeeper> lease,
@@ -46,7 +47,8 @@ bool ProcessIsGone(int64_t pid);
 class LeaseKeeper {
  public:
   // Takes the lease of `workflow_id` in `store` for `owner_id` (this host and process) for
-  // `ttl`, taking it over at once from a holder on this host whose process is gone, and renews
+  // `ttl`, taking it over at once from a holder on this host that is gone (see the top of this
+  // file), and renews
   // it every ttl/3 on a thread of its own until Release. If the lease is lost (another owner
   // took it over, or it expired before it could be renewed), cancels `run` with the reason,
   // and store() refuses every append from then on. Returns:
