@@ -68,9 +68,8 @@ class LiveKeepers {
 // process has exited, or it is this process and none of its keepers holds the lease any more
 // (a run whose release failed left it behind).
 bool HolderIsGone(absl::string_view workflow_id, const Lease& held) {
-  if (held.pid == getpid())
-    return !LiveKeepers::OfThisProcess().Contains(workflow_id, held.owner_id);
-  return ProcessIsGone(held.pid);
+  if (held.pid != getpid()) return ProcessIsGone(held.pid);
+  return !LiveKeepers::OfThisProcess().Contains(workflow_id, held.owner_id);
 }
 
 // Takes the lease as AcquireLease allows; if a holder on this host is refused only because
