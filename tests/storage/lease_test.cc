@@ -13,9 +13,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/event_store.h"
+#include "storage/forwarding_event_store.h"
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
-#include "tests/storage/forwarding_event_store.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace chorus {

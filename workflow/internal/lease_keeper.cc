@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "event/internal/mutex.h"
 #include "event/internal/status_macros.h"
+#include "storage/forwarding_event_store.h"
 
 namespace chorus {
 namespace {
@@ -109,50 +110,20 @@ bool ProcessIsGone(int64_t pid) {
 }
 
 // The store as a run of the keeper's workflow sees it: appends only while the lease is held.
-class LeaseKeeper::GuardedStore : public EventStore {
+class LeaseKeeper::GuardedStore : public ForwardingEventStore {
  public:
-  GuardedStore(EventStore& store, LeaseKeeper& keeper) : store_(store), keeper_(keeper) {}
+  GuardedStore(EventStore& store, LeaseKeeper& keeper)
+      : ForwardingEventStore(store), keeper_(keeper) {}
 
   absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
                       absl::Span<const Event> events) override {
     // A takeover between this check and the append is caught by the store: the new owner's
     // appends move the last seq, so this one is Aborted, or it moves it and theirs are.
     CHORUS_RETURN_IF_ERROR(keeper_.CheckHeld());
-    return store_.Append(workflow_id, expected_last_seq, events);
-  }
-  absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
-                                                    int64_t from_seq) override {
-    return store_.Read(workflow_id, from_seq);
-  }
-  absl::StatusOr<WorkflowSummary> GetSummary(absl::string_view workflow_id) override {
-    return store_.GetSummary(workflow_id);
-  }
-  absl::StatusOr<std::vector<WorkflowSummary>> List() override { return store_.List(); }
-  absl::Status RequestCancellation(absl::string_view workflow_id,
-                                   absl::string_view reason) override {
-    return store_.RequestCancellation(workflow_id, reason);
-  }
-  absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
-      absl::string_view workflow_id) override {
-    return store_.GetCancellationRequest(workflow_id);
-  }
-  absl::StatusOr<Lease> AcquireLease(absl::string_view workflow_id,
-                                     const LeaseRequest& request) override {
-    return store_.AcquireLease(workflow_id, request);
-  }
-  absl::StatusOr<Lease> RenewLease(absl::string_view workflow_id, absl::string_view owner_id,
-                                   absl::Time expires_at) override {
-    return store_.RenewLease(workflow_id, owner_id, expires_at);
-  }
-  absl::Status ReleaseLease(absl::string_view workflow_id, absl::string_view owner_id) override {
-    return store_.ReleaseLease(workflow_id, owner_id);
-  }
-  absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) override {
-    return store_.GetLease(workflow_id);
+    return ForwardingEventStore::Append(workflow_id, expected_last_seq, events);
   }
 
  private:
-  EventStore& store_;
   LeaseKeeper& keeper_;
 };
 

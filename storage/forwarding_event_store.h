@@ -1,7 +1,8 @@
-// ForwardingEventStore: an EventStore that passes every call to another store, for tests that
-// share one store between "connections" or override a method to inject a fault.
-#ifndef CHORUS_TESTS_STORAGE_FORWARDING_EVENT_STORE_H_
-#define CHORUS_TESTS_STORAGE_FORWARDING_EVENT_STORE_H_
+// ForwardingEventStore: an EventStore that passes every call to another store. A subclass
+// overrides the calls it changes: the engine's lease keeper guards Append with it, and tests
+// share one store between "connections" or inject faults.
+#ifndef CHORUS_STORAGE_FORWARDING_EVENT_STORE_H_
+#define CHORUS_STORAGE_FORWARDING_EVENT_STORE_H_
 
 #include <cstdint>
 #include <memory>
@@ -59,4 +60,4 @@ class ForwardingEventStore : public EventStore {
 
 }  // namespace chorus
 
-#endif  // CHORUS_TESTS_STORAGE_FORWARDING_EVENT_STORE_H_
+#endif  // CHORUS_STORAGE_FORWARDING_EVENT_STORE_H_
