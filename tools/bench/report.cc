@@ -8,24 +8,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "event/state.h"
+#include "proto/workflow_definition.pb.h"
 
 namespace chorus::bench {
 namespace {
 
+// A JSON string, quoted as the workflow state's text values are.
 std::string Quote(absl::string_view text) {
-  std::string quoted = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      quoted.push_back('\\');
-      quoted.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      absl::StrAppendFormat(&quoted, "\\u%04x", c);
-    } else {
-      quoted.push_back(static_cast<char>(c));
-    }
-  }
-  quoted.push_back('"');
-  return quoted;
+  Value value;
+  value.set_text(std::string(text));
+  return ValueToJson(value);
 }
 
 }  // namespace
