@@ -232,6 +232,13 @@ absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids
                      step->expanded ? "already expanded" : StepStatusName(step->status));
   }
   const auto& items = event.step_expanded().items();
+  for (int i = 0; i < items.size(); ++i) {
+    const std::string instance = absl::StrCat(step->name, "[", i, "]");
+    if (state->step_index.contains(instance)) {
+      return Violation(*state, event, "map step '", step->name, "' expanded into '", instance,
+                       "', the name of another step");
+    }
+  }
   step->expanded = true;
   const std::string name = step->name;  // `step` dangles once `steps` grows
   for (int i = 0; i < items.size(); ++i) {

@@ -5,9 +5,11 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "event/state.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -65,6 +67,25 @@ void CheckSteps(const WorkflowDefinition& definition, const StepIndex& index,
     } else if (registry != nullptr && registry->Find(step.name()) == nullptr) {
       problems.push_back(absl::StrCat("step '", step.name(), "' has no registered function"));
     }
+  }
+}
+
+// A map step's instances are named "map[0]", "map[1]", ...: no step may take such a name.
+void CheckInstanceNamesAreFree(const WorkflowDefinition& definition, const StepIndex& index,
+                               std::vector<std::string>& problems) {
+  for (const StepDefinition& step : definition.steps()) {
+    absl::string_view name = step.name();
+    const size_t open = name.rfind('[');
+    if (open == absl::string_view::npos || !absl::ConsumeSuffix(&name, "]")) continue;
+    const absl::string_view map_name = name.substr(0, open);
+    const absl::string_view instance = name.substr(open + 1);
+    auto map = index.find(map_name);
+    if (map == index.end() || definition.steps(map->second).map_over().empty() ||
+        instance.empty() || !std::all_of(instance.begin(), instance.end(), absl::ascii_isdigit)) {
+      continue;
+    }
+    problems.push_back(absl::StrCat("step '", step.name(),
+                                    "' is named like an instance of map step '", map_name, "'"));
   }
 }
 
@@ -366,6 +387,7 @@ absl::Status ValidateDefinition(const WorkflowDefinition& definition,
   if (definition.steps().empty()) problems.push_back("the workflow has no steps");
   const StepIndex index = IndexSteps(definition);
   CheckSteps(definition, index, registry, problems);
+  CheckInstanceNamesAreFree(definition, index, problems);
   CheckDependencies(definition, index, problems);
   for (const StepDefinition& step : definition.steps()) CheckStepOptions(step, problems);
   CheckWorkflowOptions(definition, problems);

@@ -438,6 +438,18 @@ TEST(History, RejectsMapStepsCompletedEarlyOrExpandedTwice) {
   }
 }
 
+TEST(History, RejectsAnExpansionIntoAnotherStepsName) {
+  Event start = WfStartedWithMap();
+  start.mutable_workflow_started()->mutable_definition()->add_steps()->set_name("each[1]");
+  const absl::Status status =
+      FoldHistory(kWorkflowId, Numbered({start, Started("list", 1), Completed("list", 1, "x"),
+                                         Started("each", 1), Expanded("each", {"x", "y"})}))
+          .status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("map step 'each' expanded into 'each[1]', the name of "
+                                          "another step"));
+}
+
 TEST(History, FoldsRetriesCostsBlocksAndToleratedFailures) {
   Event start = WfStarted({"a", "b"});
   start.mutable_workflow_started()->mutable_definition()->mutable_steps(0)->set_non_critical(true);

@@ -47,6 +47,15 @@ TEST(ValidateDefinition, StructuralStepsNeedNoFunction) {
   EXPECT_TRUE(ValidateDefinition(definition, &registry).ok());
 }
 
+TEST(ValidateDefinition, AcceptsBracketsThatNameNoInstance) {
+  StepRegistry registry = RegistryFor({"a", "a[0]", "b", "b[x]"});
+  EXPECT_TRUE(ValidateDefinition(Parse("name: 'w' steps { name: 'a' } steps { name: 'a[0]' }"
+                                       " steps { name: 'b' depends_on: 'a' map_over: 'a' }"
+                                       " steps { name: 'b[x]' }"),
+                                 &registry)
+                  .ok());
+}
+
 TEST(ValidateDefinition, NamesEachProblem) {
   struct Case {
     const char* name;
@@ -72,6 +81,10 @@ TEST(ValidateDefinition, NamesEachProblem) {
       {"map over a step it does not depend on",
        "name: 'w' steps { name: 'a' } steps { name: 'b' map_over: 'a' }",
        "step 'b' maps over 'a', which is not one of its dependencies"},
+      {"a step named like a map instance",
+       "name: 'w' steps { name: 'a' } steps { name: 'b' depends_on: 'a' map_over: 'a' }"
+       " steps { name: 'b[0]' }",
+       "step 'b[0]' is named like an instance of map step 'b'"},
       {"unknown status code", "name: 'w' steps { name: 'a' retry { non_retryable_codes: 'NOPE' } }",
        "step 'a': 'NOPE' is not a status code name"},
       {"state key declared twice",
