@@ -20,6 +20,9 @@ struct BenchConfig {
   std::string workloads;
   // B5 scales each DAG so that its ideal makespan at P = 4 takes this long.
   double b5_seconds = 15;
+  // B5's store waits for the disk at each commit (durability FULL) instead of only for the OS
+  // (NORMAL, the default: B5 measures scheduling, and B1 and B2 the durable commit).
+  bool b5_full_durability = false;
   // How many steps B2 and B6 let run at once (EngineOptions::max_concurrency).
   int concurrency = 32;
 

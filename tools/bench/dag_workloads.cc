@@ -143,15 +143,18 @@ struct EngineRun {
   int64_t transactions = 0;
 };
 
-// Runs the workload on a new SQLite store (durability FULL) at parallelism `p`.
+// Runs the workload on a new SQLite store at parallelism `p`.
 absl::StatusOr<EngineRun> RunOnEngine(const BenchConfig& config, const DagWorkload& workload,
                                       const TimedDag& scaled, int p) {
   StepRegistry registry;
   CHORUS_RETURN_IF_ERROR(RegisterSleeps(workload.definition, scaled, registry));
   const std::string id = absl::StrCat("B5-", workload.name, "-p", p);
+  SqliteOptions store_options;
+  store_options.durability = config.b5_full_durability ? SqliteOptions::Durability::kFull
+                                                       : SqliteOptions::Durability::kNormal;
   CHORUS_ASSIGN_OR_RETURN(
       std::unique_ptr<EventStore> store,
-      OpenSqliteEventStore(absl::StrCat(config.dir, "/", id, ".db"), SqliteOptions()));
+      OpenSqliteEventStore(absl::StrCat(config.dir, "/", id, ".db"), store_options));
   EngineRun run;
   EngineOptions options;
   options.threads = p;
@@ -177,6 +180,7 @@ absl::Status MeasureAt(const BenchConfig& config, const DagWorkload& workload, d
   JsonLine line("B5");
   line.AddString("workload", absl::StrCat(workload.name, " P=", p)).AddInt("P", p);
   line.AddInt("steps", workload.definition.steps_size()).AddNumber("scale", scale);
+  line.AddString("durability", config.b5_full_durability ? "full" : "normal");
   line.AddNumber("makespan_s", absl::ToDoubleSeconds(run.makespan));
   line.AddInt("transactions", run.transactions).AddString("metric", "makespan_s");
   line.AddString("bound", "ideal").AddNumber("bound_value", absl::ToDoubleSeconds(ideal));

@@ -27,6 +27,8 @@ ABSL_FLAG(int64_t, size, 0, "rows, steps or events; 0 for the measure's default"
 ABSL_FLAG(bool, smoke, false, "tiny default sizes: every measure ends within seconds");
 ABSL_FLAG(std::string, workloads, "", "B5: the folder of DAG files (JSON)");
 ABSL_FLAG(double, b5_seconds, 15, "B5: the ideal makespan at P = 4 of each scaled DAG");
+ABSL_FLAG(std::string, b5_durability, "normal",
+          "B5: the store's durability, normal (survives the process) or full (the machine)");
 ABSL_FLAG(int, concurrency, 32, "B2, B6: steps in flight (EngineOptions::max_concurrency)");
 ABSL_FLAG(std::string, table, "", "print the table of the measurement lines in this file");
 
@@ -56,6 +58,12 @@ absl::StatusOr<BenchConfig> ConfigFromFlags() {
   config.workloads = absl::GetFlag(FLAGS_workloads);
   config.b5_seconds = absl::GetFlag(FLAGS_smoke) ? 0.5 : absl::GetFlag(FLAGS_b5_seconds);
   config.concurrency = absl::GetFlag(FLAGS_concurrency);
+  const std::string durability = absl::GetFlag(FLAGS_b5_durability);
+  if (durability != "normal" && durability != "full") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--b5_durability must be normal or full, not '", durability, "'"));
+  }
+  config.b5_full_durability = durability == "full";
   return config;
 }
 
