@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "event/events.h"
 #include "event/internal/status_macros.h"
+#include "event/step_name_index.h"
 
 namespace chorus {
 namespace {
@@ -53,20 +54,18 @@ absl::Status CheckWorkflowRunning(const Event& event, const WorkflowState& state
   return Violation(state, event, KindName(event), " after ", TerminalEventName(state.status));
 }
 
-// The index of the step named `name` (as step_index says), or -1. Without map steps names are
-// unique, so a guess whose name matches is right; an instance ("m[0]") may share the name of a
-// step, and then only the index decides.
+// The index of the step named `name`, or -1. Names are unique (InitSteps and an expansion
+// refuse a name that is taken), so a guess whose name matches is right.
 int IndexOf(absl::string_view name, const WorkflowState& state, FoldAids* aids) {
   const int steps = static_cast<int>(state.steps.size());
   for (int guess : {aids->last_step, aids->last_step + 1}) {
-    if (!aids->may_have_map_steps && guess >= 0 && guess < steps &&
-        state.steps[guess].name == name) {
+    if (guess >= 0 && guess < steps && state.steps[guess].name == name) {
       return aids->last_step = guess;
     }
   }
-  const auto it = state.step_index.find(name);
-  if (it == state.step_index.end()) return -1;
-  return aids->last_step = it->second;
+  const int index = state.IndexOf(name);
+  if (index >= 0) aids->last_step = index;
+  return index;
 }
 
 // The step a step event names, in a running workflow.
@@ -107,15 +106,16 @@ absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState*
 absl::Status InitSteps(const Event& event, WorkflowState* state, FoldAids* aids) {
   const WorkflowDefinition& definition = event.workflow_started().definition();
   std::vector<StepState> steps(definition.steps_size());
-  absl::flat_hash_map<std::string, int> step_index;
-  step_index.reserve(definition.steps_size());
+  StepNameIndex step_index;
+  step_index.Reserve(definition.steps_size());
+  auto name_of = [&steps](int i) -> absl::string_view { return steps[i].name; };
   bool has_map_steps = false;
   for (int i = 0; i < definition.steps_size(); ++i) {
     const StepDefinition& step = definition.steps(i);
-    if (!step_index.emplace(step.name(), i).second) {
+    steps[i].name = step.name();
+    if (!step_index.Add(i, name_of)) {
       return Violation(*state, event, "the definition has two steps named '", step.name(), "'");
     }
-    steps[i].name = step.name();
     has_map_steps = has_map_steps || !step.map_over().empty();
   }
   state->steps = std::move(steps);
@@ -223,8 +223,9 @@ absl::Status FoldStepFailed(const Event& event, WorkflowState* state, FoldAids* 
 // Adds one step per item, "name[index]", after every step there is.
 absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids* aids) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
-  const int map_step = state->step_index.at(step->name);
-  if (state->definition.steps(map_step).map_over().empty()) {
+  const int map_step = static_cast<int>(step - state->steps.data());
+  if (map_step >= state->definition.steps_size() ||
+      state->definition.steps(map_step).map_over().empty()) {
     return Violation(*state, event, "step '", step->name, "' expanded but it is not a map step");
   }
   if (step->status != StepStatus::kRunning || step->expanded) {
@@ -234,7 +235,7 @@ absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids
   const auto& items = event.step_expanded().items();
   for (int i = 0; i < items.size(); ++i) {
     const std::string instance = absl::StrCat(step->name, "[", i, "]");
-    if (state->step_index.contains(instance)) {
+    if (state->IndexOf(instance) >= 0) {
       return Violation(*state, event, "map step '", step->name, "' expanded into '", instance,
                        "', the name of another step");
     }
@@ -247,10 +248,8 @@ absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids
     instance.map_of = map_step;
     instance.map_index = i;
     instance.map_item = items[i];
-    const int index = static_cast<int>(state->steps.size());
-    state->step_index[instance.name] = index;
-    state->steps[map_step].instances.push_back(index);
-    state->steps.push_back(std::move(instance));
+    state->steps[map_step].instances.push_back(static_cast<int>(state->steps.size()));
+    state->AddStep(std::move(instance));  // its name is free: checked above
   }
   return absl::OkStatus();
 }
@@ -288,7 +287,7 @@ absl::Status FoldStepSkipped(const Event& event, WorkflowState* state, FoldAids*
 // Whether `step` failing leaves the workflow able to complete: a non-critical step, or an
 // instance of one.
 bool IsNonCritical(const StepState& step, const WorkflowState& state) {
-  const int definition_index = step.map_of >= 0 ? step.map_of : state.step_index.at(step.name);
+  const int definition_index = step.map_of >= 0 ? step.map_of : state.IndexOf(step.name);
   return state.definition.steps(definition_index).non_critical();
 }
 

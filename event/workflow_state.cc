@@ -1,6 +1,16 @@
 #include "event/workflow_state.h"
 
+#include <utility>
+
 namespace chorus {
+namespace {
+
+// For StepNameIndex: the name at a position of `steps`.
+auto NamesOf(const std::vector<StepState>& steps) {
+  return [&steps](int i) -> absl::string_view { return steps[i].name; };
+}
+
+}  // namespace
 
 absl::string_view StepStatusName(StepStatus status) {
   switch (status) {
@@ -25,9 +35,21 @@ bool IsTerminal(StepStatus status) {
          status == StepStatus::kCancelled || status == StepStatus::kSkipped;
 }
 
+int WorkflowState::IndexOf(absl::string_view name) const {
+  return step_index.Find(name, NamesOf(steps));
+}
+
 const StepState* WorkflowState::FindStep(absl::string_view name) const {
-  auto it = step_index.find(name);
-  return it == step_index.end() ? nullptr : &steps[it->second];
+  const int index = IndexOf(name);
+  return index < 0 ? nullptr : &steps[index];
+}
+
+bool WorkflowState::AddStep(StepState step) {
+  steps.push_back(std::move(step));
+  const int index = static_cast<int>(steps.size()) - 1;
+  if (step_index.Add(index, NamesOf(steps))) return true;
+  steps.pop_back();
+  return false;
 }
 
 }  // namespace chorus

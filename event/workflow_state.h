@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "event/state.h"
+#include "event/step_name_index.h"
 #include "proto/event.pb.h"
 #include "proto/workflow_definition.pb.h"
 
@@ -80,7 +80,8 @@ struct WorkflowState {
   // One entry per step of `definition`, in definition order, then one per instance of each
   // expanded map step, in the order they were expanded.
   std::vector<StepState> steps;
-  absl::flat_hash_map<std::string, int> step_index;  // step name -> index in `steps`
+  // Finds `steps` by name; AddStep keeps it up to date.
+  StepNameIndex step_index;
   // What the steps reported they spent (for the definition's budget).
   double cost_spent = 0;
   // When COMPLETED_WITH_FAILURES: the non-critical steps that failed.
@@ -89,8 +90,13 @@ struct WorkflowState {
   absl::Status error;
   std::string failed_step;  // the step whose failure failed the workflow, if any
 
+  // The index in `steps` of the step named `name`, or -1.
+  int IndexOf(absl::string_view name) const;
   // The step named `name`, or nullptr.
   const StepState* FindStep(absl::string_view name) const;
+  // Appends `step` to `steps` and indexes it by its name. False, adding nothing, if a step
+  // has that name already.
+  bool AddStep(StepState step);
 };
 
 }  // namespace chorus

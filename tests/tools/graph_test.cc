@@ -38,12 +38,11 @@ WorkflowState StateOf(const WorkflowDefinition& definition,
   int index = 0;
   for (auto [status, attempts] : steps) {
     StepState step;
-    step.name = definition.steps(index).name();
+    step.name = definition.steps(index++).name();
     step.status = status;
     step.attempts = attempts;
     if (status == StepStatus::kFailed) step.error = absl::UnavailableError("disk full");
-    state.step_index[step.name] = index++;
-    state.steps.push_back(step);
+    state.AddStep(step);
   }
   return state;
 }
@@ -140,9 +139,8 @@ WorkflowState ExpandedMap(int count, bool non_critical) {
     instance.map_of = 1;
     instance.map_index = i;
     instance.map_item = absl::StrCat("item ", i);
-    state.step_index[instance.name] = static_cast<int>(state.steps.size());
     state.steps[1].instances.push_back(static_cast<int>(state.steps.size()));
-    state.steps.push_back(instance);
+    state.AddStep(instance);
   }
   return state;
 }

@@ -133,7 +133,7 @@ TEST_P(EngineTest, MixedGraphStartsEveryStepAfterItsDependenciesComplete) {
     if (event.has_step_completed()) completed_at[event.step_completed().step()] = event.seq();
     if (!event.has_step_started()) continue;
     const StepDefinition& step =
-        definition.steps(state->step_index.at(event.step_started().step()));
+        definition.steps(state->IndexOf(event.step_started().step()));
     for (const std::string& dep : step.depends_on()) {
       ASSERT_TRUE(completed_at.count(dep)) << step.name() << " started before " << dep;
     }

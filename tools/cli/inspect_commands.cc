@@ -87,7 +87,7 @@ int RunningPid(const StepState& step) {
 
 // The definition of `step`: its own, or for an instance its map step's.
 const StepDefinition& DefinitionOf(const WorkflowState& state, const StepState& step) {
-  return state.definition.steps(step.map_of >= 0 ? step.map_of : state.step_index.at(step.name));
+  return state.definition.steps(step.map_of >= 0 ? step.map_of : state.IndexOf(step.name));
 }
 
 // Whether `step` failed for good in a way that stops the workflow: a critical step (or an

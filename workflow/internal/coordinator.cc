@@ -665,7 +665,7 @@ absl::StatusOr<WorkflowState> Coordinator::Finish() {
     }
     std::vector<std::string> failed = tolerated_failures_;
     std::sort(failed.begin(), failed.end(), [this](const std::string& a, const std::string& b) {
-      return KeyOf(state().step_index.at(a)) < KeyOf(state().step_index.at(b));
+      return KeyOf(state().IndexOf(a)) < KeyOf(state().IndexOf(b));
     });
     WorkflowCompleted* completed = event.mutable_workflow_completed();
     for (const std::string& name : failed) completed->add_failed_steps(name);
