@@ -42,7 +42,9 @@ struct EngineOptions {
   // input with INVALID_ARGUMENT. Nothing that large reaches the database.
   size_t max_payload_bytes = 16 << 20;
   // The most events one workflow's history may hold: once the next steps could not be
-  // recorded within it, the workflow fails with RESOURCE_EXHAUSTED.
+  // recorded within it, the workflow fails with RESOURCE_EXHAUSTED. The events that end the
+  // run still follow (at most one per step: a skip or a cancellation, and the workflow's
+  // failure), so the history may end past the limit by up to the number of steps.
   int64_t max_history_events = 10'000'000;
   // How long a driver's owner lease on a workflow lasts unless renewed. The engine renews it
   // every lease_ttl / 3 while it drives the workflow; if this process dies, another driver may
