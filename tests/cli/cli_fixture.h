@@ -1,6 +1,6 @@
 // The fixture of the tests that run the built `chorus` binary as a process: a folder of its
-// own per test and process (removed afterwards), a database in it, and a runner that collects
-// the exit code and both outputs.
+// own per test and process (a TempDir, kept when the test fails), a database in it, and a
+// runner that collects the exit code and both outputs.
 #ifndef CHORUS_TESTS_CLI_CLI_FIXTURE_H_
 #define CHORUS_TESTS_CLI_CLI_FIXTURE_H_
 
@@ -10,11 +10,9 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/temp_dir.h"
 
 namespace chorus {
 
@@ -63,20 +62,6 @@ bool Eventually(Condition condition) {
 
 class ChorusCliTest : public testing::Test {
  protected:
-  void SetUp() override {
-    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(testing::TempDir(), "/", test->test_suite_name(), "_", test->name(), "_",
-                        getpid());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = dir_ + "/chorus.db";
-  }
-
-  void TearDown() override {
-    std::error_code error;  // a leftover folder in the temporary directory is harmless
-    std::filesystem::remove_all(dir_, error);
-  }
-
   // Runs `chorus ARGS` (with `--db <db_>` unless `with_db` is false) in dir_ and collects its
   // exit code and output.
   Result Chorus(const std::vector<std::string>& args, bool with_db = true) {
@@ -91,8 +76,9 @@ class ChorusCliTest : public testing::Test {
             ReadFile(dir_ + "/err")};
   }
 
-  std::string dir_;
-  std::string db_;
+  const TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
+  const std::string db_ = dir_ + "/chorus.db";
 };
 
 }  // namespace chorus

@@ -37,7 +37,7 @@
 #include "tests/cli/cli_fixture.h"
 #include "tests/faults/crash_workflow.h"
 #include "tests/faults/history_checks.h"
-#include "tests/faults/test_dir.h"
+#include "tests/temp_dir.h"
 
 extern char** environ;
 
@@ -285,7 +285,7 @@ class CrashLoopTest : public testing::Test {
         lives.kill_points.size(), cut_off_attempts);
   }
 
-  const TestDir test_dir_;
+  const TempDir test_dir_;
   const std::string dir_ = test_dir_.path();
 };
 

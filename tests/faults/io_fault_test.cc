@@ -20,7 +20,7 @@
 #include "tests/faults/crash_workflow.h"
 #include "tests/faults/faulty_vfs.h"
 #include "tests/faults/history_checks.h"
-#include "tests/faults/test_dir.h"
+#include "tests/temp_dir.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
 #include "workflow/step_context.h"
@@ -117,7 +117,7 @@ class IoFaultTest : public testing::Test {
     return engine.Run(kId, SmallWorkflow(), kInput);
   }
 
-  const TestDir test_dir_;
+  const TempDir test_dir_;
   const std::string dir_ = test_dir_.path();
   // The default VFS of the whole test.
   FaultyVfs vfs_;

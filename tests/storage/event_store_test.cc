@@ -18,6 +18,7 @@
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/temp_dir.h"
 
 namespace chorus {
 namespace {

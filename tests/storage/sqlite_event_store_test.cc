@@ -18,6 +18,7 @@
 #include "storage/load_state.h"
 #include "tests/storage/raw_sqlite.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/temp_dir.h"
 
 namespace chorus {
 namespace {

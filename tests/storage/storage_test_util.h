@@ -3,10 +3,7 @@
 #ifndef CHORUS_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
 #define CHORUS_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
 
-#include <unistd.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -15,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -127,29 +123,6 @@ inline void PrintTo(const WorkflowSummary& summary, std::ostream* os) {
       << WorkflowStatus_Name(summary.status) << ", last_seq " << summary.last_seq << ", "
       << summary.created_at << " .. " << summary.updated_at << "}";
 }
-
-// A fresh directory for the current test, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = absl::StrCat(
-        ::testing::TempDir(), "chorus_",
-        absl::StrReplaceAll(absl::StrCat(test->test_suite_name(), "_", test->name()), {{"/", "_"}}),
-        "_", ::getpid());
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // `name` inside the directory.
-  std::string File(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
-
- private:
-  std::string path_;
-};
 
 inline std::string ReadBytes(const std::string& path) {
   std::ifstream file(path, std::ios::binary);

@@ -2,17 +2,15 @@
 #ifndef CHORUS_TESTS_WORKFLOW_ENGINE_FIXTURE_H_
 #define CHORUS_TESTS_WORKFLOW_ENGINE_FIXTURE_H_
 
-#include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "event/events.h"
 #include "gtest/gtest.h"
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
+#include "tests/temp_dir.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
 
@@ -46,11 +44,8 @@ class EngineTest : public testing::TestWithParam<StoreKind> {
       store_ = NewMemoryEventStore();
       return;
     }
-    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-    std::string path = absl::StrCat(testing::TempDir(), "/engine_", test->name(), ".db");
-    std::replace(path.begin() + testing::TempDir().size(), path.end(), '/', '_');
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenSqliteEventStore(path, {});
+    absl::StatusOr<std::unique_ptr<EventStore>> store =
+        OpenSqliteEventStore(temp_dir_.File("engine.db"), {});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -86,6 +81,7 @@ class EngineTest : public testing::TestWithParam<StoreKind> {
     ASSERT_TRUE(store_->Append(id, 0, events).ok());
   }
 
+  const TempDir temp_dir_;  // the SQLite store's
   StepRegistry registry_;
   std::unique_ptr<EventStore> store_;
 };

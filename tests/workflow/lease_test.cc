@@ -22,6 +22,7 @@
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/temp_dir.h"
 #include "tests/workflow/latch.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
