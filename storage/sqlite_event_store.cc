@@ -72,10 +72,12 @@ constexpr char kSelectSummaries[] =
     "SELECT workflow_id, definition_name, status, last_seq, created_at_ns, updated_at_ns "
     "FROM workflows";
 
-// `status`, with `context` before its message.
-absl::Status Annotate(const absl::Status& status, absl::string_view context) {
+// `status`, with the `context` pieces before its message. They are only joined on an error:
+// appending runs this for every event.
+template <typename... Pieces>
+absl::Status Annotate(const absl::Status& status, const Pieces&... context) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+  return absl::Status(status.code(), absl::StrCat(context..., ": ", status.message()));
 }
 
 // `cause`, noting that the rollback after it failed too, if it did.
@@ -416,8 +418,10 @@ class SqliteEventStore : public EventStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status UpsertSummary(const WorkflowSummary& summary) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `work` between BEGIN IMMEDIATE and COMMIT, rolling back if anything fails. A failure
-  // of BEGIN or COMMIT themselves is prefixed with `what` ("workflow 'w': appending seq 3 to 5").
-  absl::Status InTransaction(absl::string_view what, absl::FunctionRef<absl::Status()> work)
+  // of BEGIN or COMMIT themselves is prefixed with what `describe` returns ("workflow 'w':
+  // appending seq 3 to 5"), called only then.
+  absl::Status InTransaction(absl::FunctionRef<std::string()> describe,
+                             absl::FunctionRef<absl::Status()> work)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // FailedPrecondition, naming the file and `what` was refused, if the store is read-only.
   absl::Status CheckWritable(absl::string_view what) const;
@@ -443,11 +447,14 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
   }
   CHORUS_RETURN_IF_ERROR(CheckBatchNotEmpty(workflow_id, events));
   MutexLock lock(&mu_);
-  return InTransaction(absl::StrFormat("workflow '%s': appending seq %d to %d", workflow_id,
-                                       events.front().seq(), events.back().seq()),
-                       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                         return AppendInTransaction(workflow_id, expected_last_seq, events);
-                       });
+  return InTransaction(
+      [&] {
+        return absl::StrFormat("workflow '%s': appending seq %d to %d", workflow_id,
+                               events.front().seq(), events.back().seq());
+      },
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return AppendInTransaction(workflow_id, expected_last_seq, events);
+      });
 }
 
 absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id,
@@ -477,8 +484,7 @@ absl::Status SqliteEventStore::CheckSummaryIsLast(absl::string_view workflow_id,
   if (status.ok()) {
     status = select.ForEachRow([&](const SqliteStatement& row) { last_event_seq = row.Int(0); });
   }
-  CHORUS_RETURN_IF_ERROR(
-      Annotate(status, absl::StrFormat("workflow '%s': reading the last seq", workflow_id)));
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the last seq"));
   if (last_event_seq == summary_last_seq) return absl::OkStatus();
   return absl::DataLossError(absl::StrFormat(
       "%s: workflow '%s': its events end at seq %d but its summary row says seq %d", path_,
@@ -491,8 +497,7 @@ absl::Status SqliteEventStore::InsertEvent(absl::string_view workflow_id, const 
       insert.Bind(workflow_id, event.seq(), static_cast<int64_t>(event.kind_case()),
                   absl::ToUnixNanos(RecordedAt(event)), SqliteBlob{event.SerializeAsString()});
   if (status.ok()) status = insert.Run();
-  return Annotate(status,
-                  absl::StrFormat("workflow '%s': appending seq %d", workflow_id, event.seq()));
+  return Annotate(status, "workflow '", workflow_id, "': appending seq ", event.seq());
 }
 
 absl::Status SqliteEventStore::UpsertSummary(const WorkflowSummary& summary) {
@@ -502,8 +507,7 @@ absl::Status SqliteEventStore::UpsertSummary(const WorkflowSummary& summary) {
                   static_cast<int64_t>(summary.status), summary.last_seq,
                   absl::ToUnixNanos(summary.created_at), absl::ToUnixNanos(summary.updated_at));
   if (status.ok()) status = upsert.Run();
-  return Annotate(status,
-                  absl::StrFormat("workflow '%s': updating the summary", summary.workflow_id));
+  return Annotate(status, "workflow '", summary.workflow_id, "': updating the summary");
 }
 
 absl::StatusOr<std::optional<WorkflowSummary>> SqliteEventStore::FindSummary(
@@ -514,8 +518,7 @@ absl::StatusOr<std::optional<WorkflowSummary>> SqliteEventStore::FindSummary(
   if (status.ok()) {
     status = find.ForEachRow([&](const SqliteStatement& row) { summary = SummaryFrom(row); });
   }
-  CHORUS_RETURN_IF_ERROR(
-      Annotate(status, absl::StrFormat("workflow '%s': reading the summary", workflow_id)));
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the summary"));
   return summary;
 }
 
@@ -546,7 +549,7 @@ absl::Status SqliteEventStore::RequestCancellation(absl::string_view workflow_id
   SqliteStatement& insert = statements_.insert_cancellation;
   absl::Status status = insert.Bind(workflow_id, reason, absl::ToUnixNanos(absl::Now()));
   if (status.ok()) status = insert.Run();
-  return Annotate(status, absl::StrFormat("workflow '%s': requesting cancellation", workflow_id));
+  return Annotate(status, "workflow '", workflow_id, "': requesting cancellation");
 }
 
 absl::StatusOr<std::optional<std::string>> SqliteEventStore::GetCancellationRequest(
@@ -561,8 +564,8 @@ absl::StatusOr<std::optional<std::string>> SqliteEventStore::GetCancellationRequ
     status =
         find.ForEachRow([&](const SqliteStatement& row) { reason = std::string(row.Text(0)); });
   }
-  CHORUS_RETURN_IF_ERROR(Annotate(
-      status, absl::StrFormat("workflow '%s': reading the cancellation request", workflow_id)));
+  CHORUS_RETURN_IF_ERROR(
+      Annotate(status, "workflow '", workflow_id, "': reading the cancellation request"));
   return reason;
 }
 
@@ -573,13 +576,13 @@ absl::StatusOr<Lease> SqliteEventStore::AcquireLease(absl::string_view workflow_
   CHORUS_RETURN_IF_ERROR(CheckLeaseRequest(workflow_id, request));
   MutexLock lock(&mu_);
   const Lease lease = GrantedLease(workflow_id, request);
-  const std::string what = absl::StrFormat("workflow '%s': taking the lease", workflow_id);
   CHORUS_RETURN_IF_ERROR(
-      InTransaction(what, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        CHORUS_ASSIGN_OR_RETURN(std::optional<Lease> held, FindLease(workflow_id));
-        CHORUS_RETURN_IF_ERROR(CheckLeaseAvailable(workflow_id, held, request));
-        return WriteLease(lease);
-      }));
+      InTransaction([&] { return absl::StrCat("workflow '", workflow_id, "': taking the lease"); },
+                    [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+                      CHORUS_ASSIGN_OR_RETURN(std::optional<Lease> held, FindLease(workflow_id));
+                      CHORUS_RETURN_IF_ERROR(CheckLeaseAvailable(workflow_id, held, request));
+                      return WriteLease(lease);
+                    }));
   return lease;
 }
 
@@ -590,15 +593,15 @@ absl::StatusOr<Lease> SqliteEventStore::RenewLease(absl::string_view workflow_id
       CheckWritable(absl::StrFormat("cannot renew the lease of workflow '%s'", workflow_id)));
   MutexLock lock(&mu_);
   std::optional<Lease> held;
-  const std::string what = absl::StrFormat("workflow '%s': renewing the lease", workflow_id);
-  CHORUS_RETURN_IF_ERROR(
-      InTransaction(what, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+  CHORUS_RETURN_IF_ERROR(InTransaction(
+      [&] { return absl::StrCat("workflow '", workflow_id, "': renewing the lease"); },
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         CHORUS_ASSIGN_OR_RETURN(held, FindLease(workflow_id));
         CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, held, owner_id));
         SqliteStatement& renew = statements_.renew_lease;
         absl::Status status = renew.Bind(workflow_id, absl::ToUnixNanos(expires_at));
         if (status.ok()) status = renew.Run();
-        return Annotate(status, absl::StrFormat("workflow '%s': renewing the lease", workflow_id));
+        return Annotate(status, "workflow '", workflow_id, "': renewing the lease");
       }));
   held->expires_at = expires_at;
   return *std::move(held);
@@ -612,7 +615,7 @@ absl::Status SqliteEventStore::ReleaseLease(absl::string_view workflow_id,
   SqliteStatement& release = statements_.delete_lease;
   absl::Status status = release.Bind(workflow_id, owner_id);
   if (status.ok()) status = release.Run();
-  return Annotate(status, absl::StrFormat("workflow '%s': releasing the lease", workflow_id));
+  return Annotate(status, "workflow '", workflow_id, "': releasing the lease");
 }
 
 absl::StatusOr<std::optional<Lease>> SqliteEventStore::GetLease(absl::string_view workflow_id) {
@@ -620,11 +623,15 @@ absl::StatusOr<std::optional<Lease>> SqliteEventStore::GetLease(absl::string_vie
   return FindLease(workflow_id);
 }
 
-absl::Status SqliteEventStore::InTransaction(absl::string_view what,
+absl::Status SqliteEventStore::InTransaction(absl::FunctionRef<std::string()> describe,
                                              absl::FunctionRef<absl::Status()> work) {
-  CHORUS_RETURN_IF_ERROR(Annotate(statements_.begin.Run(), what));
+  const absl::Status begun = statements_.begin.Run();
+  if (!begun.ok()) return Annotate(begun, describe());
   absl::Status status = work();
-  if (status.ok()) status = Annotate(statements_.commit.Run(), what);
+  if (status.ok()) {
+    status = statements_.commit.Run();
+    if (!status.ok()) status = Annotate(status, describe());
+  }
   // A failed COMMIT may have rolled back already; then there is nothing left to roll back.
   if (!status.ok() && db_.InTransaction()) {
     return AfterRollback(status, statements_.rollback.Run());
@@ -644,8 +651,7 @@ absl::StatusOr<std::optional<Lease>> SqliteEventStore::FindLease(absl::string_vi
   if (status.ok()) {
     status = find.ForEachRow([&](const SqliteStatement& row) { lease = LeaseFrom(row); });
   }
-  CHORUS_RETURN_IF_ERROR(
-      Annotate(status, absl::StrFormat("workflow '%s': reading the lease", workflow_id)));
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the lease"));
   return lease;
 }
 
@@ -654,7 +660,7 @@ absl::Status SqliteEventStore::WriteLease(const Lease& lease) {
   absl::Status status = upsert.Bind(lease.workflow_id, lease.owner_id, lease.host, lease.pid,
                                     absl::ToUnixNanos(lease.expires_at));
   if (status.ok()) status = upsert.Run();
-  return Annotate(status, absl::StrFormat("workflow '%s': writing the lease", lease.workflow_id));
+  return Annotate(status, "workflow '", lease.workflow_id, "': writing the lease");
 }
 
 }  // namespace
