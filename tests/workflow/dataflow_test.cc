@@ -165,6 +165,68 @@ TEST_P(DataflowTest, AppendConcatenatesInDefinitionOrder) {
   EXPECT_EQ(state->FindStep("join")->output, "log=[\"s0\", \"s1\", \"s2\", \"s3\", \"s4\"];");
 }
 
+// A chain's steps see every earlier update, merged in definition order; the view a step builds
+// on its dependency's must give the same as merging all ancestors. Listed backwards, the chain
+// merges backwards; a step with two dependents gives its view to both, and a retried step sees
+// the same view again.
+TEST_P(DataflowTest, EachStepOfAChainSeesEveryEarlierUpdateInDefinitionOrder) {
+  constexpr int kSteps = 30;
+  auto name = [](int i) { return absl::StrCat("c", i); };
+  for (int i = 0; i < kSteps; ++i) {
+    Register(name(i), [i, name](StepContext& context) -> absl::StatusOr<std::string> {
+      const std::string seen = Show(context.state());
+      if (i == 20 && context.attempt() == 1) return MarkRetryable(absl::UnavailableError("again"));
+      if (absl::Status updated = context.UpdateState("log", Text(name(i))); !updated.ok()) {
+        return updated;
+      }
+      return seen;
+    });
+  }
+  Register("side", ShowingState());
+  for (const bool backwards : {false, true}) {
+    SCOPED_TRACE(backwards ? "listed backwards" : "listed in chain order");
+    std::vector<std::string> names;  // the chain's steps in definition order
+    for (int i = 0; i < kSteps; ++i) names.push_back(name(backwards ? kSteps - 1 - i : i));
+    WorkflowDefinition definition;
+    definition.set_name("chain");
+    for (const std::string& step : names) {
+      StepDefinition* added = definition.add_steps();
+      added->set_name(step);
+      const int i = std::stoi(step.substr(1));
+      if (i > 0) added->add_depends_on(name(i - 1));
+      if (i == 20) {
+        added->mutable_retry()->set_max_attempts(2);
+        added->mutable_retry()->mutable_initial_backoff()->set_nanos(1000000);
+      }
+    }
+    StepDefinition* side = definition.add_steps();
+    side->set_name("side");
+    side->add_depends_on(name(10));
+    StateKey* log = definition.add_state();
+    log->set_name("log");
+    log->set_reducer(REDUCER_APPEND);
+
+    Engine engine(store_.get(), &registry_);
+    absl::StatusOr<WorkflowState> state =
+        engine.Run(backwards ? "backwards" : "forwards", definition, "");
+    ASSERT_TRUE(state.ok()) << state.status();
+    for (int i = 0; i <= kSteps; ++i) {
+      // c0 .. c{i-1} are the ancestors of c{i}; "side" (i == kSteps) has c0 .. c10.
+      const int ancestors = i < kSteps ? i : 11;
+      std::vector<std::string> expected;
+      for (const std::string& step : names) {
+        if (std::stoi(step.substr(1)) < ancestors)
+          expected.push_back(absl::StrCat("\"", step, "\""));
+      }
+      const std::string step = i < kSteps ? name(i) : "side";
+      EXPECT_EQ(state->FindStep(step)->output,
+                expected.empty() ? "" : absl::StrCat("log=[", absl::StrJoin(expected, ", "), "];"))
+          << step;
+    }
+    EXPECT_EQ(state->FindStep(name(20))->attempts, 2);
+  }
+}
+
 TEST_P(DataflowTest, SumMinAndMaxAcrossAHundredParallelSteps) {
   WorkflowDefinition definition = Parse(R"pb(
     name: "numbers"

@@ -352,7 +352,7 @@ std::function<void()> Coordinator::AttemptTask(int step, CancellationToken token
                    s.attempts,
                    s.log_path,
                    DependencyOutputs(step),
-                   uses_state_ ? MergeState(state(), AncestorsInOrder(step)) : StateValues(),
+                   uses_state_ ? VisibleState(step) : StateValues(),
                    s.map_index,
                    s.map_item};
   return [this, step, token = std::move(token), data = std::move(data)]() mutable {

@@ -88,6 +88,8 @@ class Coordinator {
   void MakeReady(int step);
   void MarkCompleted(int step);
   std::vector<int> AncestorsInOrder(int step) const;
+  // The state `step` sees: the initial state and its ancestors' updates, merged in order.
+  StateValues VisibleState(int step);
   std::vector<std::pair<std::string, std::string>> DependencyOutputs(int step) const;
 
   // Scheduling.
@@ -161,6 +163,12 @@ class Coordinator {
   std::vector<std::vector<int>> dependents_;
   std::vector<int> unmet_dependencies_;
   bool uses_state_ = false;  // whether any step may see a state: merge views only then
+  // A step whose one dependency comes after all of its own ancestors in merge order sees that
+  // dependency's view plus the dependency's updates, so that a chain does not merge every
+  // ancestor again at each step. By definition index:
+  std::vector<int> view_source_;       // the dependency whose view a step builds on, or -1
+  std::vector<int> unserved_readers_;  // steps yet to build on this step's view
+  absl::flat_hash_map<int, StateValues> views_;  // what a step with readers saw (retries too)
   std::set<ReadyKey> ready_;
   std::vector<int> blocked_;  // ready, waiting for a resource or their map's concurrency
   std::multimap<absl::Time, int> retries_;           // when each failed step runs again

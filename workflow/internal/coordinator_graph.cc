@@ -1,6 +1,8 @@
 // The coordinator's view of the DAG: dependencies (sync points included), readiness, and what
 // a step sees of its ancestors.
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "workflow/definition.h"
 #include "workflow/internal/coordinator.h"
@@ -40,6 +42,19 @@ void Coordinator::BuildGraph() {
     dependents_.emplace_back();
     unmet_dependencies_.push_back(0);
   }
+  std::vector<bool> after_its_ancestors(defined);  // in merge order
+  view_source_.assign(defined, -1);
+  unserved_readers_.assign(defined, 0);
+  for (int i = 0; i < defined; ++i) {
+    const std::vector<int>& deps = dependencies_[i];
+    after_its_ancestors[i] = std::all_of(deps.begin(), deps.end(),
+                                         [&](int d) { return d < i && after_its_ancestors[d]; });
+    if (deps.size() == 1 && after_its_ancestors[deps[0]] &&
+        s.definition.steps(i).map_over().empty()) {
+      view_source_[i] = deps[0];
+      ++unserved_readers_[deps[0]];
+    }
+  }
   uses_state_ = !s.definition.state().empty() ||
                 std::any_of(s.steps.begin(), s.steps.end(),
                             [](const StepState& step) { return !step.state_updates.empty(); });
@@ -74,6 +89,31 @@ std::vector<int> Coordinator::AncestorsInOrder(int step) const {
   std::sort(ancestors.begin(), ancestors.end(),
             [this](int a, int b) { return KeyOf(a) < KeyOf(b); });
   return ancestors;
+}
+
+StateValues Coordinator::VisibleState(int step) {
+  if (auto own = views_.find(step); own != views_.end()) return own->second;  // a retry
+  const bool defined = step < state().definition.steps_size();
+  const int source = defined ? view_source_[step] : -1;
+  auto view = source >= 0 ? views_.find(source) : views_.end();
+  StateValues values;
+  if (view == views_.end()) {
+    values = MergeState(state(), AncestorsInOrder(step));
+  } else {
+    values = --unserved_readers_[source] == 0 ? std::move(view->second) : view->second;
+    if (unserved_readers_[source] == 0) views_.erase(view);
+    // Then the source's updates and its instances', as MergeOrder has them.
+    std::vector<int> merged = {source};
+    const std::vector<int>& instances = state().steps[source].instances;
+    merged.insert(merged.end(), instances.begin(), instances.end());
+    for (int ancestor : merged) {
+      for (const StateUpdate& update : state().steps[ancestor].state_updates) {
+        ApplyUpdate(state().definition, update, values).IgnoreError();  // checked when recorded
+      }
+    }
+  }
+  if (defined && unserved_readers_[step] > 0) views_.emplace(step, values);
+  return values;
 }
 
 std::vector<std::pair<std::string, std::string>> Coordinator::DependencyOutputs(int step) const {
