@@ -49,8 +49,10 @@ void Coordinator::BuildGraph() {
     const std::vector<int>& deps = dependencies_[i];
     after_its_ancestors[i] = std::all_of(deps.begin(), deps.end(),
                                          [&](int d) { return d < i && after_its_ancestors[d]; });
+    // Map steps (their instances' views, a map's updates) always take the full merge.
     if (deps.size() == 1 && after_its_ancestors[deps[0]] &&
-        s.definition.steps(i).map_over().empty()) {
+        s.definition.steps(i).map_over().empty() &&
+        s.definition.steps(deps[0]).map_over().empty()) {
       view_source_[i] = deps[0];
       ++unserved_readers_[deps[0]];
     }
@@ -102,14 +104,9 @@ StateValues Coordinator::VisibleState(int step) {
   } else {
     values = --unserved_readers_[source] == 0 ? std::move(view->second) : view->second;
     if (unserved_readers_[source] == 0) views_.erase(view);
-    // Then the source's updates and its instances', as MergeOrder has them.
-    std::vector<int> merged = {source};
-    const std::vector<int>& instances = state().steps[source].instances;
-    merged.insert(merged.end(), instances.begin(), instances.end());
-    for (int ancestor : merged) {
-      for (const StateUpdate& update : state().steps[ancestor].state_updates) {
-        ApplyUpdate(state().definition, update, values).IgnoreError();  // checked when recorded
-      }
+    // Then the source's own updates: it comes last in merge order (no map, no instances).
+    for (const StateUpdate& update : state().steps[source].state_updates) {
+      ApplyUpdate(state().definition, update, values).IgnoreError();  // checked when recorded
     }
   }
   if (defined && unserved_readers_[step] > 0) views_.emplace(step, values);
