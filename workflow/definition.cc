@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "event/state.h"
+#include "event/step_name_index.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -35,16 +36,27 @@ std::vector<std::string> SortedDependencies(const StepDefinition& step) {
   return deps;
 }
 
-// Step name -> index of its first definition. The names are views into the definition, which
-// must outlive the index.
-using StepIndex = absl::flat_hash_map<absl::string_view, int>;
+// A definition's steps by name; a name defined twice finds its first definition. The index
+// reads the names from the definition, which must outlive it.
+class StepIndex {
+ public:
+  explicit StepIndex(const WorkflowDefinition& definition) : names_{&definition} {
+    index_.Reserve(definition.steps_size());
+    for (int i = 0; i < definition.steps_size(); ++i) index_.Add(i, names_);
+  }
 
-StepIndex IndexSteps(const WorkflowDefinition& definition) {
-  StepIndex index;
-  index.reserve(definition.steps_size());
-  for (int i = 0; i < definition.steps_size(); ++i) index.emplace(definition.steps(i).name(), i);
-  return index;
-}
+  // The index of the first step named `name`, or -1.
+  int Find(absl::string_view name) const { return index_.Find(name, names_); }
+
+ private:
+  struct NameOf {
+    const WorkflowDefinition* definition;
+    absl::string_view operator()(int i) const { return definition->steps(i).name(); }
+  };
+
+  const NameOf names_;
+  StepNameIndex index_;
+};
 
 void CheckSteps(const WorkflowDefinition& definition, const StepIndex& index,
                 const StepRegistry* registry, std::vector<std::string>& problems) {
@@ -54,7 +66,7 @@ void CheckSteps(const WorkflowDefinition& definition, const StepIndex& index,
       problems.push_back(absl::StrCat("step #", i + 1, " has an empty name"));
       continue;
     }
-    const int first = index.at(step.name());
+    const int first = index.Find(step.name());
     if (first != i) {
       problems.push_back(absl::StrCat("step '", step.name(), "' is defined twice (steps #",
                                       first + 1, " and #", i + 1, ")"));
@@ -79,9 +91,9 @@ void CheckInstanceNamesAreFree(const WorkflowDefinition& definition, const StepI
     if (open == absl::string_view::npos || !absl::ConsumeSuffix(&name, "]")) continue;
     const absl::string_view map_name = name.substr(0, open);
     const absl::string_view instance = name.substr(open + 1);
-    auto map = index.find(map_name);
-    if (map == index.end() || definition.steps(map->second).map_over().empty() ||
-        instance.empty() || !std::all_of(instance.begin(), instance.end(), absl::ascii_isdigit)) {
+    const int map = index.Find(map_name);
+    if (map < 0 || definition.steps(map).map_over().empty() || instance.empty() ||
+        !std::all_of(instance.begin(), instance.end(), absl::ascii_isdigit)) {
       continue;
     }
     problems.push_back(absl::StrCat("step '", step.name(),
@@ -95,7 +107,7 @@ void CheckDependencies(const WorkflowDefinition& definition, const StepIndex& in
     for (const std::string& dep : step.depends_on()) {
       if (dep == step.name()) {
         problems.push_back(absl::StrCat("step '", step.name(), "' depends on itself"));
-      } else if (!index.contains(dep)) {
+      } else if (index.Find(dep) < 0) {
         problems.push_back(
             absl::StrCat("step '", step.name(), "' depends on unknown step '", dep, "'"));
       }
@@ -325,8 +337,8 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
   std::vector<std::vector<int>> dependencies(definition.steps_size());
   for (int i = 0; i < definition.steps_size(); ++i) {
     for (const std::string& dep : definition.steps(i).depends_on()) {
-      auto it = index.find(dep);
-      if (it != index.end() && it->second != i) dependencies[i].push_back(it->second);
+      const int found = index.Find(dep);
+      if (found >= 0 && found != i) dependencies[i].push_back(found);
     }
   }
   const std::vector<bool> in_background = InBackground(definition, dependencies);
@@ -344,7 +356,7 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
 }  // namespace
 
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition) {
-  return EffectiveDependencies(definition, IndexSteps(definition));
+  return EffectiveDependencies(definition, StepIndex(definition));
 }
 
 DefinitionBuilder::DefinitionBuilder(absl::string_view name) {
@@ -385,7 +397,7 @@ absl::Status ValidateDefinition(const WorkflowDefinition& definition,
                                 const StepRegistry* registry) {
   std::vector<std::string> problems;
   if (definition.steps().empty()) problems.push_back("the workflow has no steps");
-  const StepIndex index = IndexSteps(definition);
+  const StepIndex index(definition);
   CheckSteps(definition, index, registry, problems);
   CheckInstanceNamesAreFree(definition, index, problems);
   CheckDependencies(definition, index, problems);
@@ -415,20 +427,20 @@ std::vector<std::string> DescribeChanges(const WorkflowDefinition& recorded,
     changes.push_back(absl::StrCat("workflow name changed: expected '", recorded.name(),
                                    "', found '", current.name(), "'"));
   }
-  const StepIndex recorded_index = IndexSteps(recorded);
-  const StepIndex current_index = IndexSteps(current);
+  const StepIndex recorded_index(recorded);
+  const StepIndex current_index(current);
   std::vector<std::string> recorded_order, current_order;
   for (const StepDefinition& step : recorded.steps()) {
-    auto it = current_index.find(step.name());
-    if (it == current_index.end()) {
+    const int found = current_index.Find(step.name());
+    if (found < 0) {
       changes.push_back(absl::StrCat("step '", step.name(), "' removed"));
       continue;
     }
     recorded_order.push_back(step.name());
-    DescribeStepChanges(step, current.steps(it->second), changes);
+    DescribeStepChanges(step, current.steps(found), changes);
   }
   for (const StepDefinition& step : current.steps()) {
-    if (!recorded_index.contains(step.name())) {
+    if (recorded_index.Find(step.name()) < 0) {
       changes.push_back(absl::StrCat("step '", step.name(), "' added"));
     } else {
       current_order.push_back(step.name());
