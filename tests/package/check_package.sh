@@ -9,8 +9,20 @@ build=$1 work=$2 cxx=$3
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
-cmake --install "$build" --prefix "$work/prefix" >"$work/install.log"
-cmake -S "$here" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/configure.log"
-cmake --build "$work/build" >"$work/build.log"
+
+# Runs the command after LOG with its output in WORK_DIR/LOG, shown if the command fails.
+logged() {
+  local log="$work/$1"
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log"
+    echo "check_package.sh: failed: $*" >&2
+    return 1
+  fi
+}
+
+logged install.log cmake --install "$build" --prefix "$work/prefix"
+logged configure.log cmake -S "$here" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+logged build.log cmake --build "$work/build"
 "$work/build/consumer" "$work/package.db"
