@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace chorus::bench {
 
@@ -31,6 +33,10 @@ struct BenchConfig {
     if (size > 0) return size;
     return smoke ? smoke_size : full_size;
   }
+
+  // The path of database `file` in `dir`, with whatever an earlier run left there (the file,
+  // its -wal and -shm) removed: a measure starts from an empty database.
+  absl::StatusOr<std::string> FreshDatabase(absl::string_view file) const;
 };
 
 // A measure: prints its measurement lines, or returns why it could not.

@@ -152,9 +152,9 @@ absl::StatusOr<EngineRun> RunOnEngine(const BenchConfig& config, const DagWorklo
   SqliteOptions store_options;
   store_options.durability = config.b5_full_durability ? SqliteOptions::Durability::kFull
                                                        : SqliteOptions::Durability::kNormal;
-  CHORUS_ASSIGN_OR_RETURN(
-      std::unique_ptr<EventStore> store,
-      OpenSqliteEventStore(absl::StrCat(config.dir, "/", id, ".db"), store_options));
+  CHORUS_ASSIGN_OR_RETURN(const std::string path, config.FreshDatabase(absl::StrCat(id, ".db")));
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
+                          OpenSqliteEventStore(path, store_options));
   EngineRun run;
   EngineOptions options;
   options.threads = p;

@@ -99,10 +99,9 @@ absl::StatusOr<ResumeTimes> TimeResume(const std::string& path, const StepRegist
 
 // A copy of the history file to resume, leaving the original for the other measures.
 absl::StatusOr<std::string> CopyToResume(const std::string& history, const BenchConfig& config) {
-  const std::string copy = absl::StrCat(config.dir, "/B4.db");
+  CHORUS_ASSIGN_OR_RETURN(const std::string copy, config.FreshDatabase("B4.db"));
   std::error_code error;
-  std::filesystem::copy_file(history, copy, std::filesystem::copy_options::overwrite_existing,
-                             error);
+  std::filesystem::copy_file(history, copy, error);
   if (error) return absl::InternalError(absl::StrCat("copying ", history, ": ", error.message()));
   return copy;
 }

@@ -104,11 +104,12 @@ absl::StatusOr<DurableRun> RunDurably(const BenchConfig& config, absl::string_vi
                                       const WorkflowDefinition& definition,
                                       const EngineOptions& options,
                                       int64_t bound_rows_per_transaction) {
-  const std::string prefix = absl::StrCat(config.dir, "/", id);
+  CHORUS_ASSIGN_OR_RETURN(const std::string path, config.FreshDatabase(absl::StrCat(id, ".db")));
+  CHORUS_ASSIGN_OR_RETURN(const std::string bound_path,
+                          config.FreshDatabase(absl::StrCat(id, "-bound.db")));
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
-                          OpenSqliteEventStore(prefix + ".db", SqliteOptions()));
-  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<RawAppender> bound,
-                          RawAppender::Create(prefix + "-bound.db"));
+                          OpenSqliteEventStore(path, SqliteOptions()));
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<RawAppender> bound, RawAppender::Create(bound_path));
   DurableRun run;
   CHORUS_ASSIGN_OR_RETURN(
       run.stats, RunNoOps(*store, definition, options, bound.get(), bound_rows_per_transaction));

@@ -80,8 +80,8 @@ absl::Status MeasureAppends(const BenchConfig& config, absl::string_view id,
                             int64_t rows_per_transaction) {
   constexpr int kMinTransactions = 10;
   const absl::Duration duration = config.smoke ? absl::Milliseconds(200) : absl::Seconds(3);
-  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<RawAppender> appender,
-                          RawAppender::Create(absl::StrCat(config.dir, "/", id, ".db")));
+  CHORUS_ASSIGN_OR_RETURN(const std::string path, config.FreshDatabase(absl::StrCat(id, ".db")));
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<RawAppender> appender, RawAppender::Create(path));
   while (appender->elapsed() < duration || appender->transactions() < kMinTransactions) {
     CHORUS_RETURN_IF_ERROR(appender->AppendTransaction(rows_per_transaction));
   }
