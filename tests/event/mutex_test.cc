@@ -52,8 +52,14 @@ TEST(Mutex, WakesEveryWaiterWhoseConditionHolds) {
 }
 
 // Waiters take one token each once there is one; takers take tokens without waiting. A waiter
-// woken for a token that a taker got first must wait again, never return without one.
-TEST(Mutex, AwaitReturnsOnlyWhenItsConditionHolds) {
+// woken for a token that a taker got first must wait again, never return without one; also
+// when it polls for its wake-up before sleeping.
+class MutexSpinTest : public testing::TestWithParam<absl::Duration> {};
+INSTANTIATE_TEST_SUITE_P(SleepingAndSpinning, MutexSpinTest,
+                         testing::Values(absl::ZeroDuration(), absl::Microseconds(50)));
+
+TEST_P(MutexSpinTest, AwaitReturnsOnlyWhenItsConditionHolds) {
+  const absl::Duration spin = GetParam();
   constexpr int kWaiters = 4;
   constexpr int kTakers = 2;
   constexpr int kTokens = 2000;
@@ -68,7 +74,7 @@ TEST(Mutex, AwaitReturnsOnlyWhenItsConditionHolds) {
     threads.emplace_back([&] {
       MutexLock lock(&mu);
       while (true) {
-        mu.Await([&]() { return tokens > 0 || done; });
+        mu.AwaitWithDeadline([&]() { return tokens > 0 || done; }, absl::InfiniteFuture(), spin);
         if (tokens == 0 && !done) ++early;
         if (tokens == 0) break;
         --tokens;
@@ -109,6 +115,31 @@ TEST(Mutex, AwaitWithDeadlineGivesUpAtTheDeadline) {
   EXPECT_FALSE(mu.AwaitWithDeadline([&]() { return never; }, deadline));
   EXPECT_GE(absl::Now(), deadline);
   EXPECT_TRUE(mu.AwaitWithDeadline([&]() { return !never; }, deadline));
+}
+
+// The poll before sleeping ends at the deadline too; a wake-up after the poll still wakes.
+TEST(Mutex, SpinningStopsAtTheDeadlineAndThenSleeps) {
+  Mutex mu;
+  bool set = false;  // guarded by mu
+  {
+    MutexLock lock(&mu);
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(5);
+    EXPECT_FALSE(mu.AwaitWithDeadline([&]() { return set; }, deadline, absl::Seconds(10)));
+    const absl::Time returned = absl::Now();
+    EXPECT_GE(returned, deadline);
+    EXPECT_LT(returned, deadline + absl::Seconds(5));
+  }
+  std::thread setter([&] {
+    absl::SleepFor(absl::Milliseconds(20));  // long after the waiter's poll ended
+    MutexLock lock(&mu);
+    set = true;
+  });
+  {
+    MutexLock lock(&mu);
+    EXPECT_TRUE(mu.AwaitWithDeadline([&]() { return set; }, absl::Now() + absl::Minutes(1),
+                                     absl::Microseconds(50)));
+  }
+  setter.join();
 }
 
 // A woken thread that waits again releases the lock: the waiter its changes let go on wakes.

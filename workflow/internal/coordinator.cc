@@ -20,6 +20,9 @@ namespace chorus {
 namespace {
 
 constexpr absl::Duration kCancellationRequestPoll = absl::Milliseconds(250);
+// How long the coordinator polls for an outcome before it sleeps: a short step's outcome
+// comes sooner than a sleeping thread could be woken.
+constexpr absl::Duration kOutcomeSpin = absl::Microseconds(20);
 
 // Keeps [A-Za-z0-9._-]; percent-encodes every other byte, so any name is one safe path part.
 std::string PathPart(absl::string_view name) {
@@ -403,7 +406,7 @@ std::vector<Coordinator::Outcome> Coordinator::AwaitOutcomes(absl::Time deadline
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return wave ? outcomes_.size() == running || failure_posted_ : !outcomes_.empty();
       },
-      deadline);
+      deadline, kOutcomeSpin);
   if (!ready) return outcomes;
   failure_posted_ = false;
   outcomes.swap(outcomes_);
