@@ -58,8 +58,12 @@ class StepIndex {
   StepNameIndex index_;
 };
 
-void CheckSteps(const WorkflowDefinition& definition, const StepIndex& index,
-                const StepRegistry* registry, std::vector<std::string>& problems) {
+// Returns each task step's registered function (null for structural steps, and for all steps
+// without a registry).
+std::vector<const StepFunction*> CheckSteps(const WorkflowDefinition& definition,
+                                            const StepIndex& index, const StepRegistry* registry,
+                                            std::vector<std::string>& problems) {
+  std::vector<const StepFunction*> functions(definition.steps_size(), nullptr);
   for (int i = 0; i < definition.steps_size(); ++i) {
     const StepDefinition& step = definition.steps(i);
     if (step.name().empty()) {
@@ -76,10 +80,14 @@ void CheckSteps(const WorkflowDefinition& definition, const StepIndex& index,
         problems.push_back(absl::StrCat("step '", step.name(), "' is a ", KindName(step.kind()),
                                         " step and cannot have a command"));
       }
-    } else if (registry != nullptr && registry->Find(step.name()) == nullptr) {
-      problems.push_back(absl::StrCat("step '", step.name(), "' has no registered function"));
+    } else if (registry != nullptr) {
+      functions[i] = registry->Find(step.name());
+      if (functions[i] == nullptr) {
+        problems.push_back(absl::StrCat("step '", step.name(), "' has no registered function"));
+      }
     }
   }
+  return functions;
 }
 
 // A map step's instances are named "map[0]", "map[1]", ...: no step may take such a name.
@@ -98,20 +106,6 @@ void CheckInstanceNamesAreFree(const WorkflowDefinition& definition, const StepI
     }
     problems.push_back(absl::StrCat("step '", step.name(),
                                     "' is named like an instance of map step '", map_name, "'"));
-  }
-}
-
-void CheckDependencies(const WorkflowDefinition& definition, const StepIndex& index,
-                       std::vector<std::string>& problems) {
-  for (const StepDefinition& step : definition.steps()) {
-    for (const std::string& dep : step.depends_on()) {
-      if (dep == step.name()) {
-        problems.push_back(absl::StrCat("step '", step.name(), "' depends on itself"));
-      } else if (index.Find(dep) < 0) {
-        problems.push_back(
-            absl::StrCat("step '", step.name(), "' depends on unknown step '", dep, "'"));
-      }
-    }
   }
 }
 
@@ -252,27 +246,28 @@ bool IsStatusCodeName(absl::string_view name) {
 }
 
 void CheckStepOptions(const StepDefinition& step, std::vector<std::string>& problems) {
-  const std::string where = absl::StrCat("step '", step.name(), "'");
+  // Formatted only for a problem: most steps have none.
+  auto where = [&step] { return absl::StrCat("step '", step.name(), "'"); };
   if (!step.map_over().empty() && std::find(step.depends_on().begin(), step.depends_on().end(),
                                             step.map_over()) == step.depends_on().end()) {
-    problems.push_back(absl::StrCat(where, " maps over '", step.map_over(),
+    problems.push_back(absl::StrCat(where(), " maps over '", step.map_over(),
                                     "', which is not one of its dependencies"));
   }
   if (!step.map_over().empty() && step.kind() != STEP_KIND_UNSPECIFIED) {
     problems.push_back(
-        absl::StrCat(where, " is a ", KindName(step.kind()), " step and cannot be a map step"));
+        absl::StrCat(where(), " is a ", KindName(step.kind()), " step and cannot be a map step"));
   }
   if (step.map_concurrency() < 0)
-    problems.push_back(absl::StrCat(where, " has a negative map_concurrency"));
+    problems.push_back(absl::StrCat(where(), " has a negative map_concurrency"));
   if (step.retry().max_attempts() < 0)
-    problems.push_back(absl::StrCat(where, " has negative max_attempts"));
+    problems.push_back(absl::StrCat(where(), " has negative max_attempts"));
   for (const std::string& code : step.retry().non_retryable_codes()) {
     if (!IsStatusCodeName(code)) {
-      problems.push_back(absl::StrCat(where, ": '", code, "' is not a status code name"));
+      problems.push_back(absl::StrCat(where(), ": '", code, "' is not a status code name"));
     }
   }
   if (step.has_timeout() && step.timeout().seconds() <= 0 && step.timeout().nanos() <= 0) {
-    problems.push_back(absl::StrCat(where, " has a timeout that is not positive"));
+    problems.push_back(absl::StrCat(where(), " has a timeout that is not positive"));
   }
 }
 
@@ -305,8 +300,9 @@ std::vector<bool> InBackground(const WorkflowDefinition& definition,
   std::vector<Mark> mark(n, kUnknown);
   std::vector<bool> in_background(n, false);
   // Iterative depth-first search; a cycle (reported by validation) just stops the walk.
+  std::vector<std::pair<int, size_t>> stack;  // step, next dependency
   for (int root = 0; root < n; ++root) {
-    std::vector<std::pair<int, size_t>> stack = {{root, 0}};
+    stack.emplace_back(root, 0);
     while (!stack.empty()) {
       auto& [step, next] = stack.back();
       if (next == 0) {
@@ -332,15 +328,29 @@ std::vector<bool> InBackground(const WorkflowDefinition& definition,
   return in_background;
 }
 
+// With `problems`, also reports a step that depends on itself or on an unknown step.
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition,
-                                                    const StepIndex& index) {
+                                                    const StepIndex& index,
+                                                    std::vector<std::string>* problems) {
   std::vector<std::vector<int>> dependencies(definition.steps_size());
+  bool has_sync_steps = false;
   for (int i = 0; i < definition.steps_size(); ++i) {
-    for (const std::string& dep : definition.steps(i).depends_on()) {
-      const int found = index.Find(dep);
-      if (found >= 0 && found != i) dependencies[i].push_back(found);
+    const StepDefinition& step = definition.steps(i);
+    has_sync_steps |= step.kind() == STEP_KIND_SYNC;
+    dependencies[i].reserve(step.depends_on_size());
+    for (const std::string& dep : step.depends_on()) {
+      const int found = dep == step.name() ? i : index.Find(dep);
+      if (found >= 0 && found != i) {
+        dependencies[i].push_back(found);
+      } else if (problems != nullptr && found == i) {
+        problems->push_back(absl::StrCat("step '", step.name(), "' depends on itself"));
+      } else if (problems != nullptr) {
+        problems->push_back(
+            absl::StrCat("step '", step.name(), "' depends on unknown step '", dep, "'"));
+      }
     }
   }
+  if (!has_sync_steps) return dependencies;
   const std::vector<bool> in_background = InBackground(definition, dependencies);
   for (int i = 0; i < definition.steps_size(); ++i) {
     if (definition.steps(i).kind() != STEP_KIND_SYNC) continue;
@@ -356,7 +366,7 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
 }  // namespace
 
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition) {
-  return EffectiveDependencies(definition, StepIndex(definition));
+  return EffectiveDependencies(definition, StepIndex(definition), /*problems=*/nullptr);
 }
 
 DefinitionBuilder::DefinitionBuilder(absl::string_view name) {
@@ -393,21 +403,27 @@ DefinitionBuilder& DefinitionBuilder::FanIn(absl::string_view name,
   return *this;
 }
 
-absl::Status ValidateDefinition(const WorkflowDefinition& definition,
-                                const StepRegistry* registry) {
+absl::StatusOr<DefinitionGraph> ValidateDefinitionGraph(const WorkflowDefinition& definition,
+                                                        const StepRegistry* registry) {
   std::vector<std::string> problems;
   if (definition.steps().empty()) problems.push_back("the workflow has no steps");
   const StepIndex index(definition);
-  CheckSteps(definition, index, registry, problems);
+  DefinitionGraph graph;
+  graph.functions = CheckSteps(definition, index, registry, problems);
   CheckInstanceNamesAreFree(definition, index, problems);
-  CheckDependencies(definition, index, problems);
+  graph.dependencies = EffectiveDependencies(definition, index, &problems);
   for (const StepDefinition& step : definition.steps()) CheckStepOptions(step, problems);
   CheckWorkflowOptions(definition, problems);
-  CycleFinder(definition, EffectiveDependencies(definition, index)).Find(problems);
-  if (problems.empty()) return absl::OkStatus();
+  CycleFinder(definition, graph.dependencies).Find(problems);
+  if (problems.empty()) return graph;
   return absl::InvalidArgumentError(absl::StrCat("workflow definition '", definition.name(),
                                                  "' is invalid:\n  ",
                                                  absl::StrJoin(problems, "\n  ")));
+}
+
+absl::Status ValidateDefinition(const WorkflowDefinition& definition,
+                                const StepRegistry* registry) {
+  return ValidateDefinitionGraph(definition, registry).status();
 }
 
 std::string Fingerprint(const WorkflowDefinition& definition) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/workflow_definition.pb.h"
 #include "workflow/step_registry.h"
@@ -58,6 +59,20 @@ class DefinitionBuilder {
 // when `registry` is not null, a task step with no registered function. Returns InvalidArgument
 // listing the problems, one per line.
 absl::Status ValidateDefinition(const WorkflowDefinition& definition, const StepRegistry* registry);
+
+// What validating a definition finds out about its steps, kept so that running it does not
+// work it out again.
+struct DefinitionGraph {
+  // EffectiveDependencies(definition).
+  std::vector<std::vector<int>> dependencies;
+  // By definition index: each task step's registered function; null for structural steps,
+  // and for every step when validated without a registry.
+  std::vector<const StepFunction*> functions;
+};
+
+// ValidateDefinition, returning on success the definition's graph.
+absl::StatusOr<DefinitionGraph> ValidateDefinitionGraph(const WorkflowDefinition& definition,
+                                                        const StepRegistry* registry);
 
 // For each step (by definition index), the indices of the steps it waits for: those it
 // depends on, in the order listed, then for a sync step every step defined before it that

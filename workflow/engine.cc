@@ -70,18 +70,16 @@ absl::StatusOr<WorkflowState> Engine::Start(absl::string_view id,
                                             const WorkflowDefinition& definition,
                                             absl::string_view input,
                                             CancellationToken cancellation) {
-  CHORUS_RETURN_IF_ERROR(ValidateDefinition(definition, registry_));
-  return Drive(id, &definition, input, std::move(cancellation));
+  CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph, ValidateDefinitionGraph(definition, registry_));
+  StartRequest start{definition, std::move(graph), input};
+  return Drive(id, &start, std::move(cancellation));
 }
 
 absl::StatusOr<WorkflowState> Engine::Resume(absl::string_view id, CancellationToken cancellation) {
-  return Drive(id, /*definition=*/nullptr, /*input=*/"", std::move(cancellation));
+  return Drive(id, /*start=*/nullptr, std::move(cancellation));
 }
 
-// `definition` is null when resuming with the recorded definition.
-absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id,
-                                            const WorkflowDefinition* definition,
-                                            absl::string_view input,
+absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id, StartRequest* start,
                                             CancellationToken cancellation) {
   CancellationToken run_token = CancellationToken::ChildOf(cancellation);
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, run_token));
@@ -89,7 +87,7 @@ absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id,
       std::unique_ptr<LeaseKeeper> lease,
       LeaseKeeper::Acquire(*store_, id, lease_owner_id_, options_.lease_ttl, run_token));
   absl::StatusOr<WorkflowState> result =
-      DriveHoldingLease(lease->store(), id, definition, input, std::move(run_token));
+      DriveHoldingLease(lease->store(), id, start, std::move(run_token));
   CHORUS_RETURN_IF_ERROR(lease->Release(result.status()));
   return result;
 }
@@ -97,21 +95,22 @@ absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id,
 // The history is read only now, under the lease: a previous driver may have appended to it
 // until it let the lease go.
 absl::StatusOr<WorkflowState> Engine::DriveHoldingLease(EventStore& store, absl::string_view id,
-                                                        const WorkflowDefinition* definition,
-                                                        absl::string_view input,
+                                                        StartRequest* start,
                                                         CancellationToken run_token) {
-  Coordinator coordinator(store, *registry_, executor_, options_, std::move(run_token));
+  Coordinator coordinator(store, executor_, options_, std::move(run_token));
   absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(store, id);
-  if (absl::IsNotFound(recorded.status()) && definition != nullptr) {
-    return coordinator.Start(id, *definition, input);
+  if (absl::IsNotFound(recorded.status()) && start != nullptr) {
+    return coordinator.Start(id, start->definition, start->input, std::move(start->graph));
   }
   if (!recorded.ok()) return recorded.status();
-  if (definition == nullptr) {
-    CHORUS_RETURN_IF_ERROR(ValidateDefinition(recorded->definition, registry_));
-  } else if (recorded->fingerprint != Fingerprint(*definition)) {
-    return NondeterminismError(id, *recorded, *definition);
+  if (start != nullptr && recorded->fingerprint != Fingerprint(start->definition)) {
+    return NondeterminismError(id, *recorded, start->definition);
   }
-  return coordinator.Resume(*std::move(recorded));
+  // The recorded definition's own graph: an equal fingerprint allows another order of
+  // dependencies, and that order is the order of a step's dependency outputs.
+  CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph,
+                          ValidateDefinitionGraph(recorded->definition, registry_));
+  return coordinator.Resume(*std::move(recorded), std::move(graph));
 }
 
 absl::StatusOr<WorkflowState> Engine::GetState(absl::string_view id) {
@@ -144,8 +143,11 @@ absl::Status Engine::RecordCancellationHoldingLease(EventStore& store, absl::str
     return absl::FailedPreconditionError(
         absl::StrCat("workflow '", id, "' has already ended: ", WorkflowStatus_Name(state.status)));
   }
-  Coordinator coordinator(store, *registry_, executor_, options_, std::move(cancelled));
-  absl::Status result = coordinator.Resume(std::move(state)).status();
+  // A run that starts cancelled starts no step: it needs no functions.
+  CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph,
+                          ValidateDefinitionGraph(state.definition, /*registry=*/nullptr));
+  Coordinator coordinator(store, executor_, options_, std::move(cancelled));
+  absl::Status result = coordinator.Resume(std::move(state), std::move(graph)).status();
   return absl::IsCancelled(result) ? absl::OkStatus() : result;
 }
 

@@ -41,6 +41,7 @@
 #include "proto/workflow_definition.pb.h"
 #include "storage/event_store.h"
 #include "workflow/cancellation.h"
+#include "workflow/definition.h"
 #include "workflow/engine_options.h"
 #include "workflow/executor.h"
 #include "workflow/step_registry.h"
@@ -102,14 +103,18 @@ class Engine {
 
  private:
   class ActiveRun;
-  absl::StatusOr<WorkflowState> Drive(absl::string_view id, const WorkflowDefinition* definition,
-                                      absl::string_view input, CancellationToken cancellation)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // What Start asks to drive: a definition it validated, the graph it found, and the input.
+  struct StartRequest {
+    const WorkflowDefinition& definition;
+    DefinitionGraph graph;
+    absl::string_view input;
+  };
+  // `start` is null when resuming with the recorded definition.
+  absl::StatusOr<WorkflowState> Drive(absl::string_view id, StartRequest* start,
+                                      CancellationToken cancellation) ABSL_LOCKS_EXCLUDED(mu_);
   // Drive's work once it holds the lease; `store` is the lease's guarded view of store_.
   absl::StatusOr<WorkflowState> DriveHoldingLease(EventStore& store, absl::string_view id,
-                                                  const WorkflowDefinition* definition,
-                                                  absl::string_view input,
-                                                  CancellationToken run_token);
+                                                  StartRequest* start, CancellationToken run_token);
   // Cancel's work when no run of this engine drives `id`, once it holds the lease.
   absl::Status RecordCancellationHoldingLease(EventStore& store, absl::string_view id,
                                               CancellationToken cancelled);

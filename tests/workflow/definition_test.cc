@@ -72,6 +72,9 @@ TEST(ValidateDefinition, NamesEachProblem) {
        "step 'a' depends on unknown step 'zz'"},
       {"self dependency", "name: 'w' steps { name: 'a' depends_on: 'a' }",
        "step 'a' depends on itself"},
+      {"self dependency of a step defined twice",
+       "name: 'w' steps { name: 'a' } steps { name: 'b' } steps { name: 'a' depends_on: 'a' }",
+       "step 'a' depends on itself"},
       {"cycle",
        "name: 'w' steps { name: 'a' depends_on: 'c' } steps { name: 'b' depends_on: 'a' }"
        " steps { name: 'c' depends_on: 'b' }",
@@ -126,6 +129,40 @@ TEST(ValidateDefinition, ReportsEveryProblemAtOnce) {
               AllOf(HasSubstr("step 'a' depends on unknown step 'ghost'"),
                     HasSubstr("step 'a' is defined twice"), HasSubstr("step 'b' depends on itself"),
                     HasSubstr("step #4 has an empty name")));
+}
+
+TEST(ValidateDefinitionGraph, GivesTheEffectiveDependenciesAndEachTaskStepsFunction) {
+  WorkflowDefinition definition = Parse(R"pb(
+    name: "w"
+    steps { name: "bg" background: true }
+    steps { name: "main" }
+    steps { name: "join" kind: STEP_KIND_FAN_IN depends_on: "main" }
+    steps { name: "sync" kind: STEP_KIND_SYNC depends_on: "join" }
+    steps { name: "last" depends_on: "sync" depends_on: "main" }
+  )pb");
+  StepRegistry registry = RegistryFor({"bg", "main", "last"});
+  absl::StatusOr<DefinitionGraph> graph = ValidateDefinitionGraph(definition, &registry);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(graph->dependencies, EffectiveDependencies(definition));
+  EXPECT_THAT(graph->dependencies[3], ElementsAre(2, 0));  // join as listed, then bg
+  EXPECT_THAT(graph->functions, ElementsAre(registry.Find("bg"), registry.Find("main"), nullptr,
+                                            nullptr, registry.Find("last")));
+  EXPECT_NE(graph->functions[0], graph->functions[1]);
+
+  absl::StatusOr<DefinitionGraph> without_registry =
+      ValidateDefinitionGraph(definition, /*registry=*/nullptr);
+  ASSERT_TRUE(without_registry.ok()) << without_registry.status();
+  EXPECT_EQ(without_registry->dependencies, graph->dependencies);
+  EXPECT_THAT(without_registry->functions,
+              ElementsAre(nullptr, nullptr, nullptr, nullptr, nullptr));
+}
+
+TEST(ValidateDefinitionGraph, FailsAsValidateDefinitionDoes) {
+  WorkflowDefinition definition = Parse("name: 'w' steps { name: 'a' depends_on: 'zz' }");
+  StepRegistry registry = RegistryFor({"a"});
+  EXPECT_EQ(ValidateDefinitionGraph(definition, &registry).status(),
+            ValidateDefinition(definition, &registry));
+  EXPECT_FALSE(ValidateDefinition(definition, &registry).ok());
 }
 
 TEST(Fingerprint, IgnoresDependencyOrderAndFormatting) {

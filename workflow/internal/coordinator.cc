@@ -95,10 +95,9 @@ absl::StatusOr<std::string> CallStepFunction(const StepFunction& function, StepC
 
 }  // namespace
 
-Coordinator::Coordinator(EventStore& store, const StepRegistry& registry, Executor& executor,
-                         const EngineOptions& options, CancellationToken cancellation)
+Coordinator::Coordinator(EventStore& store, Executor& executor, const EngineOptions& options,
+                         CancellationToken cancellation)
     : store_(store),
-      registry_(registry),
       executor_(executor),
       options_(options),
       max_concurrency_(options.max_concurrency > 0 ? options.max_concurrency : executor.threads()),
@@ -107,7 +106,7 @@ Coordinator::Coordinator(EventStore& store, const StepRegistry& registry, Execut
 
 absl::StatusOr<WorkflowState> Coordinator::Start(absl::string_view workflow_id,
                                                  const WorkflowDefinition& definition,
-                                                 absl::string_view input) {
+                                                 absl::string_view input, DefinitionGraph graph) {
   if (input.size() > options_.max_payload_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("workflow '", workflow_id, "': the input of ", input.size(),
@@ -120,18 +119,18 @@ absl::StatusOr<WorkflowState> Coordinator::Start(absl::string_view workflow_id,
   started->set_fingerprint(Fingerprint(definition));
   started->set_input(std::string(input));
   Record(std::move(event));
-  return Drive();
+  return Drive(std::move(graph));
 }
 
-absl::StatusOr<WorkflowState> Coordinator::Resume(WorkflowState recorded) {
+absl::StatusOr<WorkflowState> Coordinator::Resume(WorkflowState recorded, DefinitionGraph graph) {
   committed_seq_ = recorded.last_seq;
   history_ = History(std::move(recorded));
   if (state().status != WORKFLOW_STATUS_RUNNING) return RecordedResult();
-  return Drive();
+  return Drive(std::move(graph));
 }
 
-absl::StatusOr<WorkflowState> Coordinator::Drive() {
-  BuildGraph();
+absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
+  BuildGraph(std::move(graph));
   ClassifyRecordedSteps();
   while (true) {
     if (absl::Status checked = CheckCancellationRequest(); !checked.ok()) {

@@ -7,8 +7,8 @@
 // completed) and the started events of the steps they made ready, in one transaction. Only
 // the coordinator's thread creates events; step threads only post outcomes.
 //
-// A Coordinator is used for one Start or Resume, from one thread. The store, registry and
-// executor must outlive it. Internal to the engine.
+// A Coordinator is used for one Start or Resume, from one thread. The store, the executor
+// and the registry the graph's functions belong to must outlive it. Internal to the engine.
 #ifndef CHORUS_WORKFLOW_INTERNAL_COORDINATOR_H_
 #define CHORUS_WORKFLOW_INTERNAL_COORDINATOR_H_
 
@@ -31,6 +31,7 @@
 #include "event/workflow_state.h"
 #include "storage/event_store.h"
 #include "workflow/cancellation.h"
+#include "workflow/definition.h"
 #include "workflow/engine_options.h"
 #include "workflow/executor.h"
 #include "workflow/step_registry.h"
@@ -41,19 +42,22 @@ class Coordinator {
  public:
   // `cancellation` cancels the whole run: running steps are cancelled and the workflow is
   // recorded as cancelled.
-  Coordinator(EventStore& store, const StepRegistry& registry, Executor& executor,
-              const EngineOptions& options, CancellationToken cancellation);
+  Coordinator(EventStore& store, Executor& executor, const EngineOptions& options,
+              CancellationToken cancellation);
 
   // Records workflow `workflow_id` as started with `definition` and `input`, then drives it
   // to its end; InvalidArgument, recording nothing, if the input is over the payload limit.
-  // REQUIRES: the store has no such workflow; the definition is valid.
+  // REQUIRES: the store has no such workflow; `graph` is ValidateDefinitionGraph's for the
+  // definition, with a function for every task step.
   absl::StatusOr<WorkflowState> Start(absl::string_view workflow_id,
-                                      const WorkflowDefinition& definition,
-                                      absl::string_view input);
+                                      const WorkflowDefinition& definition, absl::string_view input,
+                                      DefinitionGraph graph);
 
   // Drives a workflow from its recorded state (which must include every stored event) to
   // its end. A finished workflow returns its recorded result without running anything.
-  absl::StatusOr<WorkflowState> Resume(WorkflowState recorded);
+  // REQUIRES: `graph` is ValidateDefinitionGraph's for the recorded definition, with a
+  // function for every task step the run may start (none, if it starts cancelled).
+  absl::StatusOr<WorkflowState> Resume(WorkflowState recorded, DefinitionGraph graph);
 
   // Both return the final state when the workflow completes (also with failures of
   // non-critical steps), the failing step's error when it failed, Cancelled when it was
@@ -79,10 +83,10 @@ class Coordinator {
   // Ready steps in definition order; an instance of a map step sits at its map step's place.
   using ReadyKey = std::tuple<int, int, int>;  // definition index, map index, step
 
-  absl::StatusOr<WorkflowState> Drive();
+  absl::StatusOr<WorkflowState> Drive(DefinitionGraph graph);
 
   // The graph (coordinator_graph.cc).
-  void BuildGraph();
+  void BuildGraph(DefinitionGraph graph);
   const StepDefinition& DefinitionOf(int step) const;
   ReadyKey KeyOf(int step) const;
   void MakeReady(int step);
@@ -146,7 +150,6 @@ class Coordinator {
 
   // Constant after construction.
   EventStore& store_;
-  const StepRegistry& registry_;
   Executor& executor_;
   const EngineOptions& options_;
   const int max_concurrency_;

@@ -19,17 +19,14 @@ Coordinator::ReadyKey Coordinator::KeyOf(int step) const {
   return s.map_of >= 0 ? ReadyKey{s.map_of, s.map_index, step} : ReadyKey{step, -1, step};
 }
 
-void Coordinator::BuildGraph() {
+void Coordinator::BuildGraph(DefinitionGraph graph) {
   const WorkflowState& s = state();
   const int defined = s.definition.steps_size();
-  dependencies_ = EffectiveDependencies(s.definition);
-  functions_.assign(defined, nullptr);
+  dependencies_ = std::move(graph.dependencies);
+  functions_ = std::move(graph.functions);
   dependents_.assign(defined, {});
   unmet_dependencies_.assign(defined, 0);
   for (int i = 0; i < defined; ++i) {
-    if (s.definition.steps(i).kind() == STEP_KIND_UNSPECIFIED) {
-      functions_[i] = registry_.Find(s.steps[i].name);
-    }
     for (int d : dependencies_[i]) {
       dependents_[d].push_back(i);
       ++unmet_dependencies_[i];
