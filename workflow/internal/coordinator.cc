@@ -375,6 +375,7 @@ void Coordinator::RunAttempt(int step, const CancellationToken& token, AttemptDa
     attempt.step = data.step;
     attempt.attempt = data.attempt;
     attempt.log_path = data.log_path;
+    attempt.dependencies.reserve(data.dependencies.size());
     for (const auto& [name, output] : data.dependencies) {
       attempt.dependencies.push_back({name, output});
     }

@@ -112,8 +112,10 @@ StateValues Coordinator::VisibleState(int step) {
 
 std::vector<std::pair<std::string, std::string>> Coordinator::DependencyOutputs(int step) const {
   const StepState& s = state().steps[step];
+  const std::vector<int>& dependencies = dependencies_[s.map_of >= 0 ? s.map_of : step];
   std::vector<std::pair<std::string, std::string>> outputs;
-  for (int d : dependencies_[s.map_of >= 0 ? s.map_of : step]) {
+  outputs.reserve(dependencies.size());  // more if a dependency is a map step
+  for (int d : dependencies) {
     const StepState& dependency = state().steps[d];
     if (!dependency.expanded) {
       outputs.emplace_back(dependency.name, dependency.output);
