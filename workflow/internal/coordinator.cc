@@ -165,7 +165,7 @@ void Coordinator::ClassifyRecordedSteps() {
   for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
     const StepState& step = state().steps[i];
     if (step.status == StepStatus::kCompleted && i < defined) {
-      for (int d : dependents_[i]) --unmet_dependencies_[d];
+      for (int d : DependentsOf(i)) --unmet_dependencies_[d];
     } else if (step.status == StepStatus::kFailed) {
       ClassifyFailed(i);
     } else if (step.status == StepStatus::kCancelled) {
@@ -287,8 +287,6 @@ void Coordinator::StartMapStep(int step) {
   Record(std::move(expand));
   for (int instance : state().steps[step].instances) {
     functions_.push_back(functions_[step]);
-    dependencies_.emplace_back();
-    dependents_.emplace_back();
     unmet_dependencies_.push_back(0);
     MakeReady(instance);
   }
@@ -532,7 +530,8 @@ void Coordinator::FailFinally(int step, const absl::Status& error) {
 }
 
 void Coordinator::SkipDependents(int step) {
-  std::vector<int> pending = dependents_[step];
+  const absl::Span<const int> dependents = DependentsOf(step);
+  std::vector<int> pending(dependents.begin(), dependents.end());
   const std::string reason =
       absl::StrCat("depends on failed step '", state().steps[step].name, "'");
   while (!pending.empty()) {
@@ -543,7 +542,8 @@ void Coordinator::SkipDependents(int step) {
     event.mutable_step_skipped()->set_step(state().steps[next].name);
     event.mutable_step_skipped()->set_reason(reason);
     Record(std::move(event));
-    pending.insert(pending.end(), dependents_[next].begin(), dependents_[next].end());
+    const absl::Span<const int> next_dependents = DependentsOf(next);
+    pending.insert(pending.end(), next_dependents.begin(), next_dependents.end());
   }
 }
 

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "event/history.h"
 #include "event/internal/mutex.h"
 #include "event/workflow_state.h"
@@ -91,6 +92,8 @@ class Coordinator {
   ReadyKey KeyOf(int step) const;
   void MakeReady(int step);
   void MarkCompleted(int step);
+  // The steps that depend on `step` (none for an instance).
+  absl::Span<const int> DependentsOf(int step) const;
   std::vector<int> AncestorsInOrder(int step) const;
   // The state `step` sees: the initial state and its ancestors' updates, merged in order.
   StateValues VisibleState(int step);
@@ -162,9 +165,14 @@ class Coordinator {
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
   // By step index (instances of map steps included, appended as they are expanded).
   std::vector<const StepFunction*> functions_;  // null for steps that run no function
-  std::vector<std::vector<int>> dependencies_;  // in definition order, sync points included
-  std::vector<std::vector<int>> dependents_;
   std::vector<int> unmet_dependencies_;
+  // By definition index (an instance has no dependencies or dependents of its own):
+  std::vector<std::vector<int>> dependencies_;  // in definition order, sync points included
+  // The steps that depend on step i, in definition order, are
+  // dependents_[dependents_start_[i], dependents_start_[i + 1]): two arrays rather than a
+  // vector per step, for workflows of many steps.
+  std::vector<int> dependents_start_;
+  std::vector<int> dependents_;
   bool uses_state_ = false;  // whether any step may see a state: merge views only then
   // A step whose one dependency comes after all of its own ancestors in merge order sees that
   // dependency's view plus the dependency's updates, so that a chain does not merge every

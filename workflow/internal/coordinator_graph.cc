@@ -1,6 +1,7 @@
 // The coordinator's view of the DAG: dependencies (sync points included), readiness, and what
 // a step sees of its ancestors.
 #include <algorithm>
+#include <numeric>
 #include <utility>
 #include <vector>
 
@@ -24,19 +25,21 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
   const int defined = s.definition.steps_size();
   dependencies_ = std::move(graph.dependencies);
   functions_ = std::move(graph.functions);
-  dependents_.assign(defined, {});
   unmet_dependencies_.assign(defined, 0);
+  dependents_start_.assign(defined + 1, 0);
   for (int i = 0; i < defined; ++i) {
-    for (int d : dependencies_[i]) {
-      dependents_[d].push_back(i);
-      ++unmet_dependencies_[i];
-    }
+    unmet_dependencies_[i] = static_cast<int>(dependencies_[i].size());
+    for (int d : dependencies_[i]) ++dependents_start_[d + 1];
+  }
+  std::partial_sum(dependents_start_.begin(), dependents_start_.end(), dependents_start_.begin());
+  dependents_.resize(dependents_start_[defined]);
+  std::vector<int> next_dependent(dependents_start_.begin(), dependents_start_.end() - 1);
+  for (int i = 0; i < defined; ++i) {
+    for (int d : dependencies_[i]) dependents_[next_dependent[d]++] = i;
   }
   // Instances of map steps expanded before a crash: no dependencies of their own.
   for (size_t i = defined; i < s.steps.size(); ++i) {
     functions_.push_back(functions_[s.steps[i].map_of]);
-    dependencies_.emplace_back();
-    dependents_.emplace_back();
     unmet_dependencies_.push_back(0);
   }
   std::vector<bool> after_its_ancestors(defined);  // in merge order
@@ -61,8 +64,14 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
 
 void Coordinator::MakeReady(int step) { ready_.insert(KeyOf(step)); }
 
+absl::Span<const int> Coordinator::DependentsOf(int step) const {
+  if (step >= state().definition.steps_size()) return {};
+  return absl::MakeConstSpan(dependents_.data() + dependents_start_[step],
+                             dependents_.data() + dependents_start_[step + 1]);
+}
+
 void Coordinator::MarkCompleted(int step) {
-  for (int d : dependents_[step]) {
+  for (int d : DependentsOf(step)) {
     if (--unmet_dependencies_[d] == 0 && state().steps[d].status == StepStatus::kPending) {
       MakeReady(d);
     }
