@@ -10,6 +10,11 @@ namespace {
 
 constexpr absl::string_view kRetryablePayload = "chorus.dev/retryable";
 
+// For StepNameIndex: the name at a position of `names`.
+auto NamesOf(const std::deque<std::string>& names) {
+  return [&names](int i) -> absl::string_view { return names[i]; };
+}
+
 }  // namespace
 
 absl::Status StepRegistry::Register(absl::string_view name, StepFunction function) {
@@ -17,15 +22,18 @@ absl::Status StepRegistry::Register(absl::string_view name, StepFunction functio
   if (!function) {
     return absl::InvalidArgumentError(absl::StrCat("step '", name, "': the function is empty"));
   }
-  if (!functions_.emplace(name, std::move(function)).second) {
+  names_.emplace_back(name);
+  if (!index_.Add(static_cast<int>(names_.size()) - 1, NamesOf(names_))) {
+    names_.pop_back();
     return absl::AlreadyExistsError(absl::StrCat("step '", name, "' is already registered"));
   }
+  functions_.push_back(std::move(function));
   return absl::OkStatus();
 }
 
 const StepFunction* StepRegistry::Find(absl::string_view name) const {
-  auto it = functions_.find(name);
-  return it == functions_.end() ? nullptr : &it->second;
+  const int index = index_.Find(name, NamesOf(names_));
+  return index < 0 ? nullptr : &functions_[index];
 }
 
 absl::Status MarkRetryable(absl::Status error) {
