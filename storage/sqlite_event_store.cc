@@ -21,6 +21,7 @@
 #include "google/protobuf/arena.h"
 #include "storage/internal/append_rules.h"
 #include "storage/internal/lease_rules.h"
+#include "storage/internal/row_prefetcher.h"
 #include "storage/internal/sqlite.h"
 
 namespace chorus {
@@ -245,13 +246,30 @@ class SqliteEventStream : public EventStream {
   // than copies.
   static constexpr size_t kArenaRowBytes = 16 << 10;
   static constexpr size_t kArenaResetBytes = 128 << 10;
+  // Past this many rows a history is long: a RowPrefetcher reads on, on a thread of its own.
+  static constexpr int64_t kPrefetchAfterRows = 4096;
 
   // Steps to the next row and parses it into *event_. Returns false at the end.
   absl::StatusOr<bool> Advance() {
-    CHORUS_ASSIGN_OR_RETURN(const bool has_row, select_.Step());
-    if (!has_row) return false;
-    const int64_t seq = select_.Int(0);
-    const absl::string_view body = select_.Blob(1);
+    if (prefetcher_ == nullptr && rows_read_ == kPrefetchAfterRows) {
+      prefetcher_ = std::make_unique<RowPrefetcher>(select_);
+    }
+    int64_t seq = 0;
+    absl::string_view body;
+    if (prefetcher_ != nullptr) {
+      if (!prefetcher_->Next()) {
+        CHORUS_RETURN_IF_ERROR(prefetcher_->status());
+        return false;
+      }
+      seq = prefetcher_->seq();
+      body = prefetcher_->body();
+    } else {
+      CHORUS_ASSIGN_OR_RETURN(const bool has_row, select_.Step());
+      if (!has_row) return false;
+      ++rows_read_;
+      seq = select_.Int(0);
+      body = select_.Blob(1);
+    }
     if (event_ == &large_event_) large_event_.Clear();
     if (body.size() <= kArenaRowBytes) {
       arena_row_bytes_ += body.size();
@@ -278,6 +296,8 @@ class SqliteEventStream : public EventStream {
   const std::string workflow_id_;
   SqliteConnection db_;
   SqliteStatement select_;  // SELECT seq, body, in seq order
+  int64_t rows_read_ = 0;   // by stepping select_ here
+  std::unique_ptr<RowPrefetcher> prefetcher_;  // steps select_ once rows_read_ is enough
   google::protobuf::Arena arena_;
   size_t arena_row_bytes_ = 0;  // of the rows parsed on arena_ since it was reset
   Event large_event_;

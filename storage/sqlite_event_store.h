@@ -7,7 +7,9 @@
 //
 // Each EventStream reads on a connection of its own, from a snapshot taken when Read returns:
 // appends neither wait for an open stream nor show up in it. An open stream keeps the WAL
-// from being checkpointed past its snapshot, so drain and drop streams promptly.
+// from being checkpointed past its snapshot, so drain and drop streams promptly. Past its
+// first few thousand events a stream reads ahead on a thread of its own, so that SQLite's
+// reading overlaps with the reader's work.
 //
 //   SqliteOptions options;
 //   options.durability = SqliteOptions::Durability::kNormal;  // faster, may lose the tail

@@ -114,7 +114,8 @@ TEST_P(EventStoreTest, TakeEventGivesTheCurrentEventAndReadingGoesOn) {
 }
 
 TEST_P(EventStoreTest, ReadGivesLargeAndManySmallEventsAlike) {
-  // A large definition and large outputs (tens of KiB) between many small events.
+  // A large definition and large outputs (tens and hundreds of KiB) between many small events:
+  // more than the SQLite store reads before it reads ahead on a thread of its own.
   std::vector<Event> history = {StartedEvent()};
   for (int i = 0; i < 2000; ++i) {
     history[0].mutable_workflow_started()->mutable_definition()->add_steps()->set_name(
@@ -125,6 +126,10 @@ TEST_P(EventStoreTest, ReadGivesLargeAndManySmallEventsAlike) {
     if (seq % 997 == 0) {
       history.back() = StepCompletedEvent(seq);
       history.back().mutable_step_completed()->set_output(std::string(40000, 'x'));
+    }
+    if (seq % 4999 == 0) {
+      history.back() = StepCompletedEvent(seq);
+      history.back().mutable_step_completed()->set_output(std::string(300000, 'y'));
     }
   }
   Append("w", 0, history);
@@ -306,6 +311,42 @@ TEST_P(EventStoreTest, OpenStreamIsNotDisturbedByLaterAppends) {
   // As of the Read or later, but never a part of a batch.
   const std::vector<std::string> all = Texts(history);
   EXPECT_THAT(seen, AnyOf(ElementsAre(all[0], all[1]), ElementsAreArray(all)));
+}
+
+// Also a long history, which the SQLite store reads ahead on a thread of its own.
+TEST_P(EventStoreTest, OpenLongStreamIsNotDisturbedByLaterAppends) {
+  constexpr int64_t kEvents = 6000;
+  std::vector<Event> history = {StartedEvent()};
+  for (int64_t seq = 2; seq <= kEvents; ++seq) history.push_back(StepStartedEvent(seq));
+  Append("w", 0, history);
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 5000 && (*stream)->Next(); ++i) seqs.push_back((*stream)->event().seq());
+
+  Append("w", kEvents, {StepStartedEvent(kEvents + 1)});
+  while ((*stream)->Next()) seqs.push_back((*stream)->event().seq());
+
+  EXPECT_TRUE((*stream)->status().ok()) << (*stream)->status();
+  EXPECT_THAT(seqs,
+              AnyOf(ElementsAreArray(SeqsUpTo(kEvents)), ElementsAreArray(SeqsUpTo(kEvents + 1))));
+}
+
+// A reader may stop anywhere, also while the store reads ahead; the store goes on as usual.
+TEST_P(EventStoreTest, AStreamLeftHalfReadEndsCleanly) {
+  constexpr int64_t kEvents = 20000;
+  std::vector<Event> history = {StartedEvent()};
+  for (int64_t seq = 2; seq <= kEvents; ++seq) history.push_back(StepStartedEvent(seq));
+  Append("w", 0, history);
+  for (const int read : {0, 1, 4096, 4097, 6000, 19999}) {
+    SCOPED_TRACE(read);
+    absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    for (int i = 0; i < read; ++i) ASSERT_TRUE((*stream)->Next());
+    EXPECT_EQ(read == 0 ? 0 : (*stream)->event().seq(), read);
+  }
+  Append("w", kEvents, {StepStartedEvent(kEvents + 1)});
+  EXPECT_EQ(SeqsOf("w"), SeqsUpTo(kEvents + 1));
 }
 
 TEST_P(EventStoreTest, ConcurrentAppendsToDifferentWorkflowsAllLand) {

@@ -222,6 +222,35 @@ TEST(SqliteEventStore, CorruptedEventStopsTheStreamWithDataLoss) {
   }
 }
 
+// Far into a long history, where the store reads ahead on a thread of its own.
+TEST(SqliteEventStore, CorruptedEventLateInALongHistoryStopsTheStreamWithDataLoss) {
+  constexpr int64_t kGoodEvents = 9000;
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<Event> history = {StartedEvent()};
+    for (int64_t seq = 2; seq <= kGoodEvents; ++seq) history.push_back(StepStartedEvent(seq));
+    ASSERT_TRUE((*store)->Append("w", 0, history).ok());
+  }
+  ASSERT_EQ(
+      RawExec(path, absl::StrCat("INSERT INTO events VALUES ('w', ", kGoodEvents + 1,
+                                 ", 11, 0, x'ffffffff'), ('w', ", kGoodEvents + 2, ", 11, 0, x'",
+                                 absl::BytesToHexString(
+                                     StepStartedEvent(kGoodEvents + 2).SerializeAsString()),
+                                 "')")),
+      "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path, ReadOnly());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<std::string> history = HistoryOf(**store, "w");
+  ASSERT_EQ(history.size(), kGoodEvents + 1);
+  EXPECT_EQ(history[kGoodEvents - 1], StepStartedEvent(kGoodEvents).ShortDebugString());
+  EXPECT_THAT(history.back(), HasSubstr("DATA_LOSS"));
+  EXPECT_THAT(history.back(), HasSubstr(absl::StrCat("workflow 'w': event at seq ", kGoodEvents + 1,
+                                                     " cannot be parsed")));
+}
+
 // Rows INSERTed below the API past what the summary row records: taking them for another
 // writer's appends (Aborted) would send a driver into retries; they are damage.
 TEST(SqliteEventStore, AppendAfterEventsTheSummaryDoesNotKnowIsDataLoss) {
