@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <limits>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "event/workflow_state.h"
+#include "proto/workflow_definition.pb.h"
 #include "storage/event_store.h"
 
 namespace chorus {
@@ -25,6 +27,14 @@ namespace chorus {
 absl::StatusOr<WorkflowState> LoadWorkflowState(
     EventStore& store, absl::string_view workflow_id,
     int64_t up_to_seq = std::numeric_limits<int64_t>::max());
+
+// The whole history's state, as LoadWorkflowState, for a caller with work that needs only the
+// recorded definition (validating it): `alongside` runs on a thread of its own as soon as the
+// workflow_started event is folded, while the rest of the history folds, and the call returns
+// once both are done. `alongside` is not called if the history fails before workflow_started.
+absl::StatusOr<WorkflowState> LoadWorkflowState(
+    EventStore& store, absl::string_view workflow_id,
+    absl::FunctionRef<void(const WorkflowDefinition& definition)> alongside);
 
 }  // namespace chorus
 

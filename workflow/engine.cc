@@ -1,5 +1,6 @@
 #include "workflow/engine.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -98,7 +99,14 @@ absl::StatusOr<WorkflowState> Engine::DriveHoldingLease(EventStore& store, absl:
                                                         StartRequest* start,
                                                         CancellationToken run_token) {
   Coordinator coordinator(store, executor_, options_, std::move(run_token));
-  absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(store, id);
+  // The recorded definition's own graph (an equal fingerprint allows another order of
+  // dependencies, and that order is the order of a step's dependency outputs), worked out
+  // while the rest of the history folds.
+  std::optional<absl::StatusOr<DefinitionGraph>> graph;
+  absl::StatusOr<WorkflowState> recorded =
+      LoadWorkflowState(store, id, [&](const WorkflowDefinition& recorded_definition) {
+        graph = ValidateDefinitionGraph(recorded_definition, registry_);
+      });
   if (absl::IsNotFound(recorded.status()) && start != nullptr) {
     return coordinator.Start(id, start->definition, start->input, std::move(start->graph));
   }
@@ -106,11 +114,12 @@ absl::StatusOr<WorkflowState> Engine::DriveHoldingLease(EventStore& store, absl:
   if (start != nullptr && recorded->fingerprint != Fingerprint(start->definition)) {
     return NondeterminismError(id, *recorded, start->definition);
   }
-  // The recorded definition's own graph: an equal fingerprint allows another order of
-  // dependencies, and that order is the order of a step's dependency outputs.
-  CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph,
-                          ValidateDefinitionGraph(recorded->definition, registry_));
-  return coordinator.Resume(*std::move(recorded), std::move(graph));
+  if (!graph.has_value()) {  // damage: a store only begins a history with workflow_started
+    return absl::DataLossError(
+        absl::StrCat("workflow '", id, "': its history has no workflow_started event"));
+  }
+  if (!graph->ok()) return graph->status();
+  return coordinator.Resume(*std::move(recorded), **std::move(graph));
 }
 
 absl::StatusOr<WorkflowState> Engine::GetState(absl::string_view id) {

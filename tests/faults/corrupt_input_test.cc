@@ -263,6 +263,17 @@ TEST_F(CorruptInputTest, ResumeRefusesABrokenHistoryAndAppendsNothing) {
   }
 }
 
+// A summary row with no events: the store never writes one, so it is damage too.
+TEST_F(CorruptInputTest, ResumeRefusesAWorkflowWithoutEventsAndAppendsNothing) {
+  const std::string db = HealthyDatabase("empty.db");
+  ASSERT_EQ(RawExec(db, "INSERT INTO workflows VALUES ('bad', 'pair', 1, 0, 0, 0)"), "");
+  const Result result = Chorus({"resume", "bad", "--db", db});
+  EXPECT_EQ(result.exit_code, 5) << result.out;
+  EXPECT_THAT(result.err, AllOf(StartsWith("chorus: "), HasSubstr("workflow 'bad'"),
+                                HasSubstr("no workflow_started event")));
+  EXPECT_EQ(RawEvents(db, "bad"), "");
+}
+
 // An event INSERTed after the last one that the summary row knows of: the history itself is
 // sound, but the summary, which Append checks the expected seq against, disagrees with it.
 TEST_F(CorruptInputTest, EventsBeyondTheSummaryAreReportedNotMistakenForAnotherWriter) {
