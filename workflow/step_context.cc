@@ -4,10 +4,29 @@
 #include "event/internal/status_macros.h"
 
 namespace chorus {
+namespace {
+
+// Up to this many dependencies, DependencyOutputOf looks through them rather than index them.
+constexpr size_t kScannedDependencies = 16;
+
+}  // namespace
 
 absl::StatusOr<absl::string_view> StepContext::DependencyOutputOf(absl::string_view step) const {
-  for (const DependencyOutput& dependency : attempt_.dependencies) {
-    if (dependency.step == step) return dependency.output;
+  const std::vector<DependencyOutput>& dependencies = attempt_.dependencies;
+  if (dependencies.size() <= kScannedDependencies) {
+    for (const DependencyOutput& dependency : dependencies) {
+      if (dependency.step == step) return dependency.output;
+    }
+  } else {
+    auto name_of = [&dependencies](int i) { return dependencies[i].step; };
+    std::call_once(dependency_index_built_, [&] {
+      dependency_index_.Reserve(dependencies.size());
+      for (size_t i = 0; i < dependencies.size(); ++i) {
+        dependency_index_.Add(static_cast<int>(i), name_of);
+      }
+    });
+    const int found = dependency_index_.Find(step, name_of);
+    if (found >= 0) return dependencies[found].output;
   }
   return absl::NotFoundError(
       absl::StrCat("step '", attempt_.step, "' does not depend on '", step, "'"));

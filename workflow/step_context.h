@@ -8,6 +8,7 @@
 #ifndef CHORUS_WORKFLOW_STEP_CONTEXT_H_
 #define CHORUS_WORKFLOW_STEP_CONTEXT_H_
 
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "event/state.h"
+#include "event/step_name_index.h"
 #include "proto/event.pb.h"
 #include "proto/workflow_definition.pb.h"
 #include "workflow/cancellation.h"
@@ -61,6 +63,7 @@ class StepContext {
   // The outputs of this step's dependencies, in the order the definition lists them.
   const std::vector<DependencyOutput>& dependencies() const { return attempt_.dependencies; }
   // The output of dependency `step`; NotFound if `step` is not one of this step's dependencies.
+  // A step with many dependencies finds each in constant time (an index built on first use).
   absl::StatusOr<absl::string_view> DependencyOutputOf(absl::string_view step) const;
   // Cancelled when the workflow is cancelled, a sibling fails (fail-fast) or the step's
   // timeout passes.
@@ -88,6 +91,12 @@ class StepContext {
   StepAttempt attempt_;
   std::vector<StateUpdate> updates_;
   double cost_ = 0;
+  // DependencyOutputOf's index of attempt_.dependencies by name, for a step with more than a
+  // few: built once, on first use, so that looking up each of a wide join's dependencies is
+  // not quadratic. The once-flag keeps concurrent lookups safe (std's: ThreadSanitizer sees
+  // it, and not Debian's build of absl::call_once).
+  mutable std::once_flag dependency_index_built_;
+  mutable StepNameIndex dependency_index_;
 };
 
 }  // namespace chorus
