@@ -5,8 +5,9 @@
 namespace chorus {
 namespace {
 
-// A batch ends after this many rows or bytes (a larger row is a batch by itself), and the
-// thread waits while this many batches wait for the reader: a few hundred KiB in flight.
+// A batch ends once it holds this many rows or bytes (a row larger than that ends the batch
+// it joins), and the thread waits while this many batches wait for the reader: a few hundred
+// KiB in flight, more only with rows that large.
 constexpr size_t kBatchRows = 1024;
 constexpr size_t kBatchBytes = 128 << 10;
 constexpr size_t kMaxFullBatches = 2;

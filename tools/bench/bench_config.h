@@ -39,6 +39,9 @@ struct BenchConfig {
   absl::StatusOr<std::string> FreshDatabase(absl::string_view file) const;
 };
 
+// Removes the database at `path` with its -wal and -shm, whichever exist.
+absl::Status RemoveDatabase(const std::string& path);
+
 // A measure: prints its measurement lines, or returns why it could not.
 using Measure = absl::Status (*)(const BenchConfig& config);
 

@@ -18,6 +18,7 @@
 #include "event/internal/status_macros.h"
 #include "storage/event_store.h"
 #include "storage/sqlite_event_store.h"
+#include "tools/bench/bench_config.h"
 #include "tools/bench/report.h"
 #include "workflow/definition.h"
 
@@ -70,10 +71,7 @@ absl::Status WriteHistory(const std::string& path, int64_t events) {
 // that exists is whole. Runs in the child process.
 absl::Status WriteHistoryFile(const std::string& path, int64_t events) {
   const std::string partial = path + ".partial";
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(partial + suffix, ignored);
-  }
+  CHORUS_RETURN_IF_ERROR(RemoveDatabase(partial));
   const absl::Time start = absl::Now();
   CHORUS_RETURN_IF_ERROR(WriteHistory(partial, events));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
