@@ -251,6 +251,39 @@ TEST(SqliteEventStore, CorruptedEventLateInALongHistoryStopsTheStreamWithDataLos
                                                      " cannot be parsed")));
 }
 
+// Pages of a long history's tail overwritten on disk: SQLite's own error reaches the reader
+// from the thread that reads ahead, after the rows before the damage; never a short history
+// that looks whole.
+TEST(SqliteEventStore, DamagedPagesLateInALongHistoryStopTheStreamWithAnError) {
+  constexpr int64_t kEvents = 20000;
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<Event> history = {StartedEvent()};
+    for (int64_t seq = 2; seq <= kEvents; ++seq) history.push_back(StepStartedEvent(seq));
+    ASSERT_TRUE((*store)->Append("w", 0, history).ok());
+  }
+  // Closing checkpointed the WAL: the rows are in the file, appended in seq order, so its
+  // last pages hold the last rows.
+  const std::uintmax_t size = std::filesystem::file_size(path);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size * 3 / 4));
+    file << std::string(size / 8, '\xff');
+  }
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path, ReadOnly());
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<std::string> history = HistoryOf(**store, "w");
+  ASSERT_GT(history.size(), 4097);  // the damage is past the rows read before reading ahead
+  ASSERT_LT(history.size(), kEvents + 1);
+  EXPECT_EQ(history[history.size() - 2],
+            StepStartedEvent(static_cast<int64_t>(history.size()) - 1).ShortDebugString());
+  EXPECT_THAT(history.back(), HasSubstr(path));
+  EXPECT_THAT(history.back(), HasSubstr("malformed"));
+}
+
 // Rows INSERTed below the API past what the summary row records: taking them for another
 // writer's appends (Aborted) would send a driver into retries; they are damage.
 TEST(SqliteEventStore, AppendAfterEventsTheSummaryDoesNotKnowIsDataLoss) {
