@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "gtest/gtest.h"
 
 namespace chorus {
@@ -13,9 +14,18 @@ struct CollidingHash {
   size_t operator()(absl::string_view) const { return 7; }
 };
 
+// Hashes that differ only above the 32 bits the index keeps: every name but the first is kept
+// aside, as with CollidingHash, though no two full hashes are equal.
+struct HighBitsHash {
+  size_t operator()(absl::string_view name) const {
+    return (absl::Hash<absl::string_view>()(name) << 32) | 7;
+  }
+};
+
 template <typename Index>
 class StepNameIndexTest : public testing::Test {};
-using Indexes = testing::Types<StepNameIndex, BasicStepNameIndex<CollidingHash>>;
+using Indexes = testing::Types<StepNameIndex, BasicStepNameIndex<CollidingHash>,
+                               BasicStepNameIndex<HighBitsHash>>;
 TYPED_TEST_SUITE(StepNameIndexTest, Indexes);
 
 TYPED_TEST(StepNameIndexTest, FindsEachNameAtItsPosition) {
