@@ -1,5 +1,6 @@
 #include "event/history.h"
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -162,10 +163,16 @@ absl::Status FoldStepStarted(const Event& event, WorkflowState* state, FoldAids*
   step->retryable = false;
   step->started_at = RecordedAt(event);
   step->finished_at = absl::InfinitePast();
-  step->log_path = event.step_started().log_path();
-  step->retry_at = absl::InfinitePast();
   step->timed_out = false;
-  step->blocked_on.clear();
+  const std::string& log_path = event.step_started().log_path();
+  const StepDetails& details = step->details();
+  if (details.log_path != log_path || details.retry_at != absl::InfinitePast() ||
+      !details.blocked_on.empty()) {
+    StepDetails& changed = step->mutable_details();
+    changed.log_path = log_path;
+    changed.retry_at = absl::InfinitePast();
+    changed.blocked_on.clear();
+  }
   return absl::OkStatus();
 }
 
@@ -177,7 +184,7 @@ absl::Status CheckInstancesCompleted(const Event& event, int index, const Workfl
       !state.definition.steps(index).map_over().empty()) {
     return Violation(state, event, "map step '", step.name, "' completed before its expansion");
   }
-  for (int instance : step.instances) {
+  for (int instance : step.details().instances) {
     if (state.steps[instance].status != StepStatus::kCompleted) {
       return Violation(state, event, "map step '", step.name, "' completed while its instance '",
                        state.steps[instance].name, "' is ",
@@ -185,6 +192,13 @@ absl::Status CheckInstancesCompleted(const Event& event, int index, const Workfl
     }
   }
   return absl::OkStatus();
+}
+
+// What an attempt reported it spent, added to its step's and to the workflow's.
+void AddCost(double cost, StepState* step, WorkflowState* state) {
+  if (cost == 0) return;
+  step->mutable_details().cost += cost;
+  state->cost_spent += cost;
 }
 
 absl::Status FoldStepCompleted(const Event& event, WorkflowState* state, FoldAids* aids) {
@@ -196,9 +210,11 @@ absl::Status FoldStepCompleted(const Event& event, WorkflowState* state, FoldAid
   const StepCompleted& completed = event.step_completed();
   step->status = StepStatus::kCompleted;
   step->output = completed.output();
-  step->state_updates.assign(completed.state_updates().begin(), completed.state_updates().end());
-  step->cost += completed.cost();
-  state->cost_spent += completed.cost();
+  if (!completed.state_updates().empty() || !step->details().state_updates.empty()) {
+    step->mutable_details().state_updates.assign(completed.state_updates().begin(),
+                                                 completed.state_updates().end());
+  }
+  AddCost(completed.cost(), step, state);
   step->finished_at = RecordedAt(event);
   return absl::OkStatus();
 }
@@ -210,12 +226,13 @@ absl::Status FoldStepFailed(const Event& event, WorkflowState* state, FoldAids* 
   step->error = FromError(failed.error());
   step->retryable = failed.retryable();
   step->timed_out = failed.timed_out();
-  step->retry_at = failed.has_next_attempt_at()
-                       ? absl::FromUnixSeconds(failed.next_attempt_at().seconds()) +
-                             absl::Nanoseconds(failed.next_attempt_at().nanos())
-                       : absl::InfinitePast();
-  step->cost += failed.cost();
-  state->cost_spent += failed.cost();
+  if (failed.has_next_attempt_at()) {
+    step->mutable_details().retry_at = absl::FromUnixSeconds(failed.next_attempt_at().seconds()) +
+                                       absl::Nanoseconds(failed.next_attempt_at().nanos());
+  } else if (step->details().retry_at != absl::InfinitePast()) {
+    step->mutable_details().retry_at = absl::InfinitePast();
+  }
+  AddCost(failed.cost(), step, state);
   step->finished_at = RecordedAt(event);
   return absl::OkStatus();
 }
@@ -246,9 +263,10 @@ absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids
     StepState instance;
     instance.name = absl::StrCat(name, "[", i, "]");
     instance.map_of = map_step;
-    instance.map_index = i;
-    instance.map_item = items[i];
-    state->steps[map_step].instances.push_back(static_cast<int>(state->steps.size()));
+    instance.mutable_details().map_index = i;
+    instance.mutable_details().map_item = items[i];
+    state->steps[map_step].mutable_details().instances.push_back(
+        static_cast<int>(state->steps.size()));
     state->AddStep(std::move(instance));  // its name is free: checked above
   }
   return absl::OkStatus();
@@ -261,7 +279,7 @@ absl::Status FoldStepBlocked(const Event& event, WorkflowState* state, FoldAids*
     return Violation(*state, event, "step '", step->name, "' blocked but it is ",
                      StepStatusName(step->status), " (only a step about to start can wait)");
   }
-  step->blocked_on = event.step_blocked().resource();
+  step->mutable_details().blocked_on = event.step_blocked().resource();
   return absl::OkStatus();
 }
 

@@ -110,7 +110,7 @@ StateValues InitialState(const WorkflowDefinition& definition) {
 StateValues MergeState(const WorkflowState& state, absl::Span<const int> steps) {
   StateValues values = InitialState(state.definition);
   for (int step : steps) {
-    for (const StateUpdate& update : state.steps[step].state_updates) {
+    for (const StateUpdate& update : state.steps[step].details().state_updates) {
       ApplyUpdate(state.definition, update, values).IgnoreError();  // checked when recorded
     }
   }
@@ -122,7 +122,8 @@ std::vector<int> MergeOrder(const WorkflowState& state) {
   const int defined = std::min(state.definition.steps_size(), static_cast<int>(state.steps.size()));
   for (int i = 0; i < defined; ++i) {
     order.push_back(i);
-    order.insert(order.end(), state.steps[i].instances.begin(), state.steps[i].instances.end());
+    const std::vector<int>& instances = state.steps[i].details().instances;
+    order.insert(order.end(), instances.begin(), instances.end());
   }
   return order;
 }

@@ -1,5 +1,6 @@
 #include "event/workflow_state.h"
 
+#include <memory>
 #include <utility>
 
 namespace chorus {
@@ -33,6 +34,24 @@ absl::string_view StepStatusName(StepStatus status) {
 bool IsTerminal(StepStatus status) {
   return status == StepStatus::kCompleted || status == StepStatus::kFailed ||
          status == StepStatus::kCancelled || status == StepStatus::kSkipped;
+}
+
+const StepDetails& StepState::details() const {
+  static const StepDetails* const kDefaults = new StepDetails();
+  return details_.details != nullptr ? *details_.details : *kDefaults;
+}
+
+StepDetails& StepState::mutable_details() {
+  if (details_.details == nullptr) details_.details = std::make_unique<StepDetails>();
+  return *details_.details;
+}
+
+StepState::DetailsBox::DetailsBox(const DetailsBox& other)
+    : details(other.details != nullptr ? std::make_unique<StepDetails>(*other.details) : nullptr) {}
+
+StepState::DetailsBox& StepState::DetailsBox::operator=(const DetailsBox& other) {
+  if (this != &other) DetailsBox(other).details.swap(details);
+  return *this;
 }
 
 int WorkflowState::IndexOf(absl::string_view name) const {

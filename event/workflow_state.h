@@ -6,6 +6,7 @@
 #define CHORUS_EVENT_WORKFLOW_STATE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,19 +35,9 @@ absl::string_view StepStatusName(StepStatus status);
 // True for completed, failed, cancelled and skipped.
 bool IsTerminal(StepStatus status);
 
-// One step as its history says. The outcome fields describe the latest attempt: starting a new
-// attempt clears the previous one's error, retryable and finished_at.
-struct StepState {
-  std::string name;
-  StepStatus status = StepStatus::kPending;
-  int attempts = 0;        // the latest attempt started; 0 if never started
-  std::string output;      // when completed
-  absl::Status error;      // when failed; kCancelled with the reason when cancelled
-  bool retryable = false;  // when failed: whether the step marked its error retryable
-  // Of the latest attempt; InfinitePast if never started.
-  absl::Time started_at = absl::InfinitePast();
-  // Of the latest attempt's outcome, or of the skip; InfinitePast while running or pending.
-  absl::Time finished_at = absl::InfinitePast();
+// What a step's history records that most steps never have. StepState keeps it apart, and only
+// once something sets it, so that a 500,000-step workflow's state stays small.
+struct StepDetails {
   // The latest attempt's log file, if the engine gave it one.
   std::string log_path;
   // When completed: the updates it made to the workflow state (event/state.h).
@@ -55,16 +46,52 @@ struct StepState {
   double cost = 0;
   // When failed and its retry policy runs it again: not before this time; else InfinitePast.
   absl::Time retry_at = absl::InfinitePast();
-  bool timed_out = false;  // the latest attempt ran past the step's timeout
   // The resource a ready step waits for (StepBlocked); empty once it starts.
   std::string blocked_on;
-  // For an instance of a map step ("resize[3]"): the map step's index, its own index and item.
-  int map_of = -1;
+  // For an instance of a map step ("resize[3]"): its own index and item.
   int map_index = -1;
   std::string map_item;
-  // For a map step once expanded: its instances' indices in `steps`, in index order.
+  // For a map step once expanded: its instances' indices in WorkflowState::steps, in index
+  // order.
   std::vector<int> instances;
-  bool expanded = false;
+};
+
+// One step as its history says. The outcome fields describe the latest attempt: starting a new
+// attempt clears the previous one's error, retryable, timed_out and finished_at, and its
+// details' log_path, retry_at and blocked_on.
+struct StepState {
+  std::string name;
+  StepStatus status = StepStatus::kPending;
+  int attempts = 0;        // the latest attempt started; 0 if never started
+  std::string output;      // when completed
+  absl::Status error;      // when failed; kCancelled with the reason when cancelled
+  bool retryable = false;  // when failed: whether the step marked its error retryable
+  bool timed_out = false;  // the latest attempt ran past the step's timeout
+  bool expanded = false;   // a map step whose instances are in the state
+  // For an instance of a map step: the map step's index in WorkflowState::steps; else -1.
+  int map_of = -1;
+  // Of the latest attempt; InfinitePast if never started.
+  absl::Time started_at = absl::InfinitePast();
+  // Of the latest attempt's outcome, or of the skip; InfinitePast while running or pending.
+  absl::Time finished_at = absl::InfinitePast();
+
+  // The rarely set fields: all defaults until mutable_details() is first called.
+  const StepDetails& details() const;
+  StepDetails& mutable_details();
+
+ private:
+  // Null until something sets a detail; copies with its step.
+  class DetailsBox {
+   public:
+    DetailsBox() = default;
+    DetailsBox(const DetailsBox& other);
+    DetailsBox& operator=(const DetailsBox& other);
+    DetailsBox(DetailsBox&&) = default;
+    DetailsBox& operator=(DetailsBox&&) = default;
+
+    std::unique_ptr<StepDetails> details;
+  };
+  DetailsBox details_;
 };
 
 struct WorkflowState {

@@ -117,14 +117,14 @@ std::string InstanceStatements(const StepDefinition& step, const WorkflowState& 
   const StepState* map_step = state.FindStep(step.name());
   if (map_step == nullptr || !map_step->expanded) return "";
   std::string dot;
-  const int count = static_cast<int>(map_step->instances.size());
+  const int count = static_cast<int>(map_step->details().instances.size());
   for (int i = 0; i < count && i < kMaxInstancesDrawn; ++i) {
-    const StepState& instance = state.steps[map_step->instances[i]];
+    const StepState& instance = state.steps[map_step->details().instances[i]];
     absl::StrAppend(
         &dot, "  ", QuoteDot(instance.name),
-        " [shape=box, fontsize=10, fillcolor=", QuoteDot(FillColorOf(step, instance)),
-        ", tooltip=", QuoteDot(absl::StrCat(instance.map_item, ": ", DescribeStep(instance))),
-        "];\n  ", QuoteDot(step.name()), " -> ", QuoteDot(instance.name),
+        " [shape=box, fontsize=10, fillcolor=", QuoteDot(FillColorOf(step, instance)), ", tooltip=",
+        QuoteDot(absl::StrCat(instance.details().map_item, ": ", DescribeStep(instance))), "];\n  ",
+        QuoteDot(step.name()), " -> ", QuoteDot(instance.name),
         " [style=dotted, arrowhead=none];\n");
   }
   if (count > kMaxInstancesDrawn) {

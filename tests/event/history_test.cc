@@ -166,7 +166,7 @@ void ExpectSameStep(const StepState& actual, const StepState& expected) {
   EXPECT_EQ(actual.retryable, expected.retryable);
   EXPECT_EQ(actual.started_at, expected.started_at);
   EXPECT_EQ(actual.finished_at, expected.finished_at);
-  EXPECT_EQ(actual.log_path, expected.log_path);
+  EXPECT_EQ(actual.details().log_path, expected.details().log_path);
 }
 
 void ExpectSameState(const WorkflowState& actual, const WorkflowState& expected) {
@@ -372,11 +372,11 @@ TEST(History, KeepsTheLogPathOfTheLatestAttempt) {
   const absl::StatusOr<WorkflowState> state =
       FoldHistory(kWorkflowId, Numbered({WfStarted({"a"}), first}));
   ASSERT_EQ(state.status(), absl::OkStatus());
-  EXPECT_EQ(state->FindStep("a")->log_path, "logs/a.1.log");
+  EXPECT_EQ(state->FindStep("a")->details().log_path, "logs/a.1.log");
   const absl::StatusOr<WorkflowState> retried =
       FoldHistory(kWorkflowId, Numbered({WfStarted({"a"}), first, second}));
   ASSERT_EQ(retried.status(), absl::OkStatus());
-  EXPECT_EQ(retried->FindStep("a")->log_path, "logs/a.2.log");
+  EXPECT_EQ(retried->FindStep("a")->details().log_path, "logs/a.2.log");
 }
 
 // A workflow whose step "each" maps over the output of step "list".
@@ -406,10 +406,10 @@ TEST(History, ExpandingAMapStepAddsAnInstancePerItem) {
   const StepState* second = state->FindStep("each[1]");
   ASSERT_NE(second, nullptr);
   EXPECT_EQ(second->map_of, 1);
-  EXPECT_EQ(second->map_index, 1);
-  EXPECT_EQ(second->map_item, "y");
+  EXPECT_EQ(second->details().map_index, 1);
+  EXPECT_EQ(second->details().map_item, "y");
   EXPECT_EQ(second->output, "Y");
-  EXPECT_THAT(state->FindStep("each")->instances, ElementsAre(3, 4));
+  EXPECT_THAT(state->FindStep("each")->details().instances, ElementsAre(3, 4));
 }
 
 TEST(History, RejectsMapStepsCompletedEarlyOrExpandedTwice) {
@@ -469,8 +469,8 @@ TEST(History, FoldsRetriesCostsBlocksAndToleratedFailures) {
   const absl::StatusOr<WorkflowState> waiting =
       FoldHistory(kWorkflowId, Numbered({start, Started("a", 1), retry, blocked}));
   ASSERT_EQ(waiting.status(), absl::OkStatus());
-  EXPECT_EQ(waiting->FindStep("a")->retry_at, absl::FromUnixSeconds(100));
-  EXPECT_EQ(waiting->FindStep("b")->blocked_on, "db");
+  EXPECT_EQ(waiting->FindStep("a")->details().retry_at, absl::FromUnixSeconds(100));
+  EXPECT_EQ(waiting->FindStep("b")->details().blocked_on, "db");
 
   const absl::StatusOr<WorkflowState> ended =
       FoldHistory(kWorkflowId, Numbered({start, Started("a", 1), retry, blocked, Started("a", 2),
@@ -478,8 +478,8 @@ TEST(History, FoldsRetriesCostsBlocksAndToleratedFailures) {
   ASSERT_EQ(ended.status(), absl::OkStatus());
   EXPECT_EQ(ended->status, WORKFLOW_STATUS_COMPLETED_WITH_FAILURES);
   EXPECT_THAT(ended->failed_steps, ElementsAre("a"));
-  EXPECT_EQ(ended->FindStep("a")->retry_at, absl::InfinitePast());
-  EXPECT_EQ(ended->FindStep("b")->blocked_on, "");
+  EXPECT_EQ(ended->FindStep("a")->details().retry_at, absl::InfinitePast());
+  EXPECT_EQ(ended->FindStep("b")->details().blocked_on, "");
   EXPECT_EQ(ended->cost_spent, 3.5);
 }
 

@@ -137,9 +137,9 @@ WorkflowState ExpandedMap(int count, bool non_critical) {
     instance.status = i == 0 ? StepStatus::kFailed : StepStatus::kCompleted;
     instance.attempts = 1;
     instance.map_of = 1;
-    instance.map_index = i;
-    instance.map_item = absl::StrCat("item ", i);
-    state.steps[1].instances.push_back(static_cast<int>(state.steps.size()));
+    instance.mutable_details().map_index = i;
+    instance.mutable_details().map_item = absl::StrCat("item ", i);
+    state.steps[1].mutable_details().instances.push_back(static_cast<int>(state.steps.size()));
     state.AddStep(instance);
   }
   return state;

@@ -489,7 +489,7 @@ TEST_P(EngineTest, GivesEachAttemptALogPathAndReportsEveryCommit) {
       engine.Run("wf/1", DefinitionBuilder("w").Step("a b").Build(), "");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(seen_log_path, "/logs/wf%2F1/a%20b.1.log");
-  EXPECT_EQ(state->FindStep("a b")->log_path, seen_log_path);
+  EXPECT_EQ(state->FindStep("a b")->details().log_path, seen_log_path);
   EXPECT_THAT(committed, ElementsAre("wf/1:1", "wf/1:2", "wf/1:3", "wf/1:4"));
 }
 

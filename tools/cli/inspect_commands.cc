@@ -78,8 +78,9 @@ std::string StatusName(WorkflowStatus status) {
 // The pid of a step's running process, from the pid file its shell step keeps beside its
 // log; 0 when there is none or the process is gone.
 int RunningPid(const StepState& step) {
-  if (step.status != StepStatus::kRunning || !absl::EndsWith(step.log_path, ".log")) return 0;
-  std::ifstream file(absl::StrCat(absl::StripSuffix(step.log_path, ".log"), ".pid"));
+  const std::string& log_path = step.details().log_path;
+  if (step.status != StepStatus::kRunning || !absl::EndsWith(log_path, ".log")) return 0;
+  std::ifstream file(absl::StrCat(absl::StripSuffix(log_path, ".log"), ".pid"));
   int pid = 0;
   if (!(file >> pid) || pid <= 0) return 0;
   return kill(pid, 0) == 0 || errno == EPERM ? pid : 0;
@@ -94,7 +95,7 @@ const StepDefinition& DefinitionOf(const WorkflowState& state, const StepState& 
 // instance of one) with no retry scheduled, under the fail-fast policy.
 bool StopsTheWorkflow(const WorkflowState& state, const StepState& step) {
   if (step.status == StepStatus::kCancelled) return true;
-  return step.status == StepStatus::kFailed && step.retry_at == absl::InfinitePast() &&
+  return step.status == StepStatus::kFailed && step.details().retry_at == absl::InfinitePast() &&
          !DefinitionOf(state, step).non_critical() &&
          state.definition.failure_policy() != FAILURE_POLICY_CONTINUE;
 }
@@ -114,8 +115,9 @@ std::vector<std::string> NextSteps(const WorkflowState& state) {
   const std::vector<std::vector<int>> dependencies = EffectiveDependencies(state.definition);
   for (size_t i = 0; i < state.steps.size(); ++i) {
     const StepState& step = state.steps[i];
-    if (step.status == StepStatus::kFailed && step.retry_at != absl::InfinitePast()) {
-      next.push_back(absl::StrCat(step.name, " (retry at ", TimeText(step.retry_at), ")"));
+    const StepDetails& details = step.details();
+    if (step.status == StepStatus::kFailed && details.retry_at != absl::InfinitePast()) {
+      next.push_back(absl::StrCat(step.name, " (retry at ", TimeText(details.retry_at), ")"));
       continue;
     }
     if (step.status != StepStatus::kPending && step.status != StepStatus::kRunning) continue;
@@ -128,9 +130,9 @@ std::vector<std::string> NextSteps(const WorkflowState& state) {
       }
     }
     if (!ready) continue;
-    next.push_back(step.blocked_on.empty()
+    next.push_back(details.blocked_on.empty()
                        ? step.name
-                       : absl::StrCat(step.name, " (waiting for lock '", step.blocked_on, "')"));
+                       : absl::StrCat(step.name, " (waiting for lock '", details.blocked_on, "')"));
   }
   return next;
 }
@@ -147,20 +149,21 @@ void PrintState(const char* title, const StateValues& values) {
 // What a row of `status` does not say: "waiting for lock 'db'; next attempt at <time>; ...".
 std::string StepNotes(const WorkflowState& state, const StepState& step) {
   std::vector<std::string> notes;
-  if (!step.blocked_on.empty()) {
-    notes.push_back(absl::StrCat("waiting for lock '", step.blocked_on, "'"));
+  const StepDetails& details = step.details();
+  if (!details.blocked_on.empty()) {
+    notes.push_back(absl::StrCat("waiting for lock '", details.blocked_on, "'"));
   }
   if (step.expanded) {
-    notes.push_back(absl::StrCat(step.instances.size(),
-                                 step.instances.size() == 1 ? " instance" : " instances"));
+    notes.push_back(absl::StrCat(details.instances.size(),
+                                 details.instances.size() == 1 ? " instance" : " instances"));
   }
   if (step.timed_out) notes.push_back(absl::StrCat("attempt ", step.attempts, " timed out"));
-  if (step.status == StepStatus::kFailed && step.retry_at != absl::InfinitePast()) {
-    notes.push_back(absl::StrCat("next attempt at ", TimeText(step.retry_at)));
+  if (step.status == StepStatus::kFailed && details.retry_at != absl::InfinitePast()) {
+    notes.push_back(absl::StrCat("next attempt at ", TimeText(details.retry_at)));
   } else if (step.status == StepStatus::kFailed && DefinitionOf(state, step).non_critical()) {
     notes.push_back("non-critical: its failure is tolerated");
   }
-  if (step.cost > 0) notes.push_back(absl::StrCat("cost ", CostText(step.cost)));
+  if (details.cost > 0) notes.push_back(absl::StrCat("cost ", CostText(details.cost)));
   return absl::StrJoin(notes, "; ");
 }
 
@@ -173,7 +176,7 @@ void PrintStepRow(const WorkflowState& state, const StepState& step, absl::strin
   std::printf("%-20s %-10s %8d %10s %8s  %s\n", absl::StrCat(indent, step.name).c_str(),
               std::string(StepStatusName(step.status)).c_str(), step.attempts,
               DurationText(duration).c_str(), pid > 0 ? absl::StrCat(pid).c_str() : "-",
-              step.log_path.empty() ? "-" : step.log_path.c_str());
+              step.details().log_path.empty() ? "-" : step.details().log_path.c_str());
   const std::string notes = StepNotes(state, step);
   if (!notes.empty()) std::printf("%-20s %s\n", "", notes.c_str());
 }
@@ -271,7 +274,7 @@ int StatusCommand(const Args& args) {
   const absl::Time now = absl::Now();
   for (int i = 0; i < state->definition.steps_size(); ++i) {
     PrintStepRow(*state, state->steps[i], "", now);
-    for (int instance : state->steps[i].instances) {
+    for (int instance : state->steps[i].details().instances) {
       PrintStepRow(*state, state->steps[instance], "  ", now);
     }
   }

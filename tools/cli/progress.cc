@@ -28,7 +28,8 @@ Progress::Progress(std::FILE* out, bool live, const WorkflowState& recorded)
   total_ = std::max(recorded.definition.steps_size(), static_cast<int>(recorded.steps.size()));
   for (const StepState& step : recorded.steps) {
     done_ += step.status == StepStatus::kCompleted || step.status == StepStatus::kSkipped;
-    failed_ += step.status == StepStatus::kFailed && step.retry_at == absl::InfinitePast();
+    failed_ +=
+        step.status == StepStatus::kFailed && step.details().retry_at == absl::InfinitePast();
   }
   if (live_) redraw_thread_ = std::thread([this] { RedrawLoop(); });
 }

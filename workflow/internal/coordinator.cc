@@ -184,8 +184,8 @@ void Coordinator::ClassifyRecordedSteps() {
 
 void Coordinator::ClassifyFailed(int step) {
   const StepState& s = state().steps[step];
-  if (s.retry_at != absl::InfinitePast()) {
-    retries_.emplace(s.retry_at, step);
+  if (s.details().retry_at != absl::InfinitePast()) {
+    retries_.emplace(s.details().retry_at, step);
   } else if (DefinitionOf(step).non_critical()) {
     if (s.map_of < 0) tolerated_failures_.push_back(s.name);
   } else if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
@@ -255,7 +255,7 @@ bool Coordinator::TakeResources(int step) {
   const auto& locks = DefinitionOf(step).locks();
   for (const std::string& lock : locks) {
     if (held_[lock] < ResourceCapacity(state().definition, lock)) continue;
-    if (state().steps[step].blocked_on != lock) {
+    if (state().steps[step].details().blocked_on != lock) {
       Event event;
       event.mutable_step_blocked()->set_step(state().steps[step].name);
       event.mutable_step_blocked()->set_resource(lock);
@@ -285,7 +285,7 @@ void Coordinator::StartMapStep(int step) {
   expand.mutable_step_expanded()->set_step(state().steps[step].name);
   for (const std::string& item : items) expand.mutable_step_expanded()->add_items(item);
   Record(std::move(expand));
-  for (int instance : state().steps[step].instances) {
+  for (int instance : state().steps[step].details().instances) {
     functions_.push_back(functions_[step]);
     unmet_dependencies_.push_back(0);
     MakeReady(instance);
@@ -350,11 +350,11 @@ std::function<void()> Coordinator::AttemptTask(int step, CancellationToken token
   AttemptData data{functions_[step],
                    s.name,
                    s.attempts,
-                   s.log_path,
+                   s.details().log_path,
                    DependencyOutputs(step),
                    uses_state_ ? VisibleState(step) : StateValues(),
-                   s.map_index,
-                   s.map_item};
+                   s.details().map_index,
+                   s.details().map_item};
   return [this, step, token = std::move(token), data = std::move(data)]() mutable {
     RunAttempt(step, token, std::move(data));
   };
@@ -551,12 +551,13 @@ void Coordinator::SkipDependents(int step) {
 // they all completed, else failed (or cancelled) like its first unsuccessful instance.
 void Coordinator::MaybeFinishMap(int map_step) {
   if (state().steps[map_step].status != StepStatus::kRunning) return;
-  const std::vector<int>& instances = state().steps[map_step].instances;
+  const std::vector<int>& instances = state().steps[map_step].details().instances;
   MapProgress& progress = map_progress_[map_step];
   for (; progress.finished < instances.size(); ++progress.finished) {
     const int instance = instances[progress.finished];
     const StepState& s = state().steps[instance];
-    const bool retrying = s.status == StepStatus::kFailed && s.retry_at != absl::InfinitePast();
+    const bool retrying =
+        s.status == StepStatus::kFailed && s.details().retry_at != absl::InfinitePast();
     if (!IsTerminal(s.status) || retrying || running_.count(instance) > 0) return;
     if (s.status != StepStatus::kCompleted && progress.unsuccessful < 0) {
       progress.unsuccessful = instance;
@@ -606,7 +607,7 @@ void Coordinator::CheckRecordedBudget() {
   int last_costly = -1;
   for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
     const StepState& step = state().steps[i];
-    if (step.cost > 0 &&
+    if (step.details().cost > 0 &&
         (last_costly < 0 || step.finished_at > state().steps[last_costly].finished_at)) {
       last_costly = i;
     }
@@ -660,7 +661,7 @@ absl::StatusOr<WorkflowState> Coordinator::Finish() {
     for (const StepState& step : state().steps) {
       const bool ended =
           step.status == StepStatus::kCompleted || step.status == StepStatus::kSkipped ||
-          (step.status == StepStatus::kFailed && step.retry_at == absl::InfinitePast());
+          (step.status == StepStatus::kFailed && step.details().retry_at == absl::InfinitePast());
       if (!ended) {
         return absl::InternalError(absl::StrCat("workflow '", state().workflow_id, "': step '",
                                                 step.name, "' can never run"));

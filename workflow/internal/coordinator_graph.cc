@@ -17,7 +17,7 @@ const StepDefinition& Coordinator::DefinitionOf(int step) const {
 
 Coordinator::ReadyKey Coordinator::KeyOf(int step) const {
   const StepState& s = state().steps[step];
-  return s.map_of >= 0 ? ReadyKey{s.map_of, s.map_index, step} : ReadyKey{step, -1, step};
+  return s.map_of >= 0 ? ReadyKey{s.map_of, s.details().map_index, step} : ReadyKey{step, -1, step};
 }
 
 void Coordinator::BuildGraph(DefinitionGraph graph) {
@@ -58,8 +58,9 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
     }
   }
   uses_state_ = !s.definition.state().empty() ||
-                std::any_of(s.steps.begin(), s.steps.end(),
-                            [](const StepState& step) { return !step.state_updates.empty(); });
+                std::any_of(s.steps.begin(), s.steps.end(), [](const StepState& step) {
+                  return !step.details().state_updates.empty();
+                });
 }
 
 void Coordinator::MakeReady(int step) { ready_.insert(KeyOf(step)); }
@@ -91,7 +92,7 @@ std::vector<int> Coordinator::AncestorsInOrder(int step) const {
     if (seen[next]) continue;
     seen[next] = true;
     ancestors.push_back(next);
-    for (int instance : state().steps[next].instances) ancestors.push_back(instance);
+    for (int instance : state().steps[next].details().instances) ancestors.push_back(instance);
     pending.insert(pending.end(), dependencies_[next].begin(), dependencies_[next].end());
   }
   std::sort(ancestors.begin(), ancestors.end(),
@@ -111,7 +112,7 @@ StateValues Coordinator::VisibleState(int step) {
     values = --unserved_readers_[source] == 0 ? std::move(view->second) : view->second;
     if (unserved_readers_[source] == 0) views_.erase(view);
     // Then the source's own updates: it comes last in merge order (no map, no instances).
-    for (const StateUpdate& update : state().steps[source].state_updates) {
+    for (const StateUpdate& update : state().steps[source].details().state_updates) {
       ApplyUpdate(state().definition, update, values).IgnoreError();  // checked when recorded
     }
   }
@@ -130,7 +131,7 @@ std::vector<std::pair<std::string, std::string>> Coordinator::DependencyOutputs(
       outputs.emplace_back(dependency.name, dependency.output);
       continue;
     }
-    for (int instance : dependency.instances) {
+    for (int instance : dependency.details().instances) {
       outputs.emplace_back(state().steps[instance].name, state().steps[instance].output);
     }
   }
