@@ -351,7 +351,7 @@ std::function<void()> Coordinator::AttemptTask(int step, CancellationToken token
                    s.name,
                    s.attempts,
                    s.details().log_path,
-                   DependencyOutputs(step),
+                   CopyDependencyOutputs(step),
                    uses_state_ ? VisibleState(step) : StateValues(),
                    s.details().map_index,
                    s.details().map_item};
@@ -373,10 +373,7 @@ void Coordinator::RunAttempt(int step, const CancellationToken& token, AttemptDa
     attempt.step = data.step;
     attempt.attempt = data.attempt;
     attempt.log_path = data.log_path;
-    attempt.dependencies.reserve(data.dependencies.size());
-    for (const auto& [name, output] : data.dependencies) {
-      attempt.dependencies.push_back({name, output});
-    }
+    attempt.dependencies = std::move(data.dependencies.views);  // into data's bytes
     attempt.cancellation = token;
     attempt.state = std::move(data.state);
     attempt.map_index = data.map_index;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,6 +36,7 @@
 #include "workflow/definition.h"
 #include "workflow/engine_options.h"
 #include "workflow/executor.h"
+#include "workflow/step_context.h"
 #include "workflow/step_registry.h"
 
 namespace chorus {
@@ -94,10 +96,19 @@ class Coordinator {
   void MarkCompleted(int step);
   // The steps that depend on `step` (none for an instance).
   absl::Span<const int> DependentsOf(int step) const;
+  // The steps `step` waits for (an instance: its map step's).
+  absl::Span<const int> DependenciesOf(int step) const;
   std::vector<int> AncestorsInOrder(int step) const;
   // The state `step` sees: the initial state and its ancestors' updates, merged in order.
   StateValues VisibleState(int step);
-  std::vector<std::pair<std::string, std::string>> DependencyOutputs(int step) const;
+  // A step's dependencies' names and outputs for one attempt, copied out of the state (which
+  // may change while the attempt runs) into one buffer that `views` point into. One buffer
+  // rather than two strings each: a join of 500,000 steps starts with 22 MB rather than 48.
+  struct DependencyCopies {
+    std::shared_ptr<const char[]> bytes;  // shared: executor tasks are copyable
+    std::vector<DependencyOutput> views;  // in StepContext::dependencies() order
+  };
+  DependencyCopies CopyDependencyOutputs(int step) const;
 
   // Scheduling.
   void ClassifyRecordedSteps();
@@ -118,7 +129,7 @@ class Coordinator {
     std::string step;
     int attempt;
     std::string log_path;
-    std::vector<std::pair<std::string, std::string>> dependencies;  // name, output
+    DependencyCopies dependencies;
     StateValues state;
     int map_index;
     std::string map_item;
@@ -166,13 +177,18 @@ class Coordinator {
   // By step index (instances of map steps included, appended as they are expanded).
   std::vector<const StepFunction*> functions_;  // null for steps that run no function
   std::vector<int> unmet_dependencies_;
+  // A list of steps for each step by definition index: list i is items[start[i], start[i + 1]).
+  // Two arrays rather than a vector per step, for workflows of many steps.
+  struct StepLists {
+    absl::Span<const int> Of(int i) const {
+      return absl::MakeConstSpan(items.data() + start[i], items.data() + start[i + 1]);
+    }
+    std::vector<int> start;
+    std::vector<int> items;
+  };
   // By definition index (an instance has no dependencies or dependents of its own):
-  std::vector<std::vector<int>> dependencies_;  // in definition order, sync points included
-  // The steps that depend on step i, in definition order, are
-  // dependents_[dependents_start_[i], dependents_start_[i + 1]): two arrays rather than a
-  // vector per step, for workflows of many steps.
-  std::vector<int> dependents_start_;
-  std::vector<int> dependents_;
+  StepLists dependencies_;   // what each step waits for, as listed, then sync points
+  StepLists dependents_;     // the steps that wait for each step, in definition order
   bool uses_state_ = false;  // whether any step may see a state: merge views only then
   // A step whose one dependency comes after all of its own ancestors in merge order sees that
   // dependency's view plus the dependency's updates, so that a chain does not merge every

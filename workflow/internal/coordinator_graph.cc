@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
 #include "workflow/definition.h"
 #include "workflow/internal/coordinator.h"
 
@@ -23,19 +25,24 @@ Coordinator::ReadyKey Coordinator::KeyOf(int step) const {
 void Coordinator::BuildGraph(DefinitionGraph graph) {
   const WorkflowState& s = state();
   const int defined = s.definition.steps_size();
-  dependencies_ = std::move(graph.dependencies);
   functions_ = std::move(graph.functions);
   unmet_dependencies_.assign(defined, 0);
-  dependents_start_.assign(defined + 1, 0);
+  dependencies_.start.assign(defined + 1, 0);
+  dependents_.start.assign(defined + 1, 0);
   for (int i = 0; i < defined; ++i) {
-    unmet_dependencies_[i] = static_cast<int>(dependencies_[i].size());
-    for (int d : dependencies_[i]) ++dependents_start_[d + 1];
+    unmet_dependencies_[i] = static_cast<int>(graph.dependencies[i].size());
+    dependencies_.start[i + 1] = dependencies_.start[i] + unmet_dependencies_[i];
+    for (int d : graph.dependencies[i]) ++dependents_.start[d + 1];
   }
-  std::partial_sum(dependents_start_.begin(), dependents_start_.end(), dependents_start_.begin());
-  dependents_.resize(dependents_start_[defined]);
-  std::vector<int> next_dependent(dependents_start_.begin(), dependents_start_.end() - 1);
+  dependencies_.items.reserve(dependencies_.start[defined]);
+  for (const std::vector<int>& of_step : graph.dependencies) {
+    dependencies_.items.insert(dependencies_.items.end(), of_step.begin(), of_step.end());
+  }
+  std::partial_sum(dependents_.start.begin(), dependents_.start.end(), dependents_.start.begin());
+  dependents_.items.resize(dependents_.start[defined]);
+  std::vector<int> next_dependent(dependents_.start.begin(), dependents_.start.end() - 1);
   for (int i = 0; i < defined; ++i) {
-    for (int d : dependencies_[i]) dependents_[next_dependent[d]++] = i;
+    for (int d : dependencies_.Of(i)) dependents_.items[next_dependent[d]++] = i;
   }
   // Instances of map steps expanded before a crash: no dependencies of their own.
   for (size_t i = defined; i < s.steps.size(); ++i) {
@@ -46,7 +53,7 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
   view_source_.assign(defined, -1);
   unserved_readers_.assign(defined, 0);
   for (int i = 0; i < defined; ++i) {
-    const std::vector<int>& deps = dependencies_[i];
+    const absl::Span<const int> deps = dependencies_.Of(i);
     after_its_ancestors[i] = std::all_of(deps.begin(), deps.end(),
                                          [&](int d) { return d < i && after_its_ancestors[d]; });
     // Map steps (their instances' views, a map's updates) always take the full merge.
@@ -67,8 +74,12 @@ void Coordinator::MakeReady(int step) { ready_.insert(KeyOf(step)); }
 
 absl::Span<const int> Coordinator::DependentsOf(int step) const {
   if (step >= state().definition.steps_size()) return {};
-  return absl::MakeConstSpan(dependents_.data() + dependents_start_[step],
-                             dependents_.data() + dependents_start_[step + 1]);
+  return dependents_.Of(step);
+}
+
+absl::Span<const int> Coordinator::DependenciesOf(int step) const {
+  const StepState& s = state().steps[step];
+  return dependencies_.Of(s.map_of >= 0 ? s.map_of : step);
 }
 
 void Coordinator::MarkCompleted(int step) {
@@ -82,8 +93,8 @@ void Coordinator::MarkCompleted(int step) {
 // Every step `step` depends on, directly or not, in definition order (a map step's instances
 // at its place), for the state it sees.
 std::vector<int> Coordinator::AncestorsInOrder(int step) const {
-  const StepState& s = state().steps[step];
-  std::vector<int> pending = dependencies_[s.map_of >= 0 ? s.map_of : step];
+  const absl::Span<const int> dependencies = DependenciesOf(step);
+  std::vector<int> pending(dependencies.begin(), dependencies.end());
   std::vector<bool> seen(state().steps.size(), false);
   std::vector<int> ancestors;
   while (!pending.empty()) {
@@ -93,7 +104,8 @@ std::vector<int> Coordinator::AncestorsInOrder(int step) const {
     seen[next] = true;
     ancestors.push_back(next);
     for (int instance : state().steps[next].details().instances) ancestors.push_back(instance);
-    pending.insert(pending.end(), dependencies_[next].begin(), dependencies_[next].end());
+    const absl::Span<const int> more = dependencies_.Of(next);
+    pending.insert(pending.end(), more.begin(), more.end());
   }
   std::sort(ancestors.begin(), ancestors.end(),
             [this](int a, int b) { return KeyOf(a) < KeyOf(b); });
@@ -120,22 +132,39 @@ StateValues Coordinator::VisibleState(int step) {
   return values;
 }
 
-std::vector<std::pair<std::string, std::string>> Coordinator::DependencyOutputs(int step) const {
-  const StepState& s = state().steps[step];
-  const std::vector<int>& dependencies = dependencies_[s.map_of >= 0 ? s.map_of : step];
-  std::vector<std::pair<std::string, std::string>> outputs;
-  outputs.reserve(dependencies.size());  // more if a dependency is a map step
-  for (int d : dependencies) {
-    const StepState& dependency = state().steps[d];
-    if (!dependency.expanded) {
-      outputs.emplace_back(dependency.name, dependency.output);
-      continue;
+Coordinator::DependencyCopies Coordinator::CopyDependencyOutputs(int step) const {
+  const absl::Span<const int> dependencies = DependenciesOf(step);
+  // Each dependency, a map step as its instances in index order.
+  auto for_each_dependency = [&](absl::FunctionRef<void(const StepState&)> visit) {
+    for (int d : dependencies) {
+      const StepState& dependency = state().steps[d];
+      if (!dependency.expanded) {
+        visit(dependency);
+        continue;
+      }
+      for (int instance : dependency.details().instances) visit(state().steps[instance]);
     }
-    for (int instance : dependency.details().instances) {
-      outputs.emplace_back(state().steps[instance].name, state().steps[instance].output);
-    }
-  }
-  return outputs;
+  };
+  size_t count = 0;
+  size_t bytes = 0;
+  for_each_dependency([&](const StepState& dependency) {
+    ++count;
+    bytes += dependency.name.size() + dependency.output.size();
+  });
+  char* next = new char[bytes];
+  DependencyCopies copies;
+  copies.bytes.reset(next);
+  copies.views.reserve(count);
+  auto copy = [&next](absl::string_view text) {
+    const absl::string_view copied(next, text.size());
+    next = std::copy(text.begin(), text.end(), next);
+    return copied;
+  };
+  for_each_dependency([&](const StepState& dependency) {
+    const absl::string_view name = copy(dependency.name);
+    copies.views.push_back({name, copy(dependency.output)});
+  });
+  return copies;
 }
 
 }  // namespace chorus
