@@ -111,8 +111,9 @@ SqliteConnection::SqliteConnection(sqlite3* db, std::string path)
 
 absl::StatusOr<SqliteConnection> SqliteConnection::Open(const std::string& path, SqliteMode mode,
                                                         absl::Duration busy_timeout) {
-  const int flags = mode == SqliteMode::kReadOnly ? SQLITE_OPEN_READONLY
-                                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int flags = SQLITE_OPEN_NOMUTEX | (mode == SqliteMode::kReadOnly
+                                               ? SQLITE_OPEN_READONLY
+                                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = nullptr;
   const int code = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   // Even a failed open may allocate a handle, which the connection then closes.

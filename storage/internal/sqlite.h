@@ -10,8 +10,10 @@
 //   CHORUS_RETURN_IF_ERROR(
 //       select.ForEachRow([&](const SqliteStatement& row) { seqs.push_back(row.Int(0)); }));
 //
-// Thread-compatible. A statement's bindings and position are state shared by its users, so
-// guard a connection and its statements with one lock.
+// Thread-compatible, and so is the SQLite connection underneath: it is opened in SQLite's
+// multi-thread mode (SQLITE_OPEN_NOMUTEX), which spares every call SQLite's own lock on the
+// connection. A statement's bindings and position are state shared by its users, so guard a
+// connection and its statements with one lock, or hand them from thread to thread.
 #ifndef CHORUS_STORAGE_INTERNAL_SQLITE_H_
 #define CHORUS_STORAGE_INTERNAL_SQLITE_H_
 

@@ -42,9 +42,10 @@ absl::Status Check(sqlite3* db, int code, absl::string_view what) {
   return absl::InternalError(absl::StrFormat("%s: %s", what, sqlite3_errmsg(db)));
 }
 
+// In SQLite's multi-thread mode, as the store opens its connections.
 absl::StatusOr<Db> Open(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
-  const int code = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int code = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   CHORUS_RETURN_IF_ERROR(Check(db.get(), code, absl::StrCat("opening ", path)));
   return db;
