@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -42,11 +43,15 @@ class StepIndex {
  public:
   explicit StepIndex(const WorkflowDefinition& definition) : names_{&definition} {
     index_.Reserve(definition.steps_size());
-    for (int i = 0; i < definition.steps_size(); ++i) index_.Add(i, names_);
+    for (int i = 0; i < definition.steps_size(); ++i) {
+      if (!index_.Add(i, names_)) redefinitions_.insert(i);
+    }
   }
 
   // The index of the first step named `name`, or -1.
   int Find(absl::string_view name) const { return index_.Find(name, names_); }
+  // Whether step `i` has the name of a step defined before it.
+  bool Redefines(int i) const { return redefinitions_.contains(i); }
 
  private:
   struct NameOf {
@@ -56,6 +61,7 @@ class StepIndex {
 
   const NameOf names_;
   StepNameIndex index_;
+  absl::flat_hash_set<int> redefinitions_;
 };
 
 // Returns each task step's registered function (null for structural steps, and for all steps
@@ -70,10 +76,9 @@ std::vector<const StepFunction*> CheckSteps(const WorkflowDefinition& definition
       problems.push_back(absl::StrCat("step #", i + 1, " has an empty name"));
       continue;
     }
-    const int first = index.Find(step.name());
-    if (first != i) {
+    if (index.Redefines(i)) {
       problems.push_back(absl::StrCat("step '", step.name(), "' is defined twice (steps #",
-                                      first + 1, " and #", i + 1, ")"));
+                                      index.Find(step.name()) + 1, " and #", i + 1, ")"));
     }
     if (step.kind() != STEP_KIND_UNSPECIFIED) {
       if (!step.command().empty()) {
