@@ -36,11 +36,6 @@ bool IsTerminal(StepStatus status) {
          status == StepStatus::kCancelled || status == StepStatus::kSkipped;
 }
 
-const StepDetails& StepState::details() const {
-  static const StepDetails* const kDefaults = new StepDetails();
-  return details_.details != nullptr ? *details_.details : *kDefaults;
-}
-
 StepDetails& StepState::mutable_details() {
   if (details_.details == nullptr) details_.details = std::make_unique<StepDetails>();
   return *details_.details;

@@ -76,10 +76,17 @@ struct StepState {
   absl::Time finished_at = absl::InfinitePast();
 
   // The rarely set fields: all defaults until mutable_details() is first called.
-  const StepDetails& details() const;
+  const StepDetails& details() const {
+    return details_.details != nullptr ? *details_.details : NoDetails();
+  }
   StepDetails& mutable_details();
 
  private:
+  static const StepDetails& NoDetails() {
+    static const StepDetails* const kNoDetails = new StepDetails();
+    return *kNoDetails;
+  }
+
   // Null until something sets a detail; copies with its step.
   class DetailsBox {
    public:

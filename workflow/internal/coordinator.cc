@@ -601,6 +601,8 @@ void Coordinator::CheckBudget(int step) {
 // A run cut off right after the batch that went over the budget stops as that run would
 // have: the step that went over is the last one that reported a cost.
 void Coordinator::CheckRecordedBudget() {
+  const double budget = state().definition.budget();
+  if (budget <= 0 || state().cost_spent <= budget) return;  // as CheckBudget would
   int last_costly = -1;
   for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
     const StepState& step = state().steps[i];
