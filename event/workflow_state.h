@@ -58,7 +58,7 @@ struct StepDetails {
 
 // One step as its history says. The outcome fields describe the latest attempt: starting a new
 // attempt clears the previous one's error, retryable, timed_out and finished_at, and its
-// details' log_path, retry_at and blocked_on.
+// details' retry_at and blocked_on; its details' log_path becomes the new attempt's.
 struct StepState {
   std::string name;
   StepStatus status = StepStatus::kPending;

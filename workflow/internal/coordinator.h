@@ -103,7 +103,7 @@ class Coordinator {
   StateValues VisibleState(int step);
   // A step's dependencies' names and outputs for one attempt, copied out of the state (which
   // may change while the attempt runs) into one buffer that `views` point into. One buffer
-  // rather than two strings each: a join of 500,000 steps starts with 22 MB rather than 48.
+  // rather than two strings each: a join of 500,000 steps starts with about 20 MB, not 48.
   struct DependencyCopies {
     std::shared_ptr<const char[]> bytes;  // shared: executor tasks are copyable
     std::vector<DependencyOutput> views;  // in StepContext::dependencies() order
