@@ -50,6 +50,17 @@ void CreateOrderDatabase(const std::string& path) {
   ASSERT_TRUE(status.ok()) << status;
 }
 
+// Creates a Chorus database at `path` whose workflow "w" is workflow_started, then
+// step_started events up to seq `events`.
+void CreateLongHistory(const std::string& path, int64_t events) {
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<Event> history = {StartedEvent()};
+  for (int64_t seq = 2; seq <= events; ++seq) history.push_back(StepStartedEvent(seq));
+  const absl::Status status = (*store)->Append("w", 0, history);
+  ASSERT_TRUE(status.ok()) << status;
+}
+
 TEST(SqliteEventStore, NewFileIsAChorusDatabaseInWalMode) {
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
@@ -227,13 +238,7 @@ TEST(SqliteEventStore, CorruptedEventLateInALongHistoryStopsTheStreamWithDataLos
   constexpr int64_t kGoodEvents = 9000;
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
-  {
-    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
-    ASSERT_TRUE(store.ok()) << store.status();
-    std::vector<Event> history = {StartedEvent()};
-    for (int64_t seq = 2; seq <= kGoodEvents; ++seq) history.push_back(StepStartedEvent(seq));
-    ASSERT_TRUE((*store)->Append("w", 0, history).ok());
-  }
+  CreateLongHistory(path, kGoodEvents);
   ASSERT_EQ(
       RawExec(path, absl::StrCat("INSERT INTO events VALUES ('w', ", kGoodEvents + 1,
                                  ", 11, 0, x'ffffffff'), ('w', ", kGoodEvents + 2, ", 11, 0, x'",
@@ -258,13 +263,7 @@ TEST(SqliteEventStore, DamagedPagesLateInALongHistoryStopTheStreamWithAnError) {
   constexpr int64_t kEvents = 20000;
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
-  {
-    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
-    ASSERT_TRUE(store.ok()) << store.status();
-    std::vector<Event> history = {StartedEvent()};
-    for (int64_t seq = 2; seq <= kEvents; ++seq) history.push_back(StepStartedEvent(seq));
-    ASSERT_TRUE((*store)->Append("w", 0, history).ok());
-  }
+  CreateLongHistory(path, kEvents);
   // Closing checkpointed the WAL: the rows are in the file, appended in seq order, so its
   // last pages hold the last rows.
   const std::uintmax_t size = std::filesystem::file_size(path);
