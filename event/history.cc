@@ -1,5 +1,6 @@
 #include "event/history.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -125,20 +126,18 @@ absl::Status InitSteps(const Event& event, WorkflowState* state, FoldAids* aids)
   return absl::OkStatus();
 }
 
-// Takes the definition from `takeable` (the same event) when it is not null.
-absl::Status FoldWorkflowStarted(const Event& event, Event* takeable, WorkflowState* state,
-                                 FoldAids* aids) {
+// Shares the definition with `shared` (the same event) when it is not null.
+absl::Status FoldWorkflowStarted(const Event& event, const std::shared_ptr<const Event>& shared,
+                                 WorkflowState* state, FoldAids* aids) {
   if (state->status != WORKFLOW_STATUS_UNSPECIFIED) {
     return Violation(*state, event, "workflow_started again (the workflow started at seq 1)");
   }
   CHORUS_RETURN_IF_ERROR(InitSteps(event, state, aids));
   const WorkflowStarted& started = event.workflow_started();
   state->status = WORKFLOW_STATUS_RUNNING;
-  if (takeable != nullptr) {
-    state->definition.Swap(takeable->mutable_workflow_started()->mutable_definition());
-  } else {
-    state->definition = started.definition();
-  }
+  state->set_definition(
+      shared != nullptr ? std::shared_ptr<const WorkflowDefinition>(shared, &started.definition())
+                        : std::make_shared<const WorkflowDefinition>(started.definition()));
   state->fingerprint = started.fingerprint();
   state->input = started.input();
   state->created_at = RecordedAt(event);
@@ -180,8 +179,8 @@ absl::Status FoldStepStarted(const Event& event, WorkflowState* state, FoldAids*
 absl::Status CheckInstancesCompleted(const Event& event, int index, const WorkflowState& state,
                                      const FoldAids& aids) {
   const StepState& step = state.steps[index];
-  if (aids.may_have_map_steps && !step.expanded && index < state.definition.steps_size() &&
-      !state.definition.steps(index).map_over().empty()) {
+  if (aids.may_have_map_steps && !step.expanded && index < state.definition().steps_size() &&
+      !state.definition().steps(index).map_over().empty()) {
     return Violation(state, event, "map step '", step.name, "' completed before its expansion");
   }
   for (int instance : step.details().instances) {
@@ -241,8 +240,8 @@ absl::Status FoldStepFailed(const Event& event, WorkflowState* state, FoldAids* 
 absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids* aids) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   const int map_step = static_cast<int>(step - state->steps.data());
-  if (map_step >= state->definition.steps_size() ||
-      state->definition.steps(map_step).map_over().empty()) {
+  if (map_step >= state->definition().steps_size() ||
+      state->definition().steps(map_step).map_over().empty()) {
     return Violation(*state, event, "step '", step->name, "' expanded but it is not a map step");
   }
   if (step->status != StepStatus::kRunning || step->expanded) {
@@ -306,7 +305,7 @@ absl::Status FoldStepSkipped(const Event& event, WorkflowState* state, FoldAids*
 // instance of one.
 bool IsNonCritical(const StepState& step, const WorkflowState& state) {
   const int definition_index = step.map_of >= 0 ? step.map_of : state.IndexOf(step.name);
-  return state.definition.steps(definition_index).non_critical();
+  return state.definition().steps(definition_index).non_critical();
 }
 
 absl::Status FoldWorkflowCompleted(const Event& event, WorkflowState* state) {
@@ -341,10 +340,11 @@ absl::Status FoldWorkflowCancelled(const Event& event, WorkflowState* state) {
   return absl::OkStatus();
 }
 
-absl::Status FoldKind(const Event& event, Event* takeable, WorkflowState* state, FoldAids* aids) {
+absl::Status FoldKind(const Event& event, const std::shared_ptr<const Event>& shared,
+                      WorkflowState* state, FoldAids* aids) {
   switch (event.kind_case()) {
     case Event::kWorkflowStarted:
-      return FoldWorkflowStarted(event, takeable, state, aids);
+      return FoldWorkflowStarted(event, shared, state, aids);
     case Event::kStepStarted:
       return FoldStepStarted(event, state, aids);
     case Event::kStepCompleted:
@@ -375,13 +375,13 @@ absl::Status FoldKind(const Event& event, Event* takeable, WorkflowState* state,
 
 History::History(std::string workflow_id) { state_.workflow_id = std::move(workflow_id); }
 
-absl::Status History::Apply(const Event& event) { return Fold(event, /*takeable=*/nullptr); }
+absl::Status History::Apply(const Event& event) { return Fold(event, /*shared=*/nullptr); }
 
-absl::Status History::Apply(Event&& event) { return Fold(event, &event); }
+absl::Status History::Apply(std::shared_ptr<const Event> event) { return Fold(*event, event); }
 
-absl::Status History::Fold(const Event& event, Event* takeable) {
+absl::Status History::Fold(const Event& event, const std::shared_ptr<const Event>& shared) {
   CHORUS_RETURN_IF_ERROR(CheckSeq(event, state_));
-  CHORUS_RETURN_IF_ERROR(FoldKind(event, takeable, &state_, &aids_));
+  CHORUS_RETURN_IF_ERROR(FoldKind(event, shared, &state_, &aids_));
   state_.last_seq = event.seq();
   state_.updated_at = RecordedAt(event);
   return absl::OkStatus();

@@ -24,6 +24,7 @@
 #ifndef CHORUS_EVENT_HISTORY_H_
 #define CHORUS_EVENT_HISTORY_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -60,16 +61,16 @@ class History {
   // Checks `event` against the invariants and folds it into the state. Returns DataLoss
   // (naming the workflow and seq) on a violation, leaving the state unchanged.
   absl::Status Apply(const Event& event);
-  // The same, taking what it keeps of `event` (a workflow_started event's definition) rather
-  // than copying it.
-  absl::Status Apply(Event&& event);
+  // The same, sharing what it keeps of `event` (a workflow_started event's definition) rather
+  // than copying it. REQUIRES: `event` is not null.
+  absl::Status Apply(std::shared_ptr<const Event> event);
 
   const WorkflowState& state() const { return state_; }
   WorkflowState TakeState() && { return std::move(state_); }
 
  private:
-  // Apply's work; `takeable` is `event` when Apply may take from it, else null.
-  absl::Status Fold(const Event& event, Event* takeable);
+  // Apply's work; `shared` owns `event` when Apply may share it, else is null.
+  absl::Status Fold(const Event& event, const std::shared_ptr<const Event>& shared);
 
   WorkflowState state_;
   history_internal::FoldAids aids_;

@@ -108,10 +108,10 @@ StateValues InitialState(const WorkflowDefinition& definition) {
 }
 
 StateValues MergeState(const WorkflowState& state, absl::Span<const int> steps) {
-  StateValues values = InitialState(state.definition);
+  StateValues values = InitialState(state.definition());
   for (int step : steps) {
     for (const StateUpdate& update : state.steps[step].details().state_updates) {
-      ApplyUpdate(state.definition, update, values).IgnoreError();  // checked when recorded
+      ApplyUpdate(state.definition(), update, values).IgnoreError();  // checked when recorded
     }
   }
   return values;
@@ -119,7 +119,8 @@ StateValues MergeState(const WorkflowState& state, absl::Span<const int> steps) 
 
 std::vector<int> MergeOrder(const WorkflowState& state) {
   std::vector<int> order;
-  const int defined = std::min(state.definition.steps_size(), static_cast<int>(state.steps.size()));
+  const int defined =
+      std::min(state.definition().steps_size(), static_cast<int>(state.steps.size()));
   for (int i = 0; i < defined; ++i) {
     order.push_back(i);
     const std::vector<int>& instances = state.steps[i].details().instances;

@@ -105,13 +105,12 @@ struct WorkflowState {
   std::string workflow_id;
   // UNSPECIFIED until the workflow-started event; RUNNING until a terminal workflow event.
   WorkflowStatus status = WORKFLOW_STATUS_UNSPECIFIED;
-  WorkflowDefinition definition;
   std::string fingerprint;
   std::string input;
   int64_t last_seq = 0;
   absl::Time created_at = absl::InfinitePast();
   absl::Time updated_at = absl::InfinitePast();
-  // One entry per step of `definition`, in definition order, then one per instance of each
+  // One entry per step of definition(), in definition order, then one per instance of each
   // expanded map step, in the order they were expanded.
   std::vector<StepState> steps;
   // Finds `steps` by name; AddStep keeps it up to date.
@@ -131,6 +130,19 @@ struct WorkflowState {
   // Appends `step` to `steps` and indexes it by its name. False, adding nothing, if a step
   // has that name already.
   bool AddStep(StepState step);
+
+  // The definition recorded at the workflow's start; empty before it.
+  const WorkflowDefinition& definition() const {
+    return definition_ != nullptr ? *definition_ : WorkflowDefinition::default_instance();
+  }
+  // Sets the definition. A recorded definition never changes, so it is shared rather than
+  // copied: by copies of the state, and with whatever else owns it (the event it was read in).
+  void set_definition(std::shared_ptr<const WorkflowDefinition> definition) {
+    definition_ = std::move(definition);
+  }
+
+ private:
+  std::shared_ptr<const WorkflowDefinition> definition_;
 };
 
 }  // namespace chorus

@@ -77,10 +77,12 @@ class EventStream {
   // next call to Next().
   virtual const Event& event() const = 0;
 
-  // The current event, moved out of the stream where it can be (a large one, such as a
-  // workflow_started event holding the whole definition), else copied. REQUIRES: as event();
-  // afterwards event() is unspecified until the next call to Next(). The default copies.
-  virtual Event TakeEvent() { return event(); }
+  // The current event, valid for as long as it is shared. A stream shares what it can (a
+  // large event, such as a workflow_started event holding the whole definition) and copies
+  // the rest. REQUIRES: as event(). The default copies.
+  virtual std::shared_ptr<const Event> ShareEvent() {
+    return std::make_shared<const Event>(event());
+  }
 
   // OK, or why the stream stopped early (e.g. DataLoss for an event body that cannot be
   // parsed, naming the workflow and seq).

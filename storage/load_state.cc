@@ -19,23 +19,25 @@ absl::StatusOr<WorkflowState> Load(
     const absl::FunctionRef<void(const WorkflowDefinition&)>* alongside) {
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(workflow_id, 1));
   History history{std::string(workflow_id)};
-  // Runs `alongside`. It reads the definition while this thread folds on: folding never
-  // changes the definition after workflow_started, nor moves it until the state is taken.
+  // Runs `alongside` on the definition of the workflow_started event, which nothing changes,
+  // from the moment the event is read: while this thread lays out the steps and folds the rest
+  // of the history.
   std::thread alongside_thread;
   const absl::Status folded = [&]() -> absl::Status {
     while (stream->Next() && stream->event().seq() <= up_to_seq) {
-      // Taking workflow_started moves the definition, a history's one large part, into the
-      // state; other events are small, and a stream may have to copy what it gives.
+      // Sharing workflow_started gives the state its definition, a history's one large part,
+      // without a copy; other events are small, and a stream may have to copy what it shares.
       const Event& event = stream->event();
       if (!event.has_workflow_started()) {
         CHORUS_RETURN_IF_ERROR(history.Apply(event));
         continue;
       }
-      CHORUS_RETURN_IF_ERROR(history.Apply(stream->TakeEvent()));
-      if (alongside != nullptr) {
-        alongside_thread =
-            std::thread([&history, alongside] { (*alongside)(history.state().definition); });
+      std::shared_ptr<const Event> started = stream->ShareEvent();
+      if (alongside != nullptr && !alongside_thread.joinable()) {
+        alongside_thread = std::thread(
+            [started, alongside] { (*alongside)(started->workflow_started().definition()); });
       }
+      CHORUS_RETURN_IF_ERROR(history.Apply(std::move(started)));
     }
     return stream->status();
   }();

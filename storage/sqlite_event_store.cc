@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -234,16 +235,17 @@ class SqliteEventStream : public EventStream {
     return !done_;
   }
   const Event& event() const override { return *event_; }
-  Event TakeEvent() override {
-    return event_ == &large_event_ ? std::move(large_event_) : Event(*event_);
+  std::shared_ptr<const Event> ShareEvent() override {
+    if (event_ == large_event_.get()) return large_event_;
+    return std::make_shared<const Event>(*event_);
   }
   absl::Status status() const override { return status_; }
 
  private:
   // Rows of up to kArenaRowBytes parse on arena_, reset after every kArenaResetBytes of them,
-  // so that reading does not allocate per event. Larger rows (a workflow_started event holds
-  // the whole definition) parse into large_event_, on the heap, which TakeEvent moves rather
-  // than copies.
+  // so that reading does not allocate per event. A larger row (a workflow_started event holds
+  // the whole definition) parses into large_event_, on the heap, which ShareEvent shares
+  // rather than copies.
   static constexpr size_t kArenaRowBytes = 16 << 10;
   static constexpr size_t kArenaResetBytes = 128 << 10;
   // Past this many rows a history is long: a RowPrefetcher reads on, on a thread of its own.
@@ -270,7 +272,7 @@ class SqliteEventStream : public EventStream {
       seq = select_.Int(0);
       body = select_.Blob(1);
     }
-    if (event_ == &large_event_) large_event_.Clear();
+    large_event_.reset();
     if (body.size() <= kArenaRowBytes) {
       arena_row_bytes_ += body.size();
       if (arena_row_bytes_ > kArenaResetBytes) {
@@ -279,7 +281,8 @@ class SqliteEventStream : public EventStream {
       }
       event_ = google::protobuf::Arena::CreateMessage<Event>(&arena_);
     } else {
-      event_ = &large_event_;
+      large_event_ = std::make_shared<Event>();
+      event_ = large_event_.get();
     }
     if (!event_->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return absl::DataLossError(absl::StrFormat(
@@ -300,8 +303,8 @@ class SqliteEventStream : public EventStream {
   std::unique_ptr<RowPrefetcher> prefetcher_;  // steps select_ once rows_read_ is enough
   google::protobuf::Arena arena_;
   size_t arena_row_bytes_ = 0;  // of the rows parsed on arena_ since it was reset
-  Event large_event_;
-  Event* event_ = &large_event_;  // the current event: on arena_, or large_event_
+  std::shared_ptr<Event> large_event_;  // the current event if its row is large
+  Event* event_ = nullptr;              // the current event: on arena_, or large_event_
   bool done_ = false;  // Step must not run again: on a done statement it would rerun it
   absl::Status status_;
 };

@@ -1,6 +1,6 @@
 // Drawing a workflow's DAG: as Graphviz DOT text, and from DOT as SVG.
 //
-//   std::string dot = RenderDot(state.definition, &state);  // or nullptr for the bare DAG
+//   std::string dot = RenderDot(state.definition(), &state);  // or nullptr for the bare DAG
 //   CHORUS_ASSIGN_OR_RETURN(std::string svg, RenderSvg(dot));
 //
 // Thread-safe. RenderSvg calls are serialized process-wide, because Graphviz is not

@@ -19,7 +19,7 @@ constexpr absl::string_view kCancelledByRequest = "cancelled by request";
 
 absl::Status NondeterminismError(absl::string_view id, const WorkflowState& recorded,
                                  const WorkflowDefinition& current) {
-  std::vector<std::string> changes = DescribeChanges(recorded.definition, current);
+  std::vector<std::string> changes = DescribeChanges(recorded.definition(), current);
   if (changes.empty()) {
     changes.push_back(absl::StrCat("fingerprint changed: expected ", recorded.fingerprint,
                                    ", found ", Fingerprint(current)));
@@ -154,7 +154,7 @@ absl::Status Engine::RecordCancellationHoldingLease(EventStore& store, absl::str
   }
   // A run that starts cancelled starts no step: it needs no functions.
   CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph,
-                          ValidateDefinitionGraph(state.definition, /*registry=*/nullptr));
+                          ValidateDefinitionGraph(state.definition(), /*registry=*/nullptr));
   Coordinator coordinator(store, executor_, options_, std::move(cancelled));
   absl::Status result = coordinator.Resume(std::move(state), std::move(graph)).status();
   return absl::IsCancelled(result) ? absl::OkStatus() : result;

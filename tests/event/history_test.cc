@@ -1,6 +1,7 @@
 #include "event/history.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -131,7 +132,7 @@ WorkflowState StartedState(const std::vector<std::string>& step_names) {
   WorkflowState state;
   state.workflow_id = kWorkflowId;
   state.status = WORKFLOW_STATUS_RUNNING;
-  state.definition = Definition(step_names);
+  state.set_definition(std::make_shared<const WorkflowDefinition>(Definition(step_names)));
   state.fingerprint = "fp-1";
   state.input = "input";
   state.last_seq = 1;
@@ -172,9 +173,9 @@ void ExpectSameStep(const StepState& actual, const StepState& expected) {
 void ExpectSameState(const WorkflowState& actual, const WorkflowState& expected) {
   EXPECT_EQ(actual.workflow_id, expected.workflow_id);
   EXPECT_EQ(WorkflowStatus_Name(actual.status), WorkflowStatus_Name(expected.status));
-  EXPECT_TRUE(
-      google::protobuf::util::MessageDifferencer::Equals(actual.definition, expected.definition))
-      << actual.definition.DebugString();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(actual.definition(),
+                                                                 expected.definition()))
+      << actual.definition().DebugString();
   EXPECT_EQ(actual.fingerprint, expected.fingerprint);
   EXPECT_EQ(actual.input, expected.input);
   EXPECT_EQ(actual.last_seq, expected.last_seq);
@@ -291,15 +292,16 @@ TEST(History, RejectedEventLeavesStateUnchanged) {
   }
 }
 
-TEST(History, RejectedTakenEventLeavesStateUnchanged) {
+TEST(History, RejectedSharedEventLeavesStateUnchanged) {
   for (const BadHistory& row : BadHistories()) {
     SCOPED_TRACE(row.name);
     History history(kWorkflowId);
     for (size_t i = 0; i + 1 < row.events.size(); ++i) {
-      ASSERT_EQ(history.Apply(Event(row.events[i])), absl::OkStatus());
+      ASSERT_EQ(history.Apply(std::make_shared<const Event>(row.events[i])), absl::OkStatus());
     }
     const WorkflowState before = history.state();
-    ASSERT_EQ(history.Apply(Event(row.events.back())).code(), absl::StatusCode::kDataLoss);
+    ASSERT_EQ(history.Apply(std::make_shared<const Event>(row.events.back())).code(),
+              absl::StatusCode::kDataLoss);
     ExpectSameState(history.state(), before);
   }
 }
@@ -497,16 +499,25 @@ TEST(History, ContinuesFoldingFromAFoldedState) {
   ExpectSameState(std::move(history).TakeState(), *whole);
 }
 
-TEST(History, TakingEventsFoldsTheSameAsCopyingThem) {
+TEST(History, SharingEventsFoldsTheSameAsCopyingThem) {
   const std::vector<Event> events = ResizeHistory();
   History copied(kWorkflowId);
-  History taken(kWorkflowId);
+  History shared(kWorkflowId);
   for (const Event& event : events) {
     ASSERT_EQ(copied.Apply(event), absl::OkStatus());
-    ASSERT_EQ(taken.Apply(Event(event)), absl::OkStatus());
+    ASSERT_EQ(shared.Apply(std::make_shared<const Event>(event)), absl::OkStatus());
   }
-  ASSERT_GT(taken.state().definition.steps_size(), 0);
-  ExpectSameState(taken.state(), copied.state());
+  ASSERT_GT(shared.state().definition().steps_size(), 0);
+  ExpectSameState(shared.state(), copied.state());
+}
+
+TEST(History, StateSharesTheDefinitionOfASharedStartedEvent) {
+  const auto started = std::make_shared<const Event>(Numbered({WfStarted({"a", "b"})})[0]);
+  History history(kWorkflowId);
+  ASSERT_EQ(history.Apply(started), absl::OkStatus());
+  EXPECT_EQ(&history.state().definition(), &started->workflow_started().definition());
+  const WorkflowState copy = history.state();
+  EXPECT_EQ(&copy.definition(), &started->workflow_started().definition());
 }
 
 TEST(FoldHistory, FoldsFailFastIntoFailedWorkflow) {

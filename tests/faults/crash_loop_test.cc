@@ -193,7 +193,7 @@ void ExpectSurvived(const std::string& db, const std::string& id,
   EXPECT_EQ(OutputsOf(*state), reference_outputs);
   const std::map<std::string, int> starts = CountPerStep(*events, Event::kStepStarted);
   const std::map<std::string, int> effects = SideEffects(side_effects_path);
-  for (const StepDefinition& step : state->definition.steps()) {
+  for (const StepDefinition& step : state->definition().steps()) {
     SCOPED_TRACE(step.name());
     const int started = starts.count(step.name()) ? starts.at(step.name()) : 0;
     const int done = effects.count(step.name()) ? effects.at(step.name()) : 0;

@@ -43,7 +43,7 @@ std::string Snapshot(const WorkflowState& state) {
 // Checks `state`, the fold of a history whose last accepted event is `event`.
 absl::Status CheckAccepted(const WorkflowState& state, const Event& event) {
   if (state.last_seq != event.seq()) return Broken("an accepted event did not set last_seq");
-  if (static_cast<int>(state.steps.size()) != state.definition.steps_size()) {
+  if (static_cast<int>(state.steps.size()) != state.definition().steps_size()) {
     return Broken("the state's steps differ from the definition's");
   }
   if (state.status != WORKFLOW_STATUS_COMPLETED) return absl::OkStatus();
@@ -134,7 +134,7 @@ absl::Status FuzzEventFold(absl::string_view data) {
     if (!checked.ok()) return checked;
   }
   const WorkflowState& state = history.state();
-  if (state.status != WORKFLOW_STATUS_UNSPECIFIED) RenderDot(state.definition, &state);
+  if (state.status != WORKFLOW_STATUS_UNSPECIFIED) RenderDot(state.definition(), &state);
   if (!absl::StrContains(RenderTimelineHtml(kWorkflowId, parsed), "</html>")) {
     return Broken("the timeline is not a whole page");
   }

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -102,15 +103,18 @@ TEST_P(EventStoreTest, ReadGivesBackWhatWasAppended) {
   EXPECT_THAT(HistoryOf(*store_, "order-2"), ElementsAre(StartedEvent().ShortDebugString()));
 }
 
-TEST_P(EventStoreTest, TakeEventGivesTheCurrentEventAndReadingGoesOn) {
+TEST_P(EventStoreTest, SharedEventsOutliveReadingOn) {
   const std::vector<Event> history = OrderHistory();
   Append("w", 0, history);
   absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
   ASSERT_EQ(stream.status(), absl::OkStatus());
-  std::vector<std::string> taken;
-  while ((*stream)->Next()) taken.push_back((*stream)->TakeEvent().ShortDebugString());
+  std::vector<std::shared_ptr<const Event>> shared;
+  while ((*stream)->Next()) shared.push_back((*stream)->ShareEvent());
   EXPECT_EQ((*stream)->status(), absl::OkStatus());
-  EXPECT_THAT(taken, ElementsAreArray(Texts(history)));
+  stream->reset();
+  std::vector<std::string> texts;
+  for (const auto& event : shared) texts.push_back(event->ShortDebugString());
+  EXPECT_THAT(texts, ElementsAreArray(Texts(history)));
 }
 
 TEST_P(EventStoreTest, ReadGivesLargeAndManySmallEventsAlike) {
@@ -135,13 +139,15 @@ TEST_P(EventStoreTest, ReadGivesLargeAndManySmallEventsAlike) {
   Append("w", 0, history);
   absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
   ASSERT_EQ(stream.status(), absl::OkStatus());
+  // Every third event is shared, and read once the stream has moved on.
   std::vector<std::string> read;
+  std::vector<std::pair<size_t, std::shared_ptr<const Event>>> shared;
   while ((*stream)->Next()) {
-    const bool take = read.size() % 3 == 0;
-    read.push_back(take ? (*stream)->TakeEvent().ShortDebugString()
-                        : (*stream)->event().ShortDebugString());
+    if (read.size() % 3 == 0) shared.emplace_back(read.size(), (*stream)->ShareEvent());
+    read.push_back((*stream)->event().ShortDebugString());
   }
   EXPECT_EQ((*stream)->status(), absl::OkStatus());
+  for (auto& [position, event] : shared) read[position] = event->ShortDebugString();
   EXPECT_THAT(read, ElementsAreArray(Texts(history)));
 }
 

@@ -1,5 +1,6 @@
 #include "tools/graph.h"
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,7 +35,7 @@ WorkflowDefinition Diamond() {
 WorkflowState StateOf(const WorkflowDefinition& definition,
                       std::initializer_list<std::pair<StepStatus, int>> steps) {
   WorkflowState state;
-  state.definition = definition;
+  state.set_definition(std::make_shared<const WorkflowDefinition>(definition));
   int index = 0;
   for (auto [status, attempts] : steps) {
     StepState step;
@@ -147,7 +148,7 @@ WorkflowState ExpandedMap(int count, bool non_critical) {
 
 TEST(RenderDot, DrawsTheInstancesOfAMapStepInTheirColours) {
   WorkflowState state = ExpandedMap(2, /*non_critical=*/false);
-  std::string dot = RenderDot(state.definition, &state);
+  std::string dot = RenderDot(state.definition(), &state);
   EXPECT_THAT(dot, AllOf(HasSubstr(absl::StrCat("\"each[0]\" [shape=box, fontsize=10, fillcolor=\"",
                                                 StepStatusColor(StepStatus::kFailed),
                                                 "\", tooltip=\"item 0: failed, 1 attempt: \"];")),
@@ -160,7 +161,7 @@ TEST(RenderDot, DrawsTheInstancesOfAMapStepInTheirColours) {
 
 TEST(RenderDot, CountsTheInstancesPastTwelveInOneNode) {
   WorkflowState state = ExpandedMap(30, /*non_critical=*/false);
-  std::string dot = RenderDot(state.definition, &state);
+  std::string dot = RenderDot(state.definition(), &state);
   EXPECT_THAT(dot, AllOf(HasSubstr("\"each[11]\" [shape=box"), Not(HasSubstr("\"each[12]\"")),
                          HasSubstr("\"each[12..29]\" [shape=plaintext, style=\"\", label=\"18 "
                                    "more instances\"];")));
@@ -170,7 +171,7 @@ TEST(RenderDot, CountsTheInstancesPastTwelveInOneNode) {
 TEST(RenderDot, FillsATolerableFailurePinkNotRed) {
   WorkflowState state = ExpandedMap(1, /*non_critical=*/true);
   state.steps[1].status = StepStatus::kFailed;
-  std::string dot = RenderDot(state.definition, &state);
+  std::string dot = RenderDot(state.definition(), &state);
   EXPECT_THAT(dot, AllOf(HasSubstr("\"each\" [shape=box3d, fillcolor=\"#f4cccc\""),
                          HasSubstr("\"each[0]\" [shape=box, fontsize=10, fillcolor=\"#f4cccc\""),
                          HasSubstr("pink: failed, tolerated (non-critical)")));

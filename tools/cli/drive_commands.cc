@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -88,7 +89,7 @@ int Drive(EventStore& store, const std::string& id, const WorkflowDefinition& de
   if (!registry.ok()) return Fail(kExitBadInput, registry.status().message());
   absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(store, id);
   WorkflowState before = recorded.ok() ? *recorded : WorkflowState();
-  before.definition = definition;
+  before.set_definition(std::make_shared<const WorkflowDefinition>(definition));
 
   CancellationToken cancellation;
   SignalCanceller signals(cancellation);
@@ -156,7 +157,7 @@ int ResumeCommand(const Args& args) {
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
   absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(**store, id);
   if (!recorded.ok()) return Fail(recorded.status());
-  return Drive(**store, id, recorded->definition, std::nullopt, *options);
+  return Drive(**store, id, recorded->definition(), std::nullopt, *options);
 }
 
 int CancelCommand(const Args& args) {

@@ -88,7 +88,7 @@ int RunningPid(const StepState& step) {
 
 // The definition of `step`: its own, or for an instance its map step's.
 const StepDefinition& DefinitionOf(const WorkflowState& state, const StepState& step) {
-  return state.definition.steps(step.map_of >= 0 ? step.map_of : state.IndexOf(step.name));
+  return state.definition().steps(step.map_of >= 0 ? step.map_of : state.IndexOf(step.name));
 }
 
 // Whether `step` failed for good in a way that stops the workflow: a critical step (or an
@@ -97,7 +97,7 @@ bool StopsTheWorkflow(const WorkflowState& state, const StepState& step) {
   if (step.status == StepStatus::kCancelled) return true;
   return step.status == StepStatus::kFailed && step.details().retry_at == absl::InfinitePast() &&
          !DefinitionOf(state, step).non_critical() &&
-         state.definition.failure_policy() != FAILURE_POLICY_CONTINUE;
+         state.definition().failure_policy() != FAILURE_POLICY_CONTINUE;
 }
 
 // Steps that would start next: pending or cut off with every dependency completed (sync
@@ -107,12 +107,12 @@ bool StopsTheWorkflow(const WorkflowState& state, const StepState& step) {
 std::vector<std::string> NextSteps(const WorkflowState& state) {
   std::vector<std::string> next;
   if (state.status != WORKFLOW_STATUS_RUNNING) return next;
-  const double budget = state.definition.budget();
+  const double budget = state.definition().budget();
   if (budget > 0 && state.cost_spent > budget) return next;
   for (const StepState& step : state.steps) {
     if (StopsTheWorkflow(state, step)) return next;
   }
-  const std::vector<std::vector<int>> dependencies = EffectiveDependencies(state.definition);
+  const std::vector<std::vector<int>> dependencies = EffectiveDependencies(state.definition());
   for (size_t i = 0; i < state.steps.size(); ++i) {
     const StepState& step = state.steps[i];
     const StepDetails& details = step.details();
@@ -183,17 +183,17 @@ void PrintStepRow(const WorkflowState& state, const StepState& step, absl::strin
 
 void PrintStatusHeader(const WorkflowState& state) {
   std::printf("workflow '%s' (definition '%s'): %s, seq %lld, created %s, updated %s\n",
-              state.workflow_id.c_str(), state.definition.name().c_str(),
+              state.workflow_id.c_str(), state.definition().name().c_str(),
               StatusName(state.status).c_str(), static_cast<long long>(state.last_seq),
               TimeText(state.created_at).c_str(), TimeText(state.updated_at).c_str());
   if (!state.failed_steps.empty()) {
     std::printf("  failed non-critical steps: %s\n",
                 absl::StrJoin(state.failed_steps, ", ").c_str());
   }
-  if (state.definition.budget() > 0) {
+  if (state.definition().budget() > 0) {
     std::printf("  budget: spent %s of %s%s\n", CostText(state.cost_spent).c_str(),
-                CostText(state.definition.budget()).c_str(),
-                state.cost_spent > state.definition.budget() ? " (exceeded)" : "");
+                CostText(state.definition().budget()).c_str(),
+                state.cost_spent > state.definition().budget() ? " (exceeded)" : "");
   }
   if (!state.error.ok()) std::printf("  %s\n", state.error.ToString().c_str());
 }
@@ -272,7 +272,7 @@ int StatusCommand(const Args& args) {
   std::printf("%-20s %-10s %8s %10s %8s  %s\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "PID",
               "LOG");
   const absl::Time now = absl::Now();
-  for (int i = 0; i < state->definition.steps_size(); ++i) {
+  for (int i = 0; i < state->definition().steps_size(); ++i) {
     PrintStepRow(*state, state->steps[i], "", now);
     for (int instance : state->steps[i].details().instances) {
       PrintStepRow(*state, state->steps[instance], "  ", now);
@@ -390,7 +390,7 @@ int GraphCommand(const Args& args) {
   } else {
     absl::StatusOr<WorkflowState> state = LoadState(args, subject);
     if (!state.ok()) return Fail(state.status());
-    dot = RenderDot(state->definition, &*state);
+    dot = RenderDot(state->definition(), &*state);
   }
   if (format == "dot") return Emit(args, dot);
   absl::StatusOr<std::string> svg = RenderSvg(dot);

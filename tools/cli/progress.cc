@@ -25,7 +25,7 @@ size_t TerminalWidth(std::FILE* out) {
 Progress::Progress(std::FILE* out, bool live, const WorkflowState& recorded)
     : out_(out), live_(live) {
   MutexLock lock(&mu_);
-  total_ = std::max(recorded.definition.steps_size(), static_cast<int>(recorded.steps.size()));
+  total_ = std::max(recorded.definition().steps_size(), static_cast<int>(recorded.steps.size()));
   for (const StepState& step : recorded.steps) {
     done_ += step.status == StepStatus::kCompleted || step.status == StepStatus::kSkipped;
     failed_ +=

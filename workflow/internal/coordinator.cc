@@ -161,7 +161,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
 // next attempt, a scheduled retry keeps its time, a recorded failure or cancellation means the
 // run was stopping when it was cut off, and it finishes stopping.
 void Coordinator::ClassifyRecordedSteps() {
-  const int defined = state().definition.steps_size();
+  const int defined = state().definition().steps_size();
   for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
     const StepState& step = state().steps[i];
     if (step.status == StepStatus::kCompleted && i < defined) {
@@ -188,7 +188,7 @@ void Coordinator::ClassifyFailed(int step) {
     retries_.emplace(s.details().retry_at, step);
   } else if (DefinitionOf(step).non_critical()) {
     if (s.map_of < 0) tolerated_failures_.push_back(s.name);
-  } else if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
+  } else if (state().definition().failure_policy() == FAILURE_POLICY_CONTINUE) {
     if (!failure_) failure_.emplace(step, s.error);
   } else {
     if (!failure_) failure_.emplace(step, s.error);
@@ -254,7 +254,7 @@ bool Coordinator::HasRoomForAnotherStep() const {
 bool Coordinator::TakeResources(int step) {
   const auto& locks = DefinitionOf(step).locks();
   for (const std::string& lock : locks) {
-    if (held_[lock] < ResourceCapacity(state().definition, lock)) continue;
+    if (held_[lock] < ResourceCapacity(state().definition(), lock)) continue;
     if (state().steps[step].details().blocked_on != lock) {
       Event event;
       event.mutable_step_blocked()->set_step(state().steps[step].name);
@@ -369,7 +369,7 @@ void Coordinator::RunAttempt(int step, const CancellationToken& token, AttemptDa
     // The workflow id, input and definition never change while the workflow runs.
     attempt.workflow_id = state().workflow_id;
     attempt.input = state().input;
-    attempt.definition = &state().definition;
+    attempt.definition = &state().definition();
     attempt.step = data.step;
     attempt.attempt = data.attempt;
     attempt.log_path = data.log_path;
@@ -513,7 +513,7 @@ void Coordinator::FailFinally(int step, const absl::Status& error) {
     }
     return;
   }
-  if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
+  if (state().definition().failure_policy() == FAILURE_POLICY_CONTINUE) {
     if (!failure_) failure_.emplace(step, error);
     if (map_of >= 0) {
       MaybeFinishMap(map_of);
@@ -586,13 +586,13 @@ void Coordinator::MaybeFinishMap(int map_step) {
   if (DefinitionOf(map_step).non_critical()) {
     tolerated_failures_.push_back(name);
     SkipDependents(map_step);
-  } else if (state().definition.failure_policy() == FAILURE_POLICY_CONTINUE) {
+  } else if (state().definition().failure_policy() == FAILURE_POLICY_CONTINUE) {
     SkipDependents(map_step);
   }
 }
 
 void Coordinator::CheckBudget(int step) {
-  const double budget = state().definition.budget();
+  const double budget = state().definition().budget();
   if (budget <= 0 || state().cost_spent <= budget || stopping_) return;
   StopForFailure(step, absl::ResourceExhaustedError(absl::StrFormat(
                            "budget exceeded: spent %g of %g", state().cost_spent, budget)));
@@ -601,7 +601,7 @@ void Coordinator::CheckBudget(int step) {
 // A run cut off right after the batch that went over the budget stops as that run would
 // have: the step that went over is the last one that reported a cost.
 void Coordinator::CheckRecordedBudget() {
-  const double budget = state().definition.budget();
+  const double budget = state().definition().budget();
   if (budget <= 0 || state().cost_spent <= budget) return;  // as CheckBudget would
   int last_costly = -1;
   for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {

@@ -14,7 +14,7 @@ namespace chorus {
 
 const StepDefinition& Coordinator::DefinitionOf(int step) const {
   const StepState& s = state().steps[step];
-  return state().definition.steps(s.map_of >= 0 ? s.map_of : step);
+  return state().definition().steps(s.map_of >= 0 ? s.map_of : step);
 }
 
 Coordinator::ReadyKey Coordinator::KeyOf(int step) const {
@@ -24,7 +24,7 @@ Coordinator::ReadyKey Coordinator::KeyOf(int step) const {
 
 void Coordinator::BuildGraph(DefinitionGraph graph) {
   const WorkflowState& s = state();
-  const int defined = s.definition.steps_size();
+  const int defined = s.definition().steps_size();
   functions_ = std::move(graph.functions);
   unmet_dependencies_.assign(defined, 0);
   dependencies_.start.assign(defined + 1, 0);
@@ -58,13 +58,13 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
                                          [&](int d) { return d < i && after_its_ancestors[d]; });
     // Map steps (their instances' views, a map's updates) always take the full merge.
     if (deps.size() == 1 && after_its_ancestors[deps[0]] &&
-        s.definition.steps(i).map_over().empty() &&
-        s.definition.steps(deps[0]).map_over().empty()) {
+        s.definition().steps(i).map_over().empty() &&
+        s.definition().steps(deps[0]).map_over().empty()) {
       view_source_[i] = deps[0];
       ++unserved_readers_[deps[0]];
     }
   }
-  uses_state_ = !s.definition.state().empty() ||
+  uses_state_ = !s.definition().state().empty() ||
                 std::any_of(s.steps.begin(), s.steps.end(), [](const StepState& step) {
                   return !step.details().state_updates.empty();
                 });
@@ -73,7 +73,7 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
 void Coordinator::MakeReady(int step) { ready_.insert(KeyOf(step)); }
 
 absl::Span<const int> Coordinator::DependentsOf(int step) const {
-  if (step >= state().definition.steps_size()) return {};
+  if (step >= state().definition().steps_size()) return {};
   return dependents_.Of(step);
 }
 
@@ -114,7 +114,7 @@ std::vector<int> Coordinator::AncestorsInOrder(int step) const {
 
 StateValues Coordinator::VisibleState(int step) {
   if (auto own = views_.find(step); own != views_.end()) return own->second;  // a retry
-  const bool defined = step < state().definition.steps_size();
+  const bool defined = step < state().definition().steps_size();
   const int source = defined ? view_source_[step] : -1;
   auto view = source >= 0 ? views_.find(source) : views_.end();
   StateValues values;
@@ -125,7 +125,7 @@ StateValues Coordinator::VisibleState(int step) {
     if (unserved_readers_[source] == 0) views_.erase(view);
     // Then the source's own updates: it comes last in merge order (no map, no instances).
     for (const StateUpdate& update : state().steps[source].details().state_updates) {
-      ApplyUpdate(state().definition, update, values).IgnoreError();  // checked when recorded
+      ApplyUpdate(state().definition(), update, values).IgnoreError();  // checked when recorded
     }
   }
   if (defined && unserved_readers_[step] > 0) views_.emplace(step, values);
