@@ -21,6 +21,7 @@
 #include "event/internal/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "storage/internal/append_rules.h"
+#include "storage/internal/large_event.h"
 #include "storage/internal/lease_rules.h"
 #include "storage/internal/row_prefetcher.h"
 #include "storage/internal/sqlite.h"
@@ -244,8 +245,8 @@ class SqliteEventStream : public EventStream {
  private:
   // Rows of up to kArenaRowBytes parse on arena_, reset after every kArenaResetBytes of them,
   // so that reading does not allocate per event. A larger row (a workflow_started event holds
-  // the whole definition) parses into large_event_, on the heap, which ShareEvent shares
-  // rather than copies.
+  // the whole definition) parses on an arena of its own (NewLargeEvent), which ShareEvent
+  // shares rather than copies.
   static constexpr size_t kArenaRowBytes = 16 << 10;
   static constexpr size_t kArenaResetBytes = 128 << 10;
   // Past this many rows a history is long: a RowPrefetcher reads on, on a thread of its own.
@@ -281,7 +282,7 @@ class SqliteEventStream : public EventStream {
       }
       event_ = google::protobuf::Arena::CreateMessage<Event>(&arena_);
     } else {
-      large_event_ = std::make_shared<Event>();
+      large_event_ = NewLargeEvent();
       event_ = large_event_.get();
     }
     if (!event_->ParseFromArray(body.data(), static_cast<int>(body.size()))) {

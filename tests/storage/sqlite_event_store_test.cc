@@ -90,6 +90,33 @@ TEST(SqliteEventStore, ReopenKeepsEverything) {
   EXPECT_THAT(*summaries, ElementsAre(SummaryAt("w", WORKFLOW_STATUS_COMPLETED, 4)));
 }
 
+TEST(SqliteEventStore, SharedLargeDefinitionReadsWholeAndOutlivesItsStore) {
+  // 50,000 steps, each depending on the one before: a row of about 1 MB that parses into more
+  // than the 2 MiB from which the stream's arena maps blocks of its own.
+  Event started = StartedEvent();
+  WorkflowDefinition* definition = started.mutable_workflow_started()->mutable_definition();
+  for (int i = 0; i < 50000; ++i) {
+    StepDefinition* step = definition->add_steps();
+    step->set_name(absl::StrCat("step-", i));
+    if (i > 0) step->add_depends_on(absl::StrCat("step-", i - 1));
+  }
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  std::shared_ptr<const Event> shared;
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_EQ((*store)->Append("w", 0, {started}), absl::OkStatus());
+    absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read("w", 1);
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    ASSERT_TRUE((*stream)->Next());
+    shared = (*stream)->ShareEvent();
+    EXPECT_FALSE((*stream)->Next());
+    EXPECT_EQ((*stream)->status(), absl::OkStatus());
+  }
+  EXPECT_EQ(shared->SerializeAsString(), started.SerializeAsString());
+}
+
 TEST(SqliteEventStore, EventsRejectUpdateAndDelete) {
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
