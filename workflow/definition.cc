@@ -44,9 +44,15 @@ class StepIndex {
   explicit StepIndex(const WorkflowDefinition& definition) : names_{&definition} {
     index_.Reserve(definition.steps_size());
     for (int i = 0; i < definition.steps_size(); ++i) {
+      if (i + StepNameIndex::kPrefetchAhead < definition.steps_size()) {
+        index_.Prefetch(names_(i + StepNameIndex::kPrefetchAhead));
+      }
       if (!index_.Add(i, names_)) redefinitions_.insert(i);
     }
   }
+
+  // Starts loading what a Find of `name` will read (StepNameIndex::Prefetch).
+  void Prefetch(absl::string_view name) const { index_.Prefetch(name); }
 
   // The index of the first step named `name`, or -1.
   int Find(absl::string_view name) const { return index_.Find(name, names_); }
@@ -86,6 +92,9 @@ std::vector<const StepFunction*> CheckSteps(const WorkflowDefinition& definition
                                         " step and cannot have a command"));
       }
     } else if (registry != nullptr) {
+      if (i + StepNameIndex::kPrefetchAhead < definition.steps_size()) {
+        registry->Prefetch(definition.steps(i + StepNameIndex::kPrefetchAhead).name());
+      }
       functions[i] = registry->Find(step.name());
       if (functions[i] == nullptr) {
         problems.push_back(absl::StrCat("step '", step.name(), "' has no registered function"));
@@ -343,7 +352,11 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
     const StepDefinition& step = definition.steps(i);
     has_sync_steps |= step.kind() == STEP_KIND_SYNC;
     dependencies[i].reserve(step.depends_on_size());
-    for (const std::string& dep : step.depends_on()) {
+    for (int d = 0; d < step.depends_on_size(); ++d) {
+      if (d + StepNameIndex::kPrefetchAhead < step.depends_on_size()) {
+        index.Prefetch(step.depends_on(d + StepNameIndex::kPrefetchAhead));
+      }
+      const std::string& dep = step.depends_on(d);
       const int found = dep == step.name() ? i : index.Find(dep);
       if (found >= 0 && found != i) {
         dependencies[i].push_back(found);
