@@ -6,8 +6,8 @@
 //   AdviseHugePages(steps.data(), n * sizeof(StepState));
 //   steps.resize(n);  // faults the memory in 2 MiB at a time rather than 4 KiB
 //
-// The fold lays out hundreds of megabytes for a long history; faulting them in 4 KiB pages
-// had taken a third or more of laying them out. Only advice: where it is refused nothing
+// A long history's fold lays out tens of megabytes of steps at once; faulting them in 4 KiB
+// pages had taken about a fifth of laying them out. Only advice: where it is refused nothing
 // changes. Only the 2 MiB-aligned stretches inside the range can use huge pages.
 #ifndef CHORUS_EVENT_INTERNAL_HUGE_PAGES_H_
 #define CHORUS_EVENT_INTERNAL_HUGE_PAGES_H_

@@ -91,7 +91,7 @@ TEST(SqliteEventStore, ReopenKeepsEverything) {
 }
 
 TEST(SqliteEventStore, SharedLargeDefinitionReadsWholeAndOutlivesItsStore) {
-  // 50,000 steps, each depending on the one before: a row of about 1 MB that parses into more
+  // 50,000 steps, each depending on the one before: a row of over 1 MB that parses into more
   // than the 2 MiB from which the stream's arena maps blocks of its own.
   Event started = StartedEvent();
   WorkflowDefinition* definition = started.mutable_workflow_started()->mutable_definition();
