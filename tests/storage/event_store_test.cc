@@ -457,6 +457,33 @@ TEST_P(EventStoreTest, LoadWorkflowStateFoldsTheHistory) {
   }
 }
 
+TEST_P(EventStoreTest, LoadWorkflowStateRunsWorkAlongsideOnTheRecordedDefinition) {
+  Append("w", 0, OrderHistory());
+  std::vector<std::string> seen;
+  absl::StatusOr<WorkflowState> state =
+      LoadWorkflowState(*store_, "w", [&seen](const WorkflowDefinition& definition) {
+        seen.push_back(definition.ShortDebugString());
+      });
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_THAT(seen, ElementsAre(StartedEvent().workflow_started().definition().ShortDebugString()));
+  EXPECT_EQ(state->status, WORKFLOW_STATUS_COMPLETED);
+  EXPECT_EQ(state->last_seq, 4);
+  EXPECT_EQ(state->definition().ShortDebugString(), seen[0]);
+}
+
+TEST_P(EventStoreTest, LoadWorkflowStateRunsWorkAlongsideEvenIfWorkflowStartedIsBroken) {
+  // Two steps of one name: the store keeps such an event, the fold refuses it.
+  Event started = StartedEvent();
+  started.mutable_workflow_started()->mutable_definition()->add_steps()->set_name("charge");
+  Append("w", 0, {started});
+  int calls = 0;
+  const absl::StatusOr<WorkflowState> state =
+      LoadWorkflowState(*store_, "w", [&calls](const WorkflowDefinition&) { ++calls; });
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(state.status().message(), HasSubstr("two steps named 'charge'"));
+  EXPECT_EQ(calls, 1);
+}
+
 TEST_P(EventStoreTest, LoadWorkflowStateOfUnknownWorkflowIsNotFound) {
   EXPECT_EQ(LoadWorkflowState(*store_, "x").status().code(), absl::StatusCode::kNotFound);
 }
