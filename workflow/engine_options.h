@@ -19,7 +19,9 @@ enum class ScheduleMode {
   // history is identical on every run.
   kWave,
   // Commit whatever outcomes have been collected and start newly ready steps at once:
-  // better makespan on uneven DAGs.
+  // better makespan on uneven DAGs. While outcomes keep coming within microseconds of each
+  // other, the engine waits for them, for at most as long as its last commit took, so that
+  // steps finishing together share one commit.
   kEager,
 };
 

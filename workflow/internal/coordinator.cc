@@ -21,7 +21,8 @@ namespace {
 
 constexpr absl::Duration kCancellationRequestPoll = absl::Milliseconds(250);
 // How long the coordinator polls for an outcome before it sleeps: a short step's outcome
-// comes sooner than a sleeping thread could be woken.
+// comes sooner than a sleeping thread could be woken. Also the longest gap between outcomes
+// that it gathers into one commit (GatherStreamingOutcomes).
 constexpr absl::Duration kOutcomeSpin = absl::Microseconds(20);
 
 // Keeps [A-Za-z0-9._-]; percent-encodes every other byte, so any name is one safe path part.
@@ -325,7 +326,9 @@ void Coordinator::CancelTimedOutSteps() {
 absl::Status Coordinator::Commit() {
   if (!record_error_.ok()) return record_error_;
   if (batch_.empty()) return absl::OkStatus();
+  const absl::Time begin = absl::Now();
   CHORUS_RETURN_IF_ERROR(store_.Append(state().workflow_id, committed_seq_, batch_));
+  last_commit_time_ = absl::Now() - begin;
   if (options_.on_commit) options_.on_commit(state().workflow_id, batch_);
   committed_seq_ = batch_.back().seq();
   batch_.clear();
@@ -403,9 +406,23 @@ std::vector<Coordinator::Outcome> Coordinator::AwaitOutcomes(absl::Time deadline
       },
       deadline, kOutcomeSpin);
   if (!ready) return outcomes;
+  if (!wave) GatherStreamingOutcomes(running, deadline);
   failure_posted_ = false;
   outcomes.swap(outcomes_);
   return outcomes;
+}
+
+void Coordinator::GatherStreamingOutcomes(size_t running, absl::Time deadline) {
+  const absl::Time until = std::min(deadline, absl::Now() + last_commit_time_);
+  while (outcomes_.size() < running && !failure_posted_) {
+    const size_t gathered = outcomes_.size();
+    const absl::Time gap_end = std::min(until, absl::Now() + kOutcomeSpin);
+    const bool more =
+        mu_.AwaitWithDeadline([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                  mu_) { return outcomes_.size() > gathered || failure_posted_; },
+                              gap_end, kOutcomeSpin);
+    if (!more) return;
+  }
 }
 
 // Another process (or Engine::Cancel elsewhere) asks through the store; this run looks at

@@ -139,6 +139,12 @@ class Coordinator {
   void RunAttempt(int step, const CancellationToken& token, AttemptData data)
       ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<Outcome> AwaitOutcomes(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  // Eager mode, once an outcome has come: waits on while more of the `running` steps' outcomes
+  // come within kOutcomeSpin of each other, for at most the last commit's time and not past
+  // `deadline`. Steps that finish together then share one commit rather than alternate
+  // between two.
+  void GatherStreamingOutcomes(size_t running, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckCancellationRequest();
 
   // Outcomes.
@@ -173,6 +179,8 @@ class Coordinator {
   History history_;            // every event recorded so far, folded
   int64_t committed_seq_ = 0;  // the store's last seq for this workflow
   std::vector<Event> batch_;   // recorded, not yet committed
+  // How long the store took to append the last batch.
+  absl::Duration last_commit_time_;
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
   // By step index (instances of map steps included, appended as they are expanded).
   std::vector<const StepFunction*> functions_;  // null for steps that run no function
