@@ -417,11 +417,10 @@ void Coordinator::GatherStreamingOutcomes(size_t running, absl::Time deadline) {
   while (outcomes_.size() < running && !failure_posted_) {
     const size_t gathered = outcomes_.size();
     const absl::Time gap_end = std::min(until, absl::Now() + kOutcomeSpin);
-    const bool more =
-        mu_.AwaitWithDeadline([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                                  mu_) { return outcomes_.size() > gathered || failure_posted_; },
-                              gap_end, kOutcomeSpin);
-    if (!more) return;
+    const auto more_came = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return outcomes_.size() > gathered || failure_posted_;
+    };
+    if (!mu_.AwaitWithDeadline(more_came, gap_end, kOutcomeSpin)) return;
   }
 }
 
