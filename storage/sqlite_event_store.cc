@@ -30,9 +30,12 @@ namespace chorus {
 namespace {
 
 constexpr uint32_t kApplicationId = 0x43484f52;  // "CHOR"
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;
 
-// Schema version 1. `workflows` is a projection of `events`, written in the same transaction.
+// Schema version 2. `workflows` is a projection of `events`, written in the same transaction as
+// the events that start or end a workflow. A workflow's last seq and the time of its last
+// update are those of its last event, read from `events`: a row rewritten with every append
+// would add a page to each commit.
 // `cancellation_requests` holds requests for the workflows' drivers (EventStore::
 // RequestCancellation) and `leases` their owner leases (EventStore::AcquireLease); neither is
 // history.
@@ -49,9 +52,7 @@ CREATE TABLE IF NOT EXISTS workflows (
   workflow_id TEXT PRIMARY KEY,
   definition_name TEXT NOT NULL,
   status INTEGER NOT NULL,  -- a WorkflowStatus
-  last_seq INTEGER NOT NULL,
-  created_at_ns INTEGER NOT NULL,
-  updated_at_ns INTEGER NOT NULL
+  created_at_ns INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cancellation_requests (
   workflow_id TEXT PRIMARY KEY,
@@ -71,9 +72,23 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 )sql";
 
+// Version 1 kept the last seq and update time in the summary row, as last_seq and
+// updated_at_ns. Opening a version-1 file for writing drops them; read-only, kSelectSummaries
+// reads it as it is.
+constexpr int64_t kUpgradableSchemaVersion = 1;
+constexpr char kUpgradeFromVersion1[] =
+    "ALTER TABLE workflows DROP COLUMN last_seq; ALTER TABLE workflows DROP COLUMN updated_at_ns; "
+    "PRAGMA user_version = 2";
+
+// Summary rows, with the seq and time of each workflow's last event (or 0 and its creation
+// time if it has none), in the columns SummaryFrom reads.
 constexpr char kSelectSummaries[] =
-    "SELECT workflow_id, definition_name, status, last_seq, created_at_ns, updated_at_ns "
-    "FROM workflows";
+    "SELECT workflow_id, definition_name, status, "
+    "coalesce((SELECT max(seq) FROM events e WHERE e.workflow_id = w.workflow_id), 0), "
+    "created_at_ns, "
+    "coalesce((SELECT recorded_at_ns FROM events e WHERE e.workflow_id = w.workflow_id "
+    "ORDER BY seq DESC LIMIT 1), created_at_ns) "
+    "FROM workflows w";
 
 // `status`, with the `context` pieces before its message. They are only joined on an error:
 // appending runs this for every event.
@@ -139,34 +154,34 @@ bool CreationWasCutOff(const std::string& path) {
          std::memcmp(header + 16, kNoPages, sizeof(kNoPages)) == 0;
 }
 
-// Whether `path` already holds a Chorus database that this version reads: false when there
-// is nothing there yet (no file, an empty file, an empty SQLite database, or a creation that a
-// crash cut off, which the writing connection rolls back); FailedPrecondition when it holds
-// anything else. Reads the file, never writes it.
-absl::StatusOr<bool> ProbeFile(const std::string& path, absl::Duration busy_timeout) {
+// The schema version of the Chorus database at `path`, one that this version reads: 0 when
+// there is nothing there yet (no file, an empty file, an empty SQLite database, or a creation
+// that a crash cut off, which the writing connection rolls back); FailedPrecondition when it
+// holds anything else. Reads the file, never writes it.
+absl::StatusOr<int64_t> ProbeFile(const std::string& path, absl::Duration busy_timeout) {
   std::error_code error;
   const std::uintmax_t size = std::filesystem::file_size(path, error);
-  if (error == std::errc::no_such_file_or_directory) return false;
+  if (error == std::errc::no_such_file_or_directory) return 0;
   if (error) {
     return absl::FailedPreconditionError(absl::StrFormat("%s: %s", path, error.message()));
   }
-  if (size == 0 || CreationWasCutOff(path)) return false;
+  if (size == 0 || CreationWasCutOff(path)) return 0;
   CHORUS_RETURN_IF_ERROR(CheckSqliteMagic(path));
   CHORUS_ASSIGN_OR_RETURN(const FileHeader header, ReadFileHeader(path, busy_timeout));
   if (header.application_id == 0 && header.user_version == 0 && header.schema_objects == 0) {
-    return false;
+    return 0;
   }
   if (header.application_id != kApplicationId) {
     return absl::FailedPreconditionError(
         absl::StrFormat("%s is not a Chorus database (application_id 0x%x, expected 0x%x)", path,
                         static_cast<uint32_t>(header.application_id), kApplicationId));
   }
-  if (header.user_version != kSchemaVersion) {
+  if (header.user_version < kUpgradableSchemaVersion || header.user_version > kSchemaVersion) {
     return absl::FailedPreconditionError(
-        absl::StrFormat("%s has schema version %d; this Chorus reads only version %d", path,
-                        header.user_version, kSchemaVersion));
+        absl::StrFormat("%s has schema version %d; this Chorus reads versions %d to %d", path,
+                        header.user_version, kUpgradableSchemaVersion, kSchemaVersion));
   }
-  return true;
+  return header.user_version;
 }
 
 absl::Status UseWal(SqliteConnection& db) {
@@ -190,13 +205,32 @@ absl::Status CreateSchema(SqliteConnection& db) {
   return status;
 }
 
-absl::Status PrepareForWriting(SqliteConnection& db, bool holds_chorus_database,
+// Brings a version-1 database to the current version, in one transaction. Under the write lock
+// it reads the version again: another connection may have upgraded the file meanwhile.
+absl::Status UpgradeSchema(SqliteConnection& db) {
+  CHORUS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  absl::Status status = [&]() -> absl::Status {
+    CHORUS_ASSIGN_OR_RETURN(SqliteStatement select, db.Prepare("PRAGMA user_version"));
+    int64_t version = 0;
+    CHORUS_RETURN_IF_ERROR(
+        select.ForEachRow([&](const SqliteStatement& row) { version = row.Int(0); }));
+    return version == kUpgradableSchemaVersion ? db.Exec(kUpgradeFromVersion1) : absl::OkStatus();
+  }();
+  if (status.ok()) status = db.Exec("COMMIT");
+  if (!status.ok() && db.InTransaction()) status = AfterRollback(status, db.Exec("ROLLBACK"));
+  return Annotate(status, db.path(), ": upgrading schema version ", kUpgradableSchemaVersion,
+                  " to ", kSchemaVersion);
+}
+
+// `schema_version` is what ProbeFile found: 0 for no database yet.
+absl::Status PrepareForWriting(SqliteConnection& db, int64_t schema_version,
                                SqliteOptions::Durability durability) {
   CHORUS_RETURN_IF_ERROR(UseWal(db));
   CHORUS_RETURN_IF_ERROR(db.Exec(durability == SqliteOptions::Durability::kFull
                                      ? "PRAGMA synchronous = FULL"
                                      : "PRAGMA synchronous = NORMAL"));
-  return holds_chorus_database ? absl::OkStatus() : CreateSchema(db);
+  if (schema_version == 0) return CreateSchema(db);
+  return schema_version == kSchemaVersion ? absl::OkStatus() : UpgradeSchema(db);
 }
 
 Lease LeaseFrom(const SqliteStatement& row) {
@@ -346,7 +380,8 @@ struct Statements {
   SqliteStatement list_summaries;
   SqliteStatement insert_event;
   SqliteStatement last_event_seq;
-  SqliteStatement upsert_summary;
+  SqliteStatement insert_summary;
+  SqliteStatement set_status;           // RETURNING a row if the workflow has a summary row
   SqliteStatement insert_cancellation;  // keeps the first request
   SqliteStatement find_cancellation;
   SqliteStatement find_lease;
@@ -372,11 +407,12 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
       s.last_event_seq,
       db.Prepare("SELECT coalesce(max(seq), 0) FROM events WHERE workflow_id = ?1"));
   CHORUS_ASSIGN_OR_RETURN(
-      s.upsert_summary,
-      db.Prepare("INSERT INTO workflows (workflow_id, definition_name, status, last_seq, "
-                 "created_at_ns, updated_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                 "ON CONFLICT (workflow_id) DO UPDATE SET status = excluded.status, "
-                 "last_seq = excluded.last_seq, updated_at_ns = excluded.updated_at_ns"));
+      s.insert_summary,
+      db.Prepare("INSERT INTO workflows (workflow_id, definition_name, status, created_at_ns) "
+                 "VALUES (?1, ?2, ?3, ?4)"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.set_status,
+      db.Prepare("UPDATE workflows SET status = ?2 WHERE workflow_id = ?1 RETURNING 1"));
   CHORUS_ASSIGN_OR_RETURN(
       s.insert_cancellation,
       db.Prepare("INSERT OR IGNORE INTO cancellation_requests (workflow_id, reason, "
@@ -434,13 +470,14 @@ class SqliteEventStore : public EventStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<WorkflowSummary>> FindSummary(absl::string_view workflow_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // DataLoss, naming the workflow and both seqs, unless the events table ends where the
-  // summary row says (0 for a workflow without either).
-  absl::Status CheckSummaryIsLast(absl::string_view workflow_id, int64_t summary_last_seq)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The seq of the workflow's last event, 0 if it has none.
+  absl::StatusOr<int64_t> LastSeq(absl::string_view workflow_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status UpsertSummary(const WorkflowSummary& summary) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes what the appended `event` changes in the workflow's summary row (StatusSetBy): the
+  // row on workflow_started, the status on a terminal event. DataLoss if the row is missing.
+  absl::Status UpdateSummary(absl::string_view workflow_id, const Event& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `work` between BEGIN IMMEDIATE and COMMIT, rolling back if anything fails. A failure
   // of BEGIN or COMMIT themselves is prefixed with what `describe` returns ("workflow 'w':
   // appending seq 3 to 5"), called only then.
@@ -484,35 +521,26 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
 absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id,
                                                    int64_t expected_last_seq,
                                                    absl::Span<const Event> events) {
-  CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> found, FindSummary(workflow_id));
-  WorkflowSummary summary = found.value_or(WorkflowSummary());
-  summary.workflow_id = std::string(workflow_id);
-  // Events that the summary does not know of were not appended through a store; taking them
-  // for another writer's would hide the damage behind a retryable Aborted.
-  CHORUS_RETURN_IF_ERROR(CheckSummaryIsLast(workflow_id, summary.last_seq));
-  CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, summary.last_seq));
+  CHORUS_ASSIGN_OR_RETURN(int64_t seq, LastSeq(workflow_id));
+  CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, seq));
   // Each event is checked as it goes in; a bad one rolls back those before it.
   for (const Event& event : events) {
-    CHORUS_RETURN_IF_ERROR(CheckAppendedEvent(workflow_id, summary.last_seq + 1, event));
+    CHORUS_RETURN_IF_ERROR(CheckAppendedEvent(workflow_id, ++seq, event));
     CHORUS_RETURN_IF_ERROR(InsertEvent(workflow_id, event));
-    ProjectOntoSummary(event, summary);
+    CHORUS_RETURN_IF_ERROR(UpdateSummary(workflow_id, event));
   }
-  return UpsertSummary(summary);
+  return absl::OkStatus();
 }
 
-absl::Status SqliteEventStore::CheckSummaryIsLast(absl::string_view workflow_id,
-                                                  int64_t summary_last_seq) {
+absl::StatusOr<int64_t> SqliteEventStore::LastSeq(absl::string_view workflow_id) {
   SqliteStatement& select = statements_.last_event_seq;
-  int64_t last_event_seq = 0;
+  int64_t last_seq = 0;
   absl::Status status = select.Bind(workflow_id);
   if (status.ok()) {
-    status = select.ForEachRow([&](const SqliteStatement& row) { last_event_seq = row.Int(0); });
+    status = select.ForEachRow([&](const SqliteStatement& row) { last_seq = row.Int(0); });
   }
   CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the last seq"));
-  if (last_event_seq == summary_last_seq) return absl::OkStatus();
-  return absl::DataLossError(absl::StrFormat(
-      "%s: workflow '%s': its events end at seq %d but its summary row says seq %d", path_,
-      workflow_id, last_event_seq, summary_last_seq));
+  return last_seq;
 }
 
 absl::Status SqliteEventStore::InsertEvent(absl::string_view workflow_id, const Event& event) {
@@ -524,14 +552,26 @@ absl::Status SqliteEventStore::InsertEvent(absl::string_view workflow_id, const 
   return Annotate(status, "workflow '", workflow_id, "': appending seq ", event.seq());
 }
 
-absl::Status SqliteEventStore::UpsertSummary(const WorkflowSummary& summary) {
-  SqliteStatement& upsert = statements_.upsert_summary;
-  absl::Status status =
-      upsert.Bind(summary.workflow_id, summary.definition_name,
-                  static_cast<int64_t>(summary.status), summary.last_seq,
-                  absl::ToUnixNanos(summary.created_at), absl::ToUnixNanos(summary.updated_at));
-  if (status.ok()) status = upsert.Run();
-  return Annotate(status, "workflow '", summary.workflow_id, "': updating the summary");
+absl::Status SqliteEventStore::UpdateSummary(absl::string_view workflow_id, const Event& event) {
+  const std::optional<WorkflowStatus> status_set = StatusSetBy(event);
+  if (!status_set.has_value()) return absl::OkStatus();
+  const int64_t status_value = static_cast<int64_t>(*status_set);
+  if (event.has_workflow_started()) {
+    SqliteStatement& insert = statements_.insert_summary;
+    absl::Status status = insert.Bind(workflow_id, event.workflow_started().definition().name(),
+                                      status_value, absl::ToUnixNanos(RecordedAt(event)));
+    if (status.ok()) status = insert.Run();
+    return Annotate(status, "workflow '", workflow_id, "': creating the summary row");
+  }
+  SqliteStatement& update = statements_.set_status;
+  bool found = false;
+  absl::Status status = update.Bind(workflow_id, status_value);
+  if (status.ok()) status = update.ForEachRow([&](const SqliteStatement&) { found = true; });
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': updating the summary"));
+  if (found) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrFormat("%s: workflow '%s' has events but no summary row (appending seq %d)", path_,
+                      workflow_id, event.seq()));
 }
 
 absl::StatusOr<std::optional<WorkflowSummary>> SqliteEventStore::FindSummary(
@@ -692,8 +732,8 @@ absl::Status SqliteEventStore::WriteLease(const Lease& lease) {
 absl::StatusOr<std::unique_ptr<EventStore>> OpenSqliteEventStore(const std::string& path,
                                                                  const SqliteOptions& options) {
   // Nothing may write to the file before ProbeFile has accepted it.
-  CHORUS_ASSIGN_OR_RETURN(const bool holds_chorus_database, ProbeFile(path, options.busy_timeout));
-  if (options.read_only && !holds_chorus_database) {
+  CHORUS_ASSIGN_OR_RETURN(const int64_t schema_version, ProbeFile(path, options.busy_timeout));
+  if (options.read_only && schema_version == 0) {
     return absl::NotFoundError(absl::StrFormat("%s: no Chorus database to open read-only", path));
   }
   CHORUS_ASSIGN_OR_RETURN(
@@ -702,7 +742,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenSqliteEventStore(const std::stri
                              options.read_only ? SqliteMode::kReadOnly : SqliteMode::kReadWrite,
                              options.busy_timeout));
   if (!options.read_only) {
-    CHORUS_RETURN_IF_ERROR(PrepareForWriting(db, holds_chorus_database, options.durability));
+    CHORUS_RETURN_IF_ERROR(PrepareForWriting(db, schema_version, options.durability));
   }
   CHORUS_ASSIGN_OR_RETURN(Statements statements, PrepareStatements(db));
   return std::make_unique<SqliteEventStore>(std::move(db), std::move(statements), options);

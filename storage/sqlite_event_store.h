@@ -1,9 +1,13 @@
 // The default EventStore: one SQLite file holding the histories of many workflows.
 //
 // The file is in WAL mode. Events are append-only in the schema itself: triggers reject any
-// UPDATE or DELETE of the events table. The file carries Chorus's application_id and a schema
-// version (user_version); a file that is not a Chorus database, or one written by a newer
-// version, is refused and left byte-for-byte unchanged.
+// UPDATE or DELETE of the events table. A workflow's summary row is written with the events
+// that start and end it; its last seq and update time are read from its last event.
+//
+// The file carries Chorus's application_id and a schema version (user_version); a file that is
+// not a Chorus database, or one written by a newer version, is refused and left byte-for-byte
+// unchanged. A file of schema version 1 (whose summary rows kept the last seq) is upgraded in
+// place when opened for writing, and read as it is when opened read-only.
 //
 // Each EventStream reads on a connection of its own, from a snapshot taken when Read returns:
 // appends neither wait for an open stream nor show up in it. An open stream keeps the WAL

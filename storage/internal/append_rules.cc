@@ -37,29 +37,31 @@ absl::Status CheckAppendedEvent(absl::string_view workflow_id, int64_t seq, cons
   return absl::OkStatus();
 }
 
+std::optional<WorkflowStatus> StatusSetBy(const Event& event) {
+  switch (event.kind_case()) {
+    case Event::kWorkflowStarted:
+      return WORKFLOW_STATUS_RUNNING;
+    case Event::kWorkflowCompleted:
+      return event.workflow_completed().failed_steps().empty()
+                 ? WORKFLOW_STATUS_COMPLETED
+                 : WORKFLOW_STATUS_COMPLETED_WITH_FAILURES;
+    case Event::kWorkflowFailed:
+      return WORKFLOW_STATUS_FAILED;
+    case Event::kWorkflowCancelled:
+      return WORKFLOW_STATUS_CANCELLED;
+    default:
+      return std::nullopt;
+  }
+}
+
 void ProjectOntoSummary(const Event& event, WorkflowSummary& summary) {
   summary.last_seq = event.seq();
   summary.updated_at = RecordedAt(event);
-  switch (event.kind_case()) {
-    case Event::kWorkflowStarted:
-      summary.definition_name = event.workflow_started().definition().name();
-      summary.status = WORKFLOW_STATUS_RUNNING;
-      summary.created_at = RecordedAt(event);
-      break;
-    case Event::kWorkflowCompleted:
-      summary.status = event.workflow_completed().failed_steps().empty()
-                           ? WORKFLOW_STATUS_COMPLETED
-                           : WORKFLOW_STATUS_COMPLETED_WITH_FAILURES;
-      break;
-    case Event::kWorkflowFailed:
-      summary.status = WORKFLOW_STATUS_FAILED;
-      break;
-    case Event::kWorkflowCancelled:
-      summary.status = WORKFLOW_STATUS_CANCELLED;
-      break;
-    default:
-      break;
+  if (event.has_workflow_started()) {
+    summary.definition_name = event.workflow_started().definition().name();
+    summary.created_at = RecordedAt(event);
   }
+  if (const std::optional<WorkflowStatus> status = StatusSetBy(event)) summary.status = *status;
 }
 
 absl::Status WorkflowNotFound(absl::string_view workflow_id) {

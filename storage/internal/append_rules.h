@@ -5,6 +5,7 @@
 #define CHORUS_STORAGE_INTERNAL_APPEND_RULES_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -24,6 +25,10 @@ absl::Status CheckExpectedLastSeq(absl::string_view workflow_id, int64_t expecte
 // InvalidArgument unless `event` may be appended as event number `seq`: it is numbered
 // `seq`, has a kind, and is workflow_started exactly when it is the first (seq 1).
 absl::Status CheckAppendedEvent(absl::string_view workflow_id, int64_t seq, const Event& event);
+
+// The status a workflow has after `event`, if `event` sets one: RUNNING on workflow_started,
+// the final status on a terminal event; nullopt on every other event.
+std::optional<WorkflowStatus> StatusSetBy(const Event& event);
 
 // Folds an appended `event` into `summary`: last_seq and updated_at always; the definition
 // name, RUNNING and created_at on workflow_started; the final status on a terminal event.

@@ -13,6 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/load_state.h"
@@ -66,7 +68,7 @@ TEST(SqliteEventStore, NewFileIsAChorusDatabaseInWalMode) {
   const std::string path = dir.File("chorus.db");
   CreateOrderDatabase(path);
   EXPECT_EQ(RawRows(path, "PRAGMA application_id"), std::to_string(0x43484f52));
-  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
   EXPECT_EQ(RawRows(path, "PRAGMA journal_mode"), "wal");
 }
 
@@ -169,7 +171,7 @@ TEST(SqliteEventStore, RefusesForeignFilesAndLeavesThemUnchanged) {
       {"another application's id", MakeOtherApplicationIdDatabase,
        "is not a Chorus database (application_id 0x4d2, expected 0x43484f52)"},
       {"newer Chorus schema", MakeNewerChorusDatabase,
-       "has schema version 99; this Chorus reads only version 1"},
+       "has schema version 99; this Chorus reads versions 1 to 2"},
   };
   for (const auto& c : kCases) {
     const std::string path = dir.File(c.name);
@@ -241,11 +243,11 @@ TEST(SqliteEventStore, CorruptedEventStopsTheStreamWithDataLoss) {
     SCOPED_TRACE(c.name);
     const std::string path = dir.File(absl::StrCat(c.name, ".db"));
     CreateOrderDatabase(path);
-    ASSERT_EQ(RawExec(path, absl::StrCat(
-                                "INSERT INTO workflows VALUES ('bad', 'order', 1, 2, 0, 0);"
-                                "INSERT INTO events VALUES ('bad', 1, 10, 0, x'",
-                                absl::BytesToHexString(StartedEvent().SerializeAsString()),
-                                "'), ('bad', 2, 11, 0, x'", absl::BytesToHexString(c.body), "')")),
+    ASSERT_EQ(RawExec(path, absl::StrCat("INSERT INTO workflows VALUES ('bad', 'order', 1, 0);"
+                                         "INSERT INTO events VALUES ('bad', 1, 10, 0, x'",
+                                         absl::BytesToHexString(StartedEvent().SerializeAsString()),
+                                         "'), ('bad', 2, 11, 0, x'", absl::BytesToHexString(c.body),
+                                         "')")),
               "");
     absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
@@ -310,32 +312,100 @@ TEST(SqliteEventStore, DamagedPagesLateInALongHistoryStopTheStreamWithAnError) {
   EXPECT_THAT(history.back(), HasSubstr("malformed"));
 }
 
-// Rows INSERTed below the API past what the summary row records: taking them for another
-// writer's appends (Aborted) would send a driver into retries; they are damage.
-TEST(SqliteEventStore, AppendAfterEventsTheSummaryDoesNotKnowIsDataLoss) {
+// A terminal event needs the summary row that workflow_started wrote; events INSERTed below the
+// API without one are damage, and the batch is rolled back.
+TEST(SqliteEventStore, EndingAWorkflowWithoutSummaryRowIsDataLoss) {
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
-  {
-    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
-    ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->Append("w", 0, {StartedEvent(), StepStartedEvent(2)}).ok());
-  }
-  ASSERT_EQ(RawExec(path, absl::StrCat("INSERT INTO events VALUES ('w', 3, 0, 0, x'",
-                                       absl::BytesToHexString(
-                                           StepCompletedEvent(3).SerializeAsString()),
-                                       "')")),
-            "");
+  CreateOrderDatabase(path);
+  ASSERT_EQ(
+      RawExec(path, absl::StrCat("INSERT INTO events VALUES ('bad', 1, 0, 0, x'",
+                                 absl::BytesToHexString(StartedEvent().SerializeAsString()), "')")),
+      "");
   absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
-  for (const int64_t expected_last_seq : {2, 3}) {
-    SCOPED_TRACE(expected_last_seq);
-    const absl::Status appended =
-        (*store)->Append("w", expected_last_seq, {CompletedEvent(expected_last_seq + 1)});
-    EXPECT_EQ(appended.code(), absl::StatusCode::kDataLoss) << appended;
-    EXPECT_THAT(appended.message(),
-                HasSubstr("workflow 'w': its events end at seq 3 but its summary row says seq 2"));
+  const absl::Status appended =
+      (*store)->Append("bad", 1, {StepStartedEvent(2), StepCompletedEvent(3), CompletedEvent(4)});
+  EXPECT_EQ(appended.code(), absl::StatusCode::kDataLoss) << appended;
+  EXPECT_THAT(appended.message(),
+              HasSubstr("workflow 'bad' has events but no summary row (appending seq 4)"));
+  EXPECT_EQ(RawRows(path, "SELECT count(*) FROM events WHERE workflow_id = 'bad'"), "1");
+}
+
+// Schema version 1, as Chorus wrote it before summary rows stopped keeping the last seq and
+// update time, holding workflow "w" after its events 1..3 of OrderHistory.
+void CreateVersion1Database(const std::string& path) {
+  std::string sql =
+      "PRAGMA journal_mode = WAL; PRAGMA application_id = 1128812370; PRAGMA user_version = 1;"
+      "CREATE TABLE events (workflow_id TEXT NOT NULL, seq INTEGER NOT NULL CHECK (seq >= 1),"
+      "  kind INTEGER NOT NULL, recorded_at_ns INTEGER NOT NULL, body BLOB NOT NULL,"
+      "  PRIMARY KEY (workflow_id, seq)) STRICT, WITHOUT ROWID;"
+      "CREATE TABLE workflows (workflow_id TEXT PRIMARY KEY, definition_name TEXT NOT NULL,"
+      "  status INTEGER NOT NULL, last_seq INTEGER NOT NULL, created_at_ns INTEGER NOT NULL,"
+      "  updated_at_ns INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+      "CREATE TABLE cancellation_requests (workflow_id TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+      "  requested_at_ns INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+      "CREATE TABLE leases (workflow_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL,"
+      "  host TEXT NOT NULL, pid INTEGER NOT NULL, expires_at_ns INTEGER NOT NULL) STRICT,"
+      "  WITHOUT ROWID;"
+      "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+      "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+      "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+      "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;";
+  absl::StrAppend(&sql, "INSERT INTO workflows VALUES ('w', 'order', ", WORKFLOW_STATUS_RUNNING,
+                  ", 3, ", absl::ToUnixNanos(TimeOfSeq(1)), ", ", absl::ToUnixNanos(TimeOfSeq(3)),
+                  ");");
+  const std::vector<Event> history = OrderHistory();
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&sql, "INSERT INTO events VALUES ('w', ", history[i].seq(), ", ",
+                    history[i].kind_case(), ", ", absl::ToUnixNanos(TimeOfSeq(i + 1)), ", x'",
+                    absl::BytesToHexString(history[i].SerializeAsString()), "');");
   }
-  EXPECT_EQ(RawRows(path, "SELECT count(*) FROM events WHERE workflow_id = 'w'"), "3");
+  ASSERT_EQ(RawExec(path, sql), "");
+}
+
+TEST(SqliteEventStore, Version1FileIsUpgradedWhenOpenedForWriting) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateVersion1Database(path);
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawRows(path, "SELECT group_concat(name, ' ') FROM pragma_table_info('workflows')"),
+            "workflow_id definition_name status created_at_ns");
+  absl::StatusOr<WorkflowSummary> summary = (*store)->GetSummary("w");
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(*summary, SummaryAt("w", WORKFLOW_STATUS_RUNNING, 3));
+  const absl::Status appended = (*store)->Append("w", 3, {OrderHistory()[3]});
+  ASSERT_TRUE(appended.ok()) << appended;
+  EXPECT_THAT(HistoryOf(**store, "w"), ElementsAreArray(Texts(OrderHistory())));
+  summary = (*store)->GetSummary("w");
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(*summary, SummaryAt("w", WORKFLOW_STATUS_COMPLETED, 4));
+
+  // A second writer opening the upgraded file leaves it as it is.
+  absl::StatusOr<std::unique_ptr<EventStore>> again = Open(path);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
+}
+
+TEST(SqliteEventStore, Version1FileOpenedReadOnlyIsReadAsItIs) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateVersion1Database(path);
+  const std::string before = ReadBytes(path);
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path, ReadOnly());
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
+    ASSERT_TRUE(summaries.ok()) << summaries.status();
+    EXPECT_THAT(*summaries, ElementsAre(SummaryAt("w", WORKFLOW_STATUS_RUNNING, 3)));
+    EXPECT_THAT(HistoryOf(**store, "w"),
+                ElementsAreArray(Texts(absl::MakeConstSpan(OrderHistory()).first(3))));
+  }
+  EXPECT_EQ(ReadBytes(path), before);
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
 }
 
 // A crash while the first transaction of a new file was in flight leaves a hot rollback
