@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <vector>
@@ -134,10 +135,13 @@ class ABSL_LOCKABLE Mutex {
   // `deadline`. Returns whether it took one.
   static bool WaitForPost(sem_t& semaphore, absl::Time deadline, absl::Duration spin) {
     if (spin > absl::ZeroDuration()) {
-      const absl::Time spin_until = std::min(deadline, absl::Now() + spin);
+      // The steady clock: absl::Now() at times takes a lock that every thread reading it shares.
+      const auto start = std::chrono::steady_clock::now();
+      const auto spin_for = absl::ToChronoNanoseconds(
+          std::min(spin, std::max(deadline - absl::Now(), absl::ZeroDuration())));
       do {
         if (sem_trywait(&semaphore) == 0) return true;
-      } while (absl::Now() < spin_until);
+      } while (std::chrono::steady_clock::now() - start < spin_for);
     }
     const timespec until = absl::ToTimespec(deadline);
     while (true) {
