@@ -218,8 +218,8 @@ absl::Status UpgradeSchema(SqliteConnection& db) {
   }();
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok() && db.InTransaction()) status = AfterRollback(status, db.Exec("ROLLBACK"));
-  return Annotate(status, db.path(), ": upgrading schema version ", kUpgradableSchemaVersion,
-                  " to ", kSchemaVersion);
+  return Annotate(status, "upgrading schema version ", kUpgradableSchemaVersion, " to ",
+                  kSchemaVersion);
 }
 
 // `schema_version` is what ProbeFile found: 0 for no database yet.

@@ -408,6 +408,24 @@ TEST(SqliteEventStore, Version1FileOpenedReadOnlyIsReadAsItIs) {
   EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
 }
 
+// An upgrade that SQLite refuses halfway (here, on an index added by hand on the second column
+// it drops) fails with what was being done, and leaves the file at version 1 with its history.
+TEST(SqliteEventStore, FailedUpgradeLeavesTheVersion1FileAsItWas) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateVersion1Database(path);
+  ASSERT_EQ(RawExec(path, "CREATE INDEX by_update ON workflows (updated_at_ns)"), "");
+  const std::string before = RawRows(path, "SELECT hex(body) FROM events ORDER BY seq");
+
+  const absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(),
+              HasSubstr(absl::StrCat("upgrading schema version 1 to 2: ", path)));
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawRows(path, "SELECT count(*) FROM pragma_table_info('workflows')"), "6");
+  EXPECT_EQ(RawRows(path, "SELECT hex(body) FROM events ORDER BY seq"), before);
+}
+
 // A crash while the first transaction of a new file was in flight leaves a hot rollback
 // journal of a file that held nothing before: opening it finishes the rollback and creates
 // the database, as on an empty file.
