@@ -380,8 +380,10 @@ struct Statements {
   SqliteStatement list_summaries;
   SqliteStatement insert_event;
   SqliteStatement last_event_seq;
+  // Each RETURNING a row if it wrote one: unless the workflow already has a summary row, and
+  // only if it has one, respectively.
   SqliteStatement insert_summary;
-  SqliteStatement set_status;           // RETURNING a row if the workflow has a summary row
+  SqliteStatement set_status;
   SqliteStatement insert_cancellation;  // keeps the first request
   SqliteStatement find_cancellation;
   SqliteStatement find_lease;
@@ -409,7 +411,7 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
   CHORUS_ASSIGN_OR_RETURN(
       s.insert_summary,
       db.Prepare("INSERT INTO workflows (workflow_id, definition_name, status, created_at_ns) "
-                 "VALUES (?1, ?2, ?3, ?4)"));
+                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING 1"));
   CHORUS_ASSIGN_OR_RETURN(
       s.set_status,
       db.Prepare("UPDATE workflows SET status = ?2 WHERE workflow_id = ?1 RETURNING 1"));
@@ -475,7 +477,8 @@ class SqliteEventStore : public EventStore {
   absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes what the appended `event` changes in the workflow's summary row (StatusSetBy): the
-  // row on workflow_started, the status on a terminal event. DataLoss if the row is missing.
+  // row on workflow_started, the status on a terminal event. DataLoss if the row is already
+  // there, or missing, respectively.
   absl::Status UpdateSummary(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `work` between BEGIN IMMEDIATE and COMMIT, rolling back if anything fails. A failure
@@ -556,22 +559,19 @@ absl::Status SqliteEventStore::UpdateSummary(absl::string_view workflow_id, cons
   const std::optional<WorkflowStatus> status_set = StatusSetBy(event);
   if (!status_set.has_value()) return absl::OkStatus();
   const int64_t status_value = static_cast<int64_t>(*status_set);
-  if (event.has_workflow_started()) {
-    SqliteStatement& insert = statements_.insert_summary;
-    absl::Status status = insert.Bind(workflow_id, event.workflow_started().definition().name(),
-                                      status_value, absl::ToUnixNanos(RecordedAt(event)));
-    if (status.ok()) status = insert.Run();
-    return Annotate(status, "workflow '", workflow_id, "': creating the summary row");
-  }
-  SqliteStatement& update = statements_.set_status;
-  bool found = false;
-  absl::Status status = update.Bind(workflow_id, status_value);
-  if (status.ok()) status = update.ForEachRow([&](const SqliteStatement&) { found = true; });
-  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': updating the summary"));
-  if (found) return absl::OkStatus();
-  return absl::DataLossError(
-      absl::StrFormat("%s: workflow '%s' has events but no summary row (appending seq %d)", path_,
-                      workflow_id, event.seq()));
+  const bool starts = event.has_workflow_started();
+  SqliteStatement& write = starts ? statements_.insert_summary : statements_.set_status;
+  absl::Status status = starts
+                            ? write.Bind(workflow_id, event.workflow_started().definition().name(),
+                                         status_value, absl::ToUnixNanos(RecordedAt(event)))
+                            : write.Bind(workflow_id, status_value);
+  bool written = false;
+  if (status.ok()) status = write.ForEachRow([&](const SqliteStatement&) { written = true; });
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': writing the summary row"));
+  if (written) return absl::OkStatus();
+  return absl::DataLossError(absl::StrFormat(
+      "%s: workflow '%s' has %s (appending seq %d)", path_, workflow_id,
+      starts ? "a summary row but no events" : "events but no summary row", event.seq()));
 }
 
 absl::StatusOr<std::optional<WorkflowSummary>> SqliteEventStore::FindSummary(

@@ -332,6 +332,24 @@ TEST(SqliteEventStore, EndingAWorkflowWithoutSummaryRowIsDataLoss) {
   EXPECT_EQ(RawRows(path, "SELECT count(*) FROM events WHERE workflow_id = 'bad'"), "1");
 }
 
+// A summary row INSERTed below the API without events: starting the workflow must not take it
+// over.
+TEST(SqliteEventStore, StartingAWorkflowThatHasASummaryRowIsDataLoss) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  ASSERT_EQ(RawExec(path, "INSERT INTO workflows VALUES ('bad', 'other', 3, 0)"), "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const absl::Status appended = (*store)->Append("bad", 0, {StartedEvent(), StepStartedEvent(2)});
+  EXPECT_EQ(appended.code(), absl::StatusCode::kDataLoss) << appended;
+  EXPECT_THAT(appended.message(),
+              HasSubstr("workflow 'bad' has a summary row but no events (appending seq 1)"));
+  EXPECT_EQ(RawRows(path, "SELECT count(*) FROM events WHERE workflow_id = 'bad'"), "0");
+  EXPECT_EQ(RawRows(path, "SELECT definition_name FROM workflows WHERE workflow_id = 'bad'"),
+            "other");
+}
+
 // Schema version 1, as Chorus wrote it before summary rows stopped keeping the last seq and
 // update time, holding workflow "w" after its events 1..3 of OrderHistory.
 void CreateVersion1Database(const std::string& path) {
