@@ -2,13 +2,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "event/history.h"
+#include "event/internal/status_macros.h"
+#include "event/snapshot.h"
 #include "event/workflow_state.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -30,7 +34,7 @@ absl::Status Broken(absl::string_view what) {
 }
 
 // What History promises to leave unchanged when it rejects an event.
-std::string Snapshot(const WorkflowState& state) {
+std::string StateText(const WorkflowState& state) {
   std::string snapshot = absl::StrCat(state.status, " ", state.last_seq, " ", state.steps.size(),
                                       " ", state.error.ToString(), " ", state.failed_step);
   for (const StepState& step : state.steps) {
@@ -63,7 +67,7 @@ absl::Status CheckRejected(const absl::Status& rejection, const Event& event,
   if (!absl::StrContains(rejection.message(), absl::StrCat("seq ", event.seq()))) {
     return Broken(absl::StrCat("the rejection does not name the seq: ", rejection.message()));
   }
-  if (Snapshot(after) != before) return Broken("a rejected event changed the state");
+  if (StateText(after) != before) return Broken("a rejected event changed the state");
   return absl::OkStatus();
 }
 
@@ -117,24 +121,47 @@ absl::Status FuzzDefinition(absl::string_view data) {
   return absl::OkStatus();
 }
 
+// Whether `state`, the fold of a history whose first event is `started`, comes back the same
+// from its snapshot.
+absl::Status CheckSnapshotRestores(const WorkflowState& state, const Event& started) {
+  History first(kWorkflowId);
+  if (!first.Apply(started).ok()) return Broken("workflow_started folds differently alone");
+  const std::string snapshot = SerializeSnapshot(state);
+  const absl::StatusOr<WorkflowState> restored =
+      RestoreSnapshot(snapshot, std::move(first).TakeState());
+  if (!restored.ok()) {
+    return Broken(absl::StrCat("a snapshot of a fold is refused: ", restored.status().ToString()));
+  }
+  if (SerializeSnapshot(*restored) != snapshot || StateText(*restored) != StateText(state) ||
+      restored->last_seq != state.last_seq || restored->updated_at != state.updated_at) {
+    return Broken("a snapshot restores another state");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FuzzEventFold(absl::string_view data) {
   // Protobuf logs every string field that is not UTF-8; fuzzed events are full of them.
   const google::protobuf::LogSilencer quiet;
   History history(kWorkflowId);
   std::vector<Event> parsed;
+  std::optional<Event> started;  // the first event accepted
   for (absl::string_view record : Records(data)) {
     Event event;
     if (!event.ParseFromArray(record.data(), static_cast<int>(record.size()))) continue;
     parsed.push_back(event);
-    const std::string before = Snapshot(history.state());
+    const std::string before = StateText(history.state());
     const absl::Status applied = history.Apply(event);
     const absl::Status checked = applied.ok()
                                      ? CheckAccepted(history.state(), event)
                                      : CheckRejected(applied, event, before, history.state());
     if (!checked.ok()) return checked;
+    if (applied.ok() && !started.has_value()) started = event;
   }
   const WorkflowState& state = history.state();
-  if (state.status != WORKFLOW_STATUS_UNSPECIFIED) RenderDot(state.definition(), &state);
+  if (state.status != WORKFLOW_STATUS_UNSPECIFIED) {
+    RenderDot(state.definition(), &state);
+    CHORUS_RETURN_IF_ERROR(CheckSnapshotRestores(state, *started));
+  }
   if (!absl::StrContains(RenderTimelineHtml(kWorkflowId, parsed), "</html>")) {
     return Broken("the timeline is not a whole page");
   }

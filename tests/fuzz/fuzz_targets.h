@@ -28,8 +28,8 @@ absl::Status FuzzDefinition(absl::string_view data);
 // as an Event and, if it parses, applied to one History in turn (a record cut short by the
 // end of `data` takes what is left). Each rejection must be DataLoss naming the seq and leave
 // the state unchanged; each acceptance must advance the state to the event's seq. The
-// accepted history must render as a DAG, and every parsed event as a timeline (as `chorus
-// timeline` draws whatever a database holds).
+// accepted history must render as a DAG and restore the same from its snapshot, and every
+// parsed event render as a timeline (as `chorus timeline` draws whatever a database holds).
 absl::Status FuzzEventFold(absl::string_view data);
 
 // `data` as a `chorus import` file, read by ParseExport and CheckImportable
