@@ -1,7 +1,8 @@
 // EventStore: the seam between the engine and the database that keeps event histories.
 //
-// A store holds, per workflow id, an append-only sequence of Events numbered 1, 2, 3, ...
-// and a summary row (a projection of those events, kept in the same transaction). The
+// A store holds, per workflow id, an append-only sequence of Events numbered 1, 2, 3, ...,
+// a summary row (a projection of those events, kept in the same transaction) and the latest
+// snapshot of the folded state, if one was saved. The
 // interface names no database type, so that a networked store (several workers sharing one
 // database) can implement it too.
 //
@@ -61,6 +62,12 @@ struct LeaseRequest {
   // caller has checked that the owner's process is gone; the store checks that this owner
   // still holds the lease and runs on `host`.
   std::string replacing_owner_id;
+};
+
+// A workflow's state as saved by EventStore::SaveSnapshot: the fold of its first `seq` events.
+struct StoredSnapshot {
+  int64_t seq = 0;
+  std::string state;  // as SerializeSnapshot (event/snapshot.h) wrote it
 };
 
 // Events of one workflow in seq order, read lazily. Not thread-safe; use from one thread.
@@ -160,6 +167,23 @@ class EventStore {
 
   // The lease of `workflow_id`, expired or not, or nullopt if nobody holds one.
   virtual absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) = 0;
+
+  // Snapshots: a workflow's folded state saved beside its history, so that resuming folds only
+  // the events after it (storage/load_state.h). A snapshot is not history: it is derived from
+  // it, replaced by later ones, and checked against the history when it is used.
+  //
+  // Saves `state`, the snapshot of the first `seq` events of `workflow_id`, unless the workflow
+  // has a snapshot of as many events or more already (then that one stays). Any driver may
+  // save one, lease or not: a history's first events never change. Returns NotFound if there
+  // is no such workflow, InvalidArgument if its history has fewer than `seq` events or seq < 1,
+  // FailedPrecondition if the store is read-only.
+  virtual absl::Status SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                                    absl::string_view state) = 0;
+
+  // The latest snapshot saved of `workflow_id`, or nullopt if none was. NotFound if there is
+  // no such workflow.
+  virtual absl::StatusOr<std::optional<StoredSnapshot>> LoadSnapshot(
+      absl::string_view workflow_id) = 0;
 };
 
 }  // namespace chorus

@@ -53,6 +53,14 @@ class ForwardingEventStore : public EventStore {
   absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) override {
     return store_.GetLease(workflow_id);
   }
+  absl::Status SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                            absl::string_view state) override {
+    return store_.SaveSnapshot(workflow_id, seq, state);
+  }
+  absl::StatusOr<std::optional<StoredSnapshot>> LoadSnapshot(
+      absl::string_view workflow_id) override {
+    return store_.LoadSnapshot(workflow_id);
+  }
 
  private:
   EventStore& store_;

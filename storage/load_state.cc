@@ -2,16 +2,48 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "event/events.h"
 #include "event/history.h"
 #include "event/internal/status_macros.h"
+#include "event/snapshot.h"
 
 namespace chorus {
 
 namespace {
+
+// The events after the workflow's snapshot of at most `up_to_seq` events, if it has one, with
+// `history` brought to the snapshot's state; or null, with `history` as it was, if it has none
+// or one that does not fit the history (RestoreSnapshot refuses it, or the history's event at
+// its seq is not the one it folded last). `history` has folded the workflow_started event
+// `started` alone.
+absl::StatusOr<std::unique_ptr<EventStream>> SkipToSnapshot(
+    EventStore& store, int64_t up_to_seq, const std::shared_ptr<const Event>& started,
+    History& history) {
+  const std::string workflow_id = history.state().workflow_id;
+  CHORUS_ASSIGN_OR_RETURN(std::optional<StoredSnapshot> snapshot, store.LoadSnapshot(workflow_id));
+  if (!snapshot.has_value() || snapshot->seq <= 1 || snapshot->seq > up_to_seq) return nullptr;
+  absl::StatusOr<WorkflowState> restored =
+      RestoreSnapshot(std::move(snapshot->state), std::move(history).TakeState());
+  std::unique_ptr<EventStream> rest;
+  if (restored.ok() && restored->last_seq == snapshot->seq) {
+    CHORUS_ASSIGN_OR_RETURN(rest, store.Read(workflow_id, snapshot->seq));
+    const bool fits = rest->Next() && rest->event().seq() == snapshot->seq &&
+                      RecordedAt(rest->event()) == restored->updated_at;
+    CHORUS_RETURN_IF_ERROR(rest->status());
+    if (fits) {
+      history = History(*std::move(restored));
+      return rest;
+    }
+  }
+  history = History(workflow_id);
+  CHORUS_RETURN_IF_ERROR(history.Apply(started));
+  return nullptr;
+}
 
 // LoadWorkflowState's work; `alongside` may be null.
 absl::StatusOr<WorkflowState> Load(
@@ -37,7 +69,12 @@ absl::StatusOr<WorkflowState> Load(
         alongside_thread = std::thread(
             [started, alongside] { (*alongside)(started->workflow_started().definition()); });
       }
-      CHORUS_RETURN_IF_ERROR(history.Apply(std::move(started)));
+      CHORUS_RETURN_IF_ERROR(history.Apply(started));
+      if (up_to_seq > 1 && history.state().last_seq == 1) {
+        CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> rest,
+                                SkipToSnapshot(store, up_to_seq, started, history));
+        if (rest != nullptr) stream = std::move(rest);
+      }
     }
     return stream->status();
   }();

@@ -19,7 +19,11 @@ namespace chorus {
 
 // Streams the history of `workflow_id` from `store` through History (event/history.h), one
 // event at a time, and returns the state as of seq `up_to_seq` (the whole history by
-// default; before any event if up_to_seq < 1). Returns:
+// default; before any event if up_to_seq < 1). If the workflow has a snapshot of at most
+// up_to_seq events (EventStore::SaveSnapshot), the state starts from it and only the events
+// after it are folded; a snapshot that does not fit the history (one RestoreSnapshot refuses,
+// or whose last event's seq and time are not the history's) is passed over, and every event
+// folded. Returns:
 //   NotFound  the store has no such workflow;
 //   DataLoss  an event cannot be read, or breaks the history invariants (naming its seq);
 //   other codes from the store.

@@ -56,6 +56,10 @@ class MemoryEventStore : public EventStore {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                            absl::string_view state) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<StoredSnapshot>> LoadSnapshot(absl::string_view workflow_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Invariant: events[i].seq() == i + 1 and summary.last_seq == events.size().
@@ -63,6 +67,7 @@ class MemoryEventStore : public EventStore {
     WorkflowSummary summary;
     std::vector<Event> events;
     std::optional<std::string> cancellation_request;
+    std::optional<StoredSnapshot> snapshot;
   };
 
   // The workflow named `workflow_id`, or nullptr.
@@ -172,6 +177,26 @@ absl::Status MemoryEventStore::ReleaseLease(absl::string_view workflow_id,
 absl::StatusOr<std::optional<Lease>> MemoryEventStore::GetLease(absl::string_view workflow_id) {
   MutexLock lock(&mu_);
   return FindLease(workflow_id);
+}
+
+absl::Status MemoryEventStore::SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                                            absl::string_view state) {
+  MutexLock lock(&mu_);
+  Workflow* workflow = Find(workflow_id);
+  if (workflow == nullptr) return WorkflowNotFound(workflow_id);
+  CHORUS_RETURN_IF_ERROR(CheckSnapshotSeq(workflow_id, seq, workflow->summary.last_seq));
+  if (!workflow->snapshot.has_value() || workflow->snapshot->seq < seq) {
+    workflow->snapshot = StoredSnapshot{seq, std::string(state)};
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<StoredSnapshot>> MemoryEventStore::LoadSnapshot(
+    absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  const Workflow* workflow = Find(workflow_id);
+  if (workflow == nullptr) return WorkflowNotFound(workflow_id);
+  return workflow->snapshot;
 }
 
 MemoryEventStore::Workflow* MemoryEventStore::Find(absl::string_view workflow_id) {

@@ -30,15 +30,22 @@ namespace chorus {
 namespace {
 
 constexpr uint32_t kApplicationId = 0x43484f52;  // "CHOR"
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 3;
 
-// Schema version 2. `workflows` is a projection of `events`, written in the same transaction as
+// Schema version 3. `workflows` is a projection of `events`, written in the same transaction as
 // the events that start or end a workflow. A workflow's last seq and the time of its last
 // update are those of its last event, read from `events`: a row rewritten with every append
 // would add a page to each commit.
 // `cancellation_requests` holds requests for the workflows' drivers (EventStore::
-// RequestCancellation) and `leases` their owner leases (EventStore::AcquireLease); neither is
-// history.
+// RequestCancellation), `leases` their owner leases (EventStore::AcquireLease) and `snapshots`
+// each workflow's latest snapshot (EventStore::SaveSnapshot); none of them is history.
+constexpr char kCreateSnapshots[] = R"sql(
+CREATE TABLE IF NOT EXISTS snapshots (
+  workflow_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,  -- the last event the snapshot folds
+  state BLOB NOT NULL    -- a serialized WorkflowSnapshot
+) STRICT;
+)sql";
 constexpr char kCreateTables[] = R"sql(
 CREATE TABLE IF NOT EXISTS events (
   workflow_id TEXT NOT NULL,
@@ -72,13 +79,14 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 )sql";
 
-// Version 1 kept the last seq and update time in the summary row, as last_seq and
-// updated_at_ns. Opening a version-1 file for writing drops them; read-only, kSelectSummaries
-// reads it as it is.
-constexpr int64_t kUpgradableSchemaVersion = 1;
+// Older versions, upgraded in place when a file is opened for writing and read as they are
+// when it is opened read-only. Version 1 kept the last seq and update time in the summary row,
+// as last_seq and updated_at_ns (kSelectSummaries reads neither). Version 2 had no snapshots
+// (a read-only store of it has none).
+constexpr int64_t kOldestSchemaVersion = 1;
 constexpr char kUpgradeFromVersion1[] =
-    "ALTER TABLE workflows DROP COLUMN last_seq; ALTER TABLE workflows DROP COLUMN updated_at_ns; "
-    "PRAGMA user_version = 2";
+    "ALTER TABLE workflows DROP COLUMN last_seq; ALTER TABLE workflows DROP COLUMN updated_at_ns;";
+constexpr int64_t kFirstVersionWithSnapshots = 3;
 
 // Summary rows, with the seq and time of each workflow's last event (or 0 and its creation
 // time if it has none), in the columns SummaryFrom reads.
@@ -176,10 +184,10 @@ absl::StatusOr<int64_t> ProbeFile(const std::string& path, absl::Duration busy_t
         absl::StrFormat("%s is not a Chorus database (application_id 0x%x, expected 0x%x)", path,
                         static_cast<uint32_t>(header.application_id), kApplicationId));
   }
-  if (header.user_version < kUpgradableSchemaVersion || header.user_version > kSchemaVersion) {
+  if (header.user_version < kOldestSchemaVersion || header.user_version > kSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrFormat("%s has schema version %d; this Chorus reads versions %d to %d", path,
-                        header.user_version, kUpgradableSchemaVersion, kSchemaVersion));
+                        header.user_version, kOldestSchemaVersion, kSchemaVersion));
   }
   return header.user_version;
 }
@@ -197,29 +205,31 @@ absl::Status UseWal(SqliteConnection& db) {
 // Creates the schema and stamps the file as ours, in one transaction: a crash leaves either
 // an empty file or a complete Chorus database.
 absl::Status CreateSchema(SqliteConnection& db) {
-  const std::string sql =
-      absl::StrCat("BEGIN IMMEDIATE;", kCreateTables, "PRAGMA application_id = ", kApplicationId,
-                   "; PRAGMA user_version = ", kSchemaVersion, "; COMMIT;");
+  const std::string sql = absl::StrCat("BEGIN IMMEDIATE;", kCreateTables, kCreateSnapshots,
+                                       "PRAGMA application_id = ", kApplicationId,
+                                       "; PRAGMA user_version = ", kSchemaVersion, "; COMMIT;");
   const absl::Status status = db.Exec(sql.c_str());
   if (!status.ok() && db.InTransaction()) return AfterRollback(status, db.Exec("ROLLBACK"));
   return status;
 }
 
-// Brings a version-1 database to the current version, in one transaction. Under the write lock
+// Brings an older database to the current version, in one transaction. Under the write lock
 // it reads the version again: another connection may have upgraded the file meanwhile.
-absl::Status UpgradeSchema(SqliteConnection& db) {
+absl::Status UpgradeSchema(SqliteConnection& db, int64_t probed_version) {
   CHORUS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   absl::Status status = [&]() -> absl::Status {
     CHORUS_ASSIGN_OR_RETURN(SqliteStatement select, db.Prepare("PRAGMA user_version"));
     int64_t version = 0;
     CHORUS_RETURN_IF_ERROR(
         select.ForEachRow([&](const SqliteStatement& row) { version = row.Int(0); }));
-    return version == kUpgradableSchemaVersion ? db.Exec(kUpgradeFromVersion1) : absl::OkStatus();
+    if (version == kSchemaVersion) return absl::OkStatus();
+    if (version == 1) CHORUS_RETURN_IF_ERROR(db.Exec(kUpgradeFromVersion1));
+    CHORUS_RETURN_IF_ERROR(db.Exec(kCreateSnapshots));
+    return db.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str());
   }();
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok() && db.InTransaction()) status = AfterRollback(status, db.Exec("ROLLBACK"));
-  return Annotate(status, "upgrading schema version ", kUpgradableSchemaVersion, " to ",
-                  kSchemaVersion);
+  return Annotate(status, "upgrading schema version ", probed_version, " to ", kSchemaVersion);
 }
 
 // `schema_version` is what ProbeFile found: 0 for no database yet.
@@ -230,7 +240,7 @@ absl::Status PrepareForWriting(SqliteConnection& db, int64_t schema_version,
                                      ? "PRAGMA synchronous = FULL"
                                      : "PRAGMA synchronous = NORMAL"));
   if (schema_version == 0) return CreateSchema(db);
-  return schema_version == kSchemaVersion ? absl::OkStatus() : UpgradeSchema(db);
+  return schema_version == kSchemaVersion ? absl::OkStatus() : UpgradeSchema(db, schema_version);
 }
 
 Lease LeaseFrom(const SqliteStatement& row) {
@@ -390,9 +400,13 @@ struct Statements {
   SqliteStatement upsert_lease;
   SqliteStatement renew_lease;
   SqliteStatement delete_lease;  // only the given owner's
+  // Prepared only if the schema has snapshots (a read-only store of version 2 or older has
+  // none). Saving keeps the snapshot of more events.
+  SqliteStatement save_snapshot;
+  SqliteStatement find_snapshot;
 };
 
-absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
+absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db, bool has_snapshots) {
   Statements s;
   CHORUS_ASSIGN_OR_RETURN(s.begin, db.Prepare("BEGIN IMMEDIATE"));
   CHORUS_ASSIGN_OR_RETURN(s.commit, db.Prepare("COMMIT"));
@@ -432,14 +446,24 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db) {
       s.renew_lease, db.Prepare("UPDATE leases SET expires_at_ns = ?2 WHERE workflow_id = ?1"));
   CHORUS_ASSIGN_OR_RETURN(
       s.delete_lease, db.Prepare("DELETE FROM leases WHERE workflow_id = ?1 AND owner_id = ?2"));
+  if (!has_snapshots) return s;
+  CHORUS_ASSIGN_OR_RETURN(
+      s.save_snapshot,
+      db.Prepare("INSERT INTO snapshots (workflow_id, seq, state) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT DO UPDATE SET seq = excluded.seq, state = excluded.state "
+                 "WHERE excluded.seq > snapshots.seq"));
+  CHORUS_ASSIGN_OR_RETURN(s.find_snapshot,
+                          db.Prepare("SELECT seq, state FROM snapshots WHERE workflow_id = ?1"));
   return s;
 }
 
 class SqliteEventStore : public EventStore {
  public:
-  SqliteEventStore(SqliteConnection db, Statements statements, const SqliteOptions& options)
+  SqliteEventStore(SqliteConnection db, Statements statements, const SqliteOptions& options,
+                   bool has_snapshots)
       : path_(db.path()),
         options_(options),
+        has_snapshots_(has_snapshots),
         db_(std::move(db)),
         statements_(std::move(statements)) {}
 
@@ -463,6 +487,10 @@ class SqliteEventStore : public EventStore {
   absl::Status ReleaseLease(absl::string_view workflow_id, absl::string_view owner_id) override
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::optional<Lease>> GetLease(absl::string_view workflow_id) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                            absl::string_view state) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<StoredSnapshot>> LoadSnapshot(absl::string_view workflow_id) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -496,6 +524,7 @@ class SqliteEventStore : public EventStore {
   // Constant after construction.
   const std::string path_;
   const SqliteOptions options_;
+  const bool has_snapshots_;  // whether the schema has them (Statements)
 
   Mutex mu_;
   // Guarded by mu_: the store's connection and the statements prepared on it.
@@ -687,6 +716,45 @@ absl::StatusOr<std::optional<Lease>> SqliteEventStore::GetLease(absl::string_vie
   return FindLease(workflow_id);
 }
 
+absl::Status SqliteEventStore::SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                                            absl::string_view state) {
+  CHORUS_RETURN_IF_ERROR(
+      CheckWritable(absl::StrFormat("cannot save a snapshot of workflow '%s'", workflow_id)));
+  MutexLock lock(&mu_);
+  return InTransaction(
+      [&] {
+        return absl::StrFormat("workflow '%s': saving a snapshot at seq %d", workflow_id, seq);
+      },
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> summary, FindSummary(workflow_id));
+        if (!summary.has_value()) return WorkflowNotFound(workflow_id);
+        CHORUS_ASSIGN_OR_RETURN(const int64_t last_seq, LastSeq(workflow_id));
+        CHORUS_RETURN_IF_ERROR(CheckSnapshotSeq(workflow_id, seq, last_seq));
+        SqliteStatement& save = statements_.save_snapshot;
+        absl::Status status = save.Bind(workflow_id, seq, SqliteBlob{state});
+        if (status.ok()) status = save.Run();
+        return Annotate(status, "workflow '", workflow_id, "': saving a snapshot at seq ", seq);
+      });
+}
+
+absl::StatusOr<std::optional<StoredSnapshot>> SqliteEventStore::LoadSnapshot(
+    absl::string_view workflow_id) {
+  MutexLock lock(&mu_);
+  CHORUS_ASSIGN_OR_RETURN(std::optional<WorkflowSummary> summary, FindSummary(workflow_id));
+  if (!summary.has_value()) return WorkflowNotFound(workflow_id);
+  std::optional<StoredSnapshot> snapshot;
+  if (!has_snapshots_) return snapshot;
+  SqliteStatement& find = statements_.find_snapshot;
+  absl::Status status = find.Bind(workflow_id);
+  if (status.ok()) {
+    status = find.ForEachRow([&](const SqliteStatement& row) {
+      snapshot = StoredSnapshot{row.Int(0), std::string(row.Blob(1))};
+    });
+  }
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the snapshot"));
+  return snapshot;
+}
+
 absl::Status SqliteEventStore::InTransaction(absl::FunctionRef<std::string()> describe,
                                              absl::FunctionRef<absl::Status()> work) {
   const absl::Status begun = statements_.begin.Run();
@@ -744,8 +812,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenSqliteEventStore(const std::stri
   if (!options.read_only) {
     CHORUS_RETURN_IF_ERROR(PrepareForWriting(db, schema_version, options.durability));
   }
-  CHORUS_ASSIGN_OR_RETURN(Statements statements, PrepareStatements(db));
-  return std::make_unique<SqliteEventStore>(std::move(db), std::move(statements), options);
+  const bool has_snapshots = !options.read_only || schema_version >= kFirstVersionWithSnapshots;
+  CHORUS_ASSIGN_OR_RETURN(Statements statements, PrepareStatements(db, has_snapshots));
+  return std::make_unique<SqliteEventStore>(std::move(db), std::move(statements), options,
+                                            has_snapshots);
 }
 
 }  // namespace chorus

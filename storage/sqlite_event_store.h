@@ -6,8 +6,9 @@
 //
 // The file carries Chorus's application_id and a schema version (user_version); a file that is
 // not a Chorus database, or one written by a newer version, is refused and left byte-for-byte
-// unchanged. A file of schema version 1 (whose summary rows kept the last seq) is upgraded in
-// place when opened for writing, and read as it is when opened read-only.
+// unchanged. A file of an older schema version (1: summary rows kept the last seq; 2: no
+// snapshots) is upgraded in place, in one transaction, when opened for writing, and read as it
+// is when opened read-only (a version-2 file then has no snapshots).
 //
 // Each EventStream reads on a connection of its own, from a snapshot taken when Read returns:
 // appends neither wait for an open stream nor show up in it. An open stream keeps the WAL

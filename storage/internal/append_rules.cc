@@ -64,6 +64,13 @@ void ProjectOntoSummary(const Event& event, WorkflowSummary& summary) {
   if (const std::optional<WorkflowStatus> status = StatusSetBy(event)) summary.status = *status;
 }
 
+absl::Status CheckSnapshotSeq(absl::string_view workflow_id, int64_t seq, int64_t last_seq) {
+  if (seq >= 1 && seq <= last_seq) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("workflow '%s': a snapshot at seq %d, but its history has %d events",
+                      workflow_id, seq, last_seq));
+}
+
 absl::Status WorkflowNotFound(absl::string_view workflow_id) {
   return absl::NotFoundError(absl::StrFormat("workflow '%s' not found", workflow_id));
 }

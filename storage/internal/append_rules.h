@@ -34,6 +34,10 @@ std::optional<WorkflowStatus> StatusSetBy(const Event& event);
 // name, RUNNING and created_at on workflow_started; the final status on a terminal event.
 void ProjectOntoSummary(const Event& event, WorkflowSummary& summary);
 
+// InvalidArgument, naming the workflow and both seqs, unless a snapshot of the first `seq`
+// events may be saved of a history of `last_seq` events: 1 <= seq <= last_seq.
+absl::Status CheckSnapshotSeq(absl::string_view workflow_id, int64_t seq, int64_t last_seq);
+
 // NotFound naming the workflow.
 absl::Status WorkflowNotFound(absl::string_view workflow_id);
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -12,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "event/snapshot.h"
 #include "event/workflow_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -486,6 +488,134 @@ TEST_P(EventStoreTest, LoadWorkflowStateRunsWorkAlongsideEvenIfWorkflowStartedIs
 
 TEST_P(EventStoreTest, LoadWorkflowStateOfUnknownWorkflowIsNotFound) {
   EXPECT_EQ(LoadWorkflowState(*store_, "x").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(EventStoreTest, SnapshotOfMoreEventsReplacesAnEarlierOne) {
+  Append("w", 0, OrderHistory());
+  const absl::StatusOr<std::optional<StoredSnapshot>> none = store_->LoadSnapshot("w");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  const struct {
+    int64_t seq;
+    const char* state;
+    int64_t kept_seq;
+    const char* kept_state;
+  } kSaves[] = {
+      {2, "two", 2, "two"},           {3, "three", 3, "three"},
+      {2, "two again", 3, "three"},    // fewer events: the later snapshot stays
+      {3, "three again", 3, "three"},  // as many: the first stays
+      {4, "four", 4, "four"},
+  };
+  for (const auto& save : kSaves) {
+    SCOPED_TRACE(absl::StrCat("saving ", save.state));
+    const absl::Status saved = store_->SaveSnapshot("w", save.seq, save.state);
+    ASSERT_TRUE(saved.ok()) << saved;
+    const absl::StatusOr<std::optional<StoredSnapshot>> loaded = store_->LoadSnapshot("w");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    ASSERT_TRUE(loaded->has_value());
+    EXPECT_EQ((*loaded)->seq, save.kept_seq);
+    EXPECT_EQ((*loaded)->state, save.kept_state);
+  }
+  EXPECT_THAT(SeqsOf("w"), ElementsAre(1, 2, 3, 4));  // history is untouched
+}
+
+TEST_P(EventStoreTest, SnapshotOutsideTheHistoryIsRefusedAndSavesNothing) {
+  Append("w", 0, {StartedEvent(), StepStartedEvent(2)});
+  const struct {
+    const char* workflow_id;
+    int64_t seq;
+    absl::StatusCode code;
+    const char* problem;
+  } kCases[] = {
+      {"w", 3, absl::StatusCode::kInvalidArgument,
+       "workflow 'w': a snapshot at seq 3, but its history has 2 events"},
+      {"w", 0, absl::StatusCode::kInvalidArgument,
+       "workflow 'w': a snapshot at seq 0, but its history has 2 events"},
+      {"x", 1, absl::StatusCode::kNotFound, "workflow 'x' not found"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.problem);
+    const absl::Status saved = store_->SaveSnapshot(c.workflow_id, c.seq, "state");
+    EXPECT_EQ(saved.code(), c.code) << saved;
+    EXPECT_THAT(saved.message(), HasSubstr(c.problem));
+  }
+  const absl::StatusOr<std::optional<StoredSnapshot>> loaded = store_->LoadSnapshot("w");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_FALSE(loaded->has_value());
+  EXPECT_EQ(store_->LoadSnapshot("x").status().code(), absl::StatusCode::kNotFound);
+}
+
+// The snapshot of the first `seq` events of workflow "w", changed by `change`.
+std::string SnapshotOf(EventStore& store, int64_t seq, void (*change)(WorkflowState& state)) {
+  absl::StatusOr<WorkflowState> state = LoadWorkflowState(store, "w", seq);
+  EXPECT_TRUE(state.ok()) << state.status();
+  if (!state.ok()) return "";
+  change(*state);
+  return SerializeSnapshot(*state);
+}
+
+void MarkCharge(WorkflowState& state) { state.steps[0].output = "from the snapshot"; }
+
+// A snapshot whose charge output no event gives shows which events were folded.
+TEST_P(EventStoreTest, LoadWorkflowStateStartsFromTheSnapshotAndFoldsTheEventsAfterIt) {
+  Append("w", 0, OrderHistory());
+  const absl::Status saved = store_->SaveSnapshot("w", 3, SnapshotOf(*store_, 3, MarkCharge));
+  ASSERT_TRUE(saved.ok()) << saved;
+  const struct {
+    int64_t up_to_seq;
+    int64_t last_seq;
+    WorkflowStatus status;
+    const char* charge_output;
+  } kCases[] = {
+      {std::numeric_limits<int64_t>::max(), 4, WORKFLOW_STATUS_COMPLETED, "from the snapshot"},
+      {3, 3, WORKFLOW_STATUS_RUNNING, "from the snapshot"},
+      {2, 2, WORKFLOW_STATUS_RUNNING, ""},  // before the snapshot: the events alone
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(absl::StrCat("up to seq ", c.up_to_seq));
+    absl::StatusOr<WorkflowState> state = LoadWorkflowState(*store_, "w", c.up_to_seq);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->last_seq, c.last_seq);
+    EXPECT_EQ(state->status, c.status);
+    EXPECT_EQ(state->steps[0].output, c.charge_output);
+    EXPECT_EQ(state->updated_at, TimeOfSeq(c.last_seq));
+  }
+}
+
+// A snapshot that does not fit the history is passed over: the history is the truth.
+TEST_P(EventStoreTest, LoadWorkflowStateFoldsEveryEventPastASnapshotThatDoesNotFit) {
+  Append("w", 0, OrderHistory());
+  const struct {
+    const char* name;
+    std::string snapshot;
+  } kCases[] = {
+      {"not a snapshot", "\xff not a snapshot"},
+      {"another definition", SnapshotOf(*store_, 3,
+                                        [](WorkflowState& state) {
+                                          MarkCharge(state);
+                                          state.fingerprint = "another";
+                                        })},
+      {"of fewer events than it claims", SnapshotOf(*store_, 2, MarkCharge)},
+      {"of another history's seq 3", SnapshotOf(*store_, 3,
+                                                [](WorkflowState& state) {
+                                                  MarkCharge(state);
+                                                  state.updated_at += absl::Seconds(1);
+                                                })},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    const TempDir dir;
+    absl::StatusOr<std::unique_ptr<EventStore>> store = GetParam().open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append("w", 0, OrderHistory()).ok());
+    const absl::Status saved = (*store)->SaveSnapshot("w", 3, c.snapshot);
+    ASSERT_TRUE(saved.ok()) << saved;
+    absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, "w");
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->last_seq, 4);
+    EXPECT_EQ(state->status, WORKFLOW_STATUS_COMPLETED);
+    EXPECT_EQ(state->steps[0].output, "charged");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, EventStoreTest,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,7 +69,7 @@ TEST(SqliteEventStore, NewFileIsAChorusDatabaseInWalMode) {
   const std::string path = dir.File("chorus.db");
   CreateOrderDatabase(path);
   EXPECT_EQ(RawRows(path, "PRAGMA application_id"), std::to_string(0x43484f52));
-  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "3");
   EXPECT_EQ(RawRows(path, "PRAGMA journal_mode"), "wal");
 }
 
@@ -171,7 +172,7 @@ TEST(SqliteEventStore, RefusesForeignFilesAndLeavesThemUnchanged) {
       {"another application's id", MakeOtherApplicationIdDatabase,
        "is not a Chorus database (application_id 0x4d2, expected 0x43484f52)"},
       {"newer Chorus schema", MakeNewerChorusDatabase,
-       "has schema version 99; this Chorus reads versions 1 to 2"},
+       "has schema version 99; this Chorus reads versions 1 to 3"},
   };
   for (const auto& c : kCases) {
     const std::string path = dir.File(c.name);
@@ -389,9 +390,11 @@ TEST(SqliteEventStore, Version1FileIsUpgradedWhenOpenedForWriting) {
   absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
 
-  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "3");
   EXPECT_EQ(RawRows(path, "SELECT group_concat(name, ' ') FROM pragma_table_info('workflows')"),
             "workflow_id definition_name status created_at_ns");
+  EXPECT_EQ(RawRows(path, "SELECT group_concat(name, ' ') FROM pragma_table_info('snapshots')"),
+            "workflow_id seq state");
   absl::StatusOr<WorkflowSummary> summary = (*store)->GetSummary("w");
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(*summary, SummaryAt("w", WORKFLOW_STATUS_RUNNING, 3));
@@ -405,7 +408,7 @@ TEST(SqliteEventStore, Version1FileIsUpgradedWhenOpenedForWriting) {
   // A second writer opening the upgraded file leaves it as it is.
   absl::StatusOr<std::unique_ptr<EventStore>> again = Open(path);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "3");
 }
 
 TEST(SqliteEventStore, Version1FileOpenedReadOnlyIsReadAsItIs) {
@@ -426,6 +429,54 @@ TEST(SqliteEventStore, Version1FileOpenedReadOnlyIsReadAsItIs) {
   EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
 }
 
+// Schema version 2, as Chorus wrote it before snapshots, holding what CreateVersion1Database
+// holds.
+void CreateVersion2Database(const std::string& path) {
+  CreateVersion1Database(path);
+  ASSERT_EQ(RawExec(path,
+                    "ALTER TABLE workflows DROP COLUMN last_seq; "
+                    "ALTER TABLE workflows DROP COLUMN updated_at_ns; PRAGMA user_version = 2"),
+            "");
+}
+
+TEST(SqliteEventStore, Version2FileGainsSnapshotsWhenOpenedForWriting) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateVersion2Database(path);
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "3");
+  const absl::Status saved = (*store)->SaveSnapshot("w", 3, "state");
+  ASSERT_TRUE(saved.ok()) << saved;
+  const absl::StatusOr<std::optional<StoredSnapshot>> loaded = (*store)->LoadSnapshot("w");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->seq, 3);
+  EXPECT_THAT(HistoryOf(**store, "w"),
+              ElementsAreArray(Texts(absl::MakeConstSpan(OrderHistory()).first(3))));
+}
+
+// Read-only, a file of a version without snapshots has none, and stays as it was.
+TEST(SqliteEventStore, Version2FileOpenedReadOnlyHasNoSnapshots) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateVersion2Database(path);
+  const std::string before = ReadBytes(path);
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path, ReadOnly());
+    ASSERT_TRUE(store.ok()) << store.status();
+    const absl::StatusOr<std::optional<StoredSnapshot>> loaded = (*store)->LoadSnapshot("w");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_FALSE(loaded->has_value());
+    const absl::Status saved = (*store)->SaveSnapshot("w", 3, "state");
+    EXPECT_EQ(saved.code(), absl::StatusCode::kFailedPrecondition) << saved;
+    EXPECT_THAT(saved.message(), HasSubstr("cannot save a snapshot of workflow 'w'"));
+  }
+  EXPECT_EQ(ReadBytes(path), before);
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "2");
+}
+
 // An upgrade that SQLite refuses halfway (here, on an index added by hand on the second column
 // it drops) fails with what was being done, and leaves the file at version 1 with its history.
 TEST(SqliteEventStore, FailedUpgradeLeavesTheVersion1FileAsItWas) {
@@ -438,7 +489,7 @@ TEST(SqliteEventStore, FailedUpgradeLeavesTheVersion1FileAsItWas) {
   const absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.status().message(),
-              HasSubstr(absl::StrCat("upgrading schema version 1 to 2: ", path)));
+              HasSubstr(absl::StrCat("upgrading schema version 1 to 3: ", path)));
   EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "1");
   EXPECT_EQ(RawRows(path, "SELECT count(*) FROM pragma_table_info('workflows')"), "6");
   EXPECT_EQ(RawRows(path, "SELECT hex(body) FROM events ORDER BY seq"), before);
