@@ -52,6 +52,12 @@ struct EngineOptions {
   // every lease_ttl / 3 while it drives the workflow; if this process dies, another driver may
   // take the workflow over once the lease lapses (or at once on this host). Must be positive.
   absl::Duration lease_ttl = absl::Seconds(15);
+  // The engine saves a snapshot of a workflow's folded state beside its history
+  // (EventStore::SaveSnapshot), so that resuming it folds only the events after the snapshot:
+  // after a commit, once the history has grown by max(snapshot_min_events, a quarter of the
+  // workflow's steps) events since the run began or last saved one. A snapshot costs time in
+  // proportion to the steps, hence the quarter. 0 saves none.
+  int64_t snapshot_min_events = 10'000;
 };
 
 }  // namespace chorus

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -11,8 +12,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "event/events.h"
+#include "event/history.h"
+#include "event/snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/forwarding_event_store.h"
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
 #include "tests/workflow/engine_fixture.h"
@@ -306,6 +310,103 @@ TEST_P(EngineTest, ResumeRunsOnlyWhatTheHistoryShowsUnfinished) {
   EXPECT_THAT(std::vector<std::string>(trace.begin() + 6, trace.end()),
               ElementsAre("step_started c#2", "step_completed c#2", "step_started d#1",
                           "step_completed d#1", "workflow_completed"));
+}
+
+// Records each snapshot the engine saves, and saves it.
+class SnapshotRecorder : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+
+  absl::Status SaveSnapshot(absl::string_view workflow_id, int64_t seq,
+                            absl::string_view state) override {
+    saved_.push_back(StoredSnapshot{seq, std::string(state)});
+    return ForwardingEventStore::SaveSnapshot(workflow_id, seq, state);
+  }
+  const std::vector<StoredSnapshot>& saved() const { return saved_; }
+
+ private:
+  std::vector<StoredSnapshot> saved_;  // the engine's driving thread's
+};
+
+TEST_P(EngineTest, SavesSnapshotsOfTheFoldOfItsHistoryEverySoManyEvents) {
+  DefinitionBuilder builder("chain");
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = absl::StrCat("s", i);
+    if (i == 0) {
+      builder.Step(name);
+    } else {
+      builder.Step(name, {absl::StrCat("s", i - 1)});
+    }
+    Register(name, [name](const StepContext&) { return Ok(name); });
+  }
+  for (const int64_t min_events : {5, 0}) {
+    SCOPED_TRACE(absl::StrCat("snapshot_min_events ", min_events));
+    const std::string id = absl::StrCat("chain-", min_events);
+    SnapshotRecorder recorder(*store_);
+    EngineOptions options = Options(2);
+    options.snapshot_min_events = min_events;
+    Engine engine(&recorder, &registry_, options);
+    absl::StatusOr<WorkflowState> state = engine.Run(id, builder.Build(), "");
+    ASSERT_TRUE(state.ok()) << state.status();
+    const std::vector<Event> events = Events(id);
+    ASSERT_EQ(events.size(), 26u);
+    if (min_events == 0) {
+      EXPECT_TRUE(recorder.saved().empty());
+      continue;
+    }
+    // A chained step's commit holds two events: one snapshot every third commit.
+    ASSERT_EQ(recorder.saved().size(), 4u);
+    int64_t previous = 0;
+    for (const StoredSnapshot& saved : recorder.saved()) {
+      SCOPED_TRACE(absl::StrCat("snapshot at seq ", saved.seq));
+      EXPECT_GE(saved.seq - previous, min_events);
+      previous = saved.seq;
+      const absl::StatusOr<WorkflowState> folded =
+          FoldHistory(id, absl::MakeConstSpan(events).first(saved.seq));
+      ASSERT_TRUE(folded.ok()) << folded.status();
+      EXPECT_EQ(saved.state, SerializeSnapshot(*folded));
+    }
+    const absl::StatusOr<std::optional<StoredSnapshot>> kept = store_->LoadSnapshot(id);
+    ASSERT_TRUE(kept.ok()) << kept.status();
+    ASSERT_TRUE(kept->has_value());
+    EXPECT_EQ((*kept)->seq, previous);
+  }
+}
+
+// The snapshot gives a's output a value no event gives it, to show where the state came from.
+TEST_P(EngineTest, ResumeFromASnapshotRunsOnlyWhatIsLeftAfterIt) {
+  WorkflowDefinition definition =
+      DefinitionBuilder("partial").Step("a").Step("b").Step("c", {"a", "b"}).Build();
+  Seed("partial", {Started(definition), StepStartedEvent("a", 1), StepStartedEvent("b", 1),
+                   StepCompletedEvent("a", 1, "A"), StepCompletedEvent("b", 1, "B"),
+                   StepStartedEvent("c", 1)});  // c was cut off by a crash
+  // Of the history before c started, which the resume folds after it.
+  absl::StatusOr<WorkflowState> folded =
+      FoldHistory("partial", absl::MakeConstSpan(Events("partial")).first(5));
+  ASSERT_TRUE(folded.ok()) << folded.status();
+  folded->steps[0].output = "A from the snapshot";
+  ASSERT_TRUE(store_->SaveSnapshot("partial", 5, SerializeSnapshot(*folded)).ok());
+  std::atomic<int> calls{0};
+  for (const char* name : {"a", "b"}) {
+    Register(name, [&](const StepContext&) {
+      calls++;
+      return Ok("again");
+    });
+  }
+  std::string c_saw;
+  Register("c", [&](const StepContext& context) {
+    for (const DependencyOutput& dep : context.dependencies()) {
+      absl::StrAppend(&c_saw, dep.output, ";");
+    }
+    return Ok("C");
+  });
+  Engine engine(store_.get(), &registry_);
+  absl::StatusOr<WorkflowState> state = engine.Resume("partial");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(c_saw, "A from the snapshot;B;");
+  EXPECT_EQ(state->FindStep("c")->attempts, 2);
+  EXPECT_EQ(state->status, WORKFLOW_STATUS_COMPLETED);
 }
 
 TEST_P(EngineTest, ReplayOfACompletedHistoryRunsNothingAndGivesTheSameResult) {

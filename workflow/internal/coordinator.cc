@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "event/events.h"
 #include "event/internal/status_macros.h"
+#include "event/snapshot.h"
 #include "google/protobuf/util/time_util.h"
 #include "workflow/definition.h"
 #include "workflow/step_context.h"
@@ -125,6 +126,7 @@ absl::StatusOr<WorkflowState> Coordinator::Start(absl::string_view workflow_id,
 
 absl::StatusOr<WorkflowState> Coordinator::Resume(WorkflowState recorded, DefinitionGraph graph) {
   committed_seq_ = recorded.last_seq;
+  snapshot_seq_ = recorded.last_seq;
   history_ = History(std::move(recorded));
   if (state().status != WORKFLOW_STATUS_RUNNING) return RecordedResult();
   return Drive(std::move(graph));
@@ -147,6 +149,11 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
       return committed;
     }
     Dispatch(std::move(started));
+    // Saved while the started steps run.
+    if (absl::Status saved = MaybeSaveSnapshot(); !saved.ok()) {
+      AbandonRunningSteps("a snapshot of the workflow could not be saved");
+      return saved;
+    }
     if (running_.empty() && (stopping_ || retries_.empty())) break;
     std::vector<Outcome> outcomes = AwaitOutcomes(NextWakeUp());
     CancelTimedOutSteps();
@@ -332,6 +339,17 @@ absl::Status Coordinator::Commit() {
   if (options_.on_commit) options_.on_commit(state().workflow_id, batch_);
   committed_seq_ = batch_.back().seq();
   batch_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Coordinator::MaybeSaveSnapshot() {
+  if (options_.snapshot_min_events <= 0) return absl::OkStatus();
+  const int64_t interval = std::max<int64_t>(options_.snapshot_min_events,
+                                             static_cast<int64_t>(state().steps.size()) / 4);
+  if (committed_seq_ - snapshot_seq_ < interval) return absl::OkStatus();
+  CHORUS_RETURN_IF_ERROR(
+      store_.SaveSnapshot(state().workflow_id, committed_seq_, SerializeSnapshot(state())));
+  snapshot_seq_ = committed_seq_;
   return absl::OkStatus();
 }
 

@@ -122,6 +122,9 @@ class Coordinator {
   absl::Time NextWakeUp() const;
   void CancelTimedOutSteps();
   absl::Status Commit();
+  // Saves a snapshot of the committed state if one is due (EngineOptions::snapshot_min_events).
+  // REQUIRES: everything recorded is committed.
+  absl::Status MaybeSaveSnapshot();
   void Dispatch(std::vector<std::pair<int, CancellationToken>> started);
   // Everything an attempt needs, owned, so that the state may change while it runs.
   struct AttemptData {
@@ -178,6 +181,7 @@ class Coordinator {
   // Used by the coordinator's thread only.
   History history_;            // every event recorded so far, folded
   int64_t committed_seq_ = 0;  // the store's last seq for this workflow
+  int64_t snapshot_seq_ = 0;   // of the last snapshot saved, or of the state the run began with
   std::vector<Event> batch_;   // recorded, not yet committed
   // How long the store took to append the last batch.
   absl::Duration last_commit_time_;
