@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,8 +19,11 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "event/snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/load_state.h"
+#include "storage/sqlite_event_store.h"
 #include "tests/cli/cli_fixture.h"
 
 namespace chorus {
@@ -219,6 +224,40 @@ TEST_F(CliTest, CorruptEventIsReportedWithItsSeq) {
     EXPECT_THAT(result.out + result.err, AllOf(HasSubstr("workflow 'c'"), HasSubstr("seq 1")));
   }
   EXPECT_TRUE(ReadFile(db_) == bytes) << "inspecting a corrupt database changed it";
+}
+
+// A snapshot is checked against the fold of the history it claims to be of.
+TEST_F(CliTest, VerifyReportsASnapshotThatDoesNotFitTheHistory) {
+  WriteFile(dir_ + "/two.dot", "digraph two { a [cmd=\"echo A\"]; b [cmd=\"echo B\"]; a -> b; }\n");
+  ASSERT_EQ(Chorus({"run", dir_ + "/two.dot", "--id", "s"}).exit_code, 0);
+  const struct {
+    const char* name;
+    int64_t seq;
+    bool garbage;
+    int exit_code;
+    const char* says;
+  } kCases[] = {
+      {"the fold of the first 3 events", 3, false, 0, "s: ok"},
+      {"not a snapshot", 4, true, 1, "workflow 's': the snapshot cannot be parsed"},
+      {"the fold of 4 events saved as of 5", 5, false, 1,
+       "the snapshot at seq 5 differs from the fold of the history's first 5 events"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    {
+      absl::StatusOr<std::unique_ptr<EventStore>> store = OpenSqliteEventStore(db_, {});
+      ASSERT_TRUE(store.ok()) << store.status();
+      const int64_t folded = c.garbage ? 1 : std::min<int64_t>(c.seq, 4);
+      absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, "s", folded);
+      ASSERT_TRUE(state.ok()) << state.status();
+      const std::string snapshot = c.garbage ? "\xff not a snapshot" : SerializeSnapshot(*state);
+      const absl::Status saved = (*store)->SaveSnapshot("s", c.seq, snapshot);
+      ASSERT_TRUE(saved.ok()) << saved;
+    }
+    Result verify = Chorus({"verify", "s"});
+    EXPECT_EQ(verify.exit_code, c.exit_code) << verify.out << verify.err;
+    EXPECT_THAT(verify.out, HasSubstr(c.says));
+  }
 }
 
 TEST_F(CliTest, FailFastKillsTheSleepingSibling) {

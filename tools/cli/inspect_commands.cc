@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -21,6 +23,7 @@
 #include "event/events.h"
 #include "event/history.h"
 #include "event/internal/status_macros.h"
+#include "event/snapshot.h"
 #include "event/state.h"
 #include "google/protobuf/util/json_util.h"
 #include "storage/load_state.h"
@@ -200,23 +203,57 @@ void PrintStatusHeader(const WorkflowState& state) {
 
 // Every invariant the history of `id` breaks, in order. After a seq out of place the check
 // goes on as if it had been in place, so that one gap is one violation.
+// What is wrong with `snapshot` of workflow `id`, if anything: `expected` is the snapshot of
+// the fold of the history's first snapshot.seq events, if the history has as many.
+absl::StatusOr<std::optional<std::string>> SnapshotViolation(
+    EventStore& store, const std::string& id, const StoredSnapshot& snapshot,
+    const std::optional<std::string>& expected, int64_t last_seq) {
+  if (!expected.has_value()) {
+    return absl::StrCat("the snapshot at seq ", snapshot.seq, " is of more events than the ",
+                        last_seq, " the history has");
+  }
+  CHORUS_ASSIGN_OR_RETURN(WorkflowState started, LoadWorkflowState(store, id, 1));
+  const absl::StatusOr<WorkflowState> restored =
+      RestoreSnapshot(snapshot.state, std::move(started));
+  if (!restored.ok()) return std::string(restored.status().message());
+  if (SerializeSnapshot(*restored) != *expected) {
+    return absl::StrCat("the snapshot at seq ", snapshot.seq, " differs from the fold of the ",
+                        "history's first ", snapshot.seq, " events");
+  }
+  return std::nullopt;
+}
+
+// The history's violations of its invariants, then the snapshot's, if it does not fit the
+// history (resuming then folds the history without it).
 absl::StatusOr<std::vector<std::string>> Violations(EventStore& store, const std::string& id) {
+  CHORUS_ASSIGN_OR_RETURN(const std::optional<StoredSnapshot> snapshot, store.LoadSnapshot(id));
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(id, 1));
   History history(id);
   std::vector<std::string> violations;
+  std::optional<std::string> expected_snapshot;
   while (stream->Next()) {
     const int64_t expected_seq = history.state().last_seq + 1;
     absl::Status applied = history.Apply(stream->event());
-    if (applied.ok()) continue;
-    violations.emplace_back(applied.message());
-    if (stream->event().seq() != expected_seq) {
-      Event renumbered = stream->event();
-      renumbered.set_seq(expected_seq);
-      // Any other fault of this event is already named by the violation above.
-      history.Apply(renumbered).IgnoreError();
+    if (!applied.ok()) {
+      violations.emplace_back(applied.message());
+      if (stream->event().seq() != expected_seq) {
+        Event renumbered = stream->event();
+        renumbered.set_seq(expected_seq);
+        // Any other fault of this event is already named by the violation above.
+        history.Apply(renumbered).IgnoreError();
+      }
+    }
+    if (snapshot.has_value() && history.state().last_seq == snapshot->seq) {
+      expected_snapshot = SerializeSnapshot(history.state());
     }
   }
   if (!stream->status().ok()) violations.emplace_back(stream->status().message());
+  if (snapshot.has_value() && violations.empty()) {
+    CHORUS_ASSIGN_OR_RETURN(
+        const std::optional<std::string> violation,
+        SnapshotViolation(store, id, *snapshot, expected_snapshot, history.state().last_seq));
+    if (violation.has_value()) violations.push_back(*violation);
+  }
   return violations;
 }
 
