@@ -16,6 +16,7 @@
 #include "event/internal/status_macros.h"
 #include "storage/load_state.h"
 #include "storage/sqlite_event_store.h"
+#include "tools/bench/crashed_run.h"
 #include "tools/bench/history_file.h"
 #include "tools/bench/report.h"
 #include "tools/bench/sqlite_bounds.h"
@@ -106,6 +107,16 @@ absl::StatusOr<std::string> CopyToResume(const std::string& history, const Bench
   return copy;
 }
 
+// The seq of the snapshot the run saved last in the file at `path`; 0 if it saved none.
+absl::StatusOr<int64_t> SnapshotSeq(const std::string& path) {
+  SqliteOptions options;
+  options.read_only = true;
+  CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store, OpenSqliteEventStore(path, options));
+  CHORUS_ASSIGN_OR_RETURN(const std::optional<StoredSnapshot> snapshot,
+                          store->LoadSnapshot(kHistoryWorkflowId));
+  return snapshot.has_value() ? snapshot->seq : 0;
+}
+
 }  // namespace
 
 absl::Status MeasureB3(const BenchConfig& config) {
@@ -130,7 +141,8 @@ absl::Status MeasureB3(const BenchConfig& config) {
 
 absl::Status MeasureB4(const BenchConfig& config) {
   const int64_t events = config.SizeOr(kHistoryEvents, kSmokeHistoryEvents);
-  CHORUS_ASSIGN_OR_RETURN(const std::string history, EnsureHistoryFile(config.dir, events));
+  CHORUS_ASSIGN_OR_RETURN(const std::string history, EnsureCrashedRunFile(config.dir, events));
+  CHORUS_ASSIGN_OR_RETURN(const int64_t snapshot_seq, SnapshotSeq(history));
   CHORUS_ASSIGN_OR_RETURN(const std::string path, CopyToResume(history, config));
   ResumeProbe probe;
   StepRegistry registry;
@@ -142,6 +154,7 @@ absl::Status MeasureB4(const BenchConfig& config) {
   const double peak_rss_mb = PeakRssMb();
   JsonLine line("B4");
   line.AddString("workload", "resume after a crash").AddInt("events", events);
+  line.AddInt("snapshot_seq", snapshot_seq).AddInt("events_after_snapshot", events - snapshot_seq);
   line.AddNumber("registry_s", absl::ToDoubleSeconds(registry_time));
   line.AddNumber("registry_rss_mb", registry_rss_mb);
   line.AddNumber("open_to_first_step_s", absl::ToDoubleSeconds(times.to_first_step));
