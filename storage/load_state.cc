@@ -16,16 +16,15 @@ namespace chorus {
 
 namespace {
 
-// The events after the workflow's snapshot of at most `up_to_seq` events, if it has one, with
-// `history` brought to the snapshot's state; or null, with `history` as it was, if it has none
-// or one that does not fit the history (RestoreSnapshot refuses it, or the history's event at
-// its seq is not the one it folded last). `history` has folded the workflow_started event
-// `started` alone.
+// The events after `snapshot`, the workflow's, if it is of more than one event and at most
+// `up_to_seq`, with `history` brought to its state; or null, with `history` as it was, if there
+// is no such snapshot or it does not fit the history (RestoreSnapshot refuses it, or the
+// history's event at its seq is not the one it folded last). `history` has folded the
+// workflow_started event `started` alone.
 absl::StatusOr<std::unique_ptr<EventStream>> SkipToSnapshot(
-    EventStore& store, int64_t up_to_seq, const std::shared_ptr<const Event>& started,
-    History& history) {
+    EventStore& store, std::optional<StoredSnapshot> snapshot, int64_t up_to_seq,
+    const std::shared_ptr<const Event>& started, History& history) {
   const std::string workflow_id = history.state().workflow_id;
-  CHORUS_ASSIGN_OR_RETURN(std::optional<StoredSnapshot> snapshot, store.LoadSnapshot(workflow_id));
   if (!snapshot.has_value() || snapshot->seq <= 1 || snapshot->seq > up_to_seq) return nullptr;
   absl::StatusOr<WorkflowState> restored =
       RestoreSnapshot(std::move(snapshot->state), std::move(history).TakeState());
@@ -49,6 +48,9 @@ absl::StatusOr<std::unique_ptr<EventStream>> SkipToSnapshot(
 absl::StatusOr<WorkflowState> Load(
     EventStore& store, absl::string_view workflow_id, int64_t up_to_seq,
     const absl::FunctionRef<void(const WorkflowDefinition&)>* alongside) {
+  // Read first, while the process holds little: reading a row of megabytes takes two copies of
+  // it for a moment.
+  CHORUS_ASSIGN_OR_RETURN(std::optional<StoredSnapshot> snapshot, store.LoadSnapshot(workflow_id));
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(workflow_id, 1));
   History history{std::string(workflow_id)};
   // Runs `alongside` on the definition of the workflow_started event, which nothing changes,
@@ -71,8 +73,9 @@ absl::StatusOr<WorkflowState> Load(
       }
       CHORUS_RETURN_IF_ERROR(history.Apply(started));
       if (up_to_seq > 1 && history.state().last_seq == 1) {
-        CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> rest,
-                                SkipToSnapshot(store, up_to_seq, started, history));
+        CHORUS_ASSIGN_OR_RETURN(
+            std::unique_ptr<EventStream> rest,
+            SkipToSnapshot(store, std::move(snapshot), up_to_seq, started, history));
         if (rest != nullptr) stream = std::move(rest);
       }
     }
