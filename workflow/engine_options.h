@@ -56,7 +56,9 @@ struct EngineOptions {
   // (EventStore::SaveSnapshot), so that resuming it folds only the events after the snapshot:
   // after a commit, once the history has grown by max(snapshot_min_events, a quarter of the
   // workflow's steps) events since the run began or last saved one. A snapshot costs time in
-  // proportion to the steps, hence the quarter. 0 saves none.
+  // proportion to the steps, hence the quarter. A snapshot the store fails to save stops the
+  // run with the store's error, as a failed append does; the workflow can then be resumed.
+  // 0 saves none.
   int64_t snapshot_min_events = 10'000;
 };
 

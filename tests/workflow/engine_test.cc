@@ -373,6 +373,49 @@ TEST_P(EngineTest, SavesSnapshotsOfTheFoldOfItsHistoryEverySoManyEvents) {
   }
 }
 
+// A store whose snapshots cannot be saved.
+class NoRoomForSnapshots : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+
+  absl::Status SaveSnapshot(absl::string_view, int64_t, absl::string_view) override {
+    return absl::ResourceExhaustedError("no room for a snapshot");
+  }
+};
+
+TEST_P(EngineTest, ASnapshotThatCannotBeSavedStopsTheRunWhichResumesLater) {
+  DefinitionBuilder builder("chain");
+  std::atomic<int> runs{0};
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = absl::StrCat("s", i);
+    if (i == 0) {
+      builder.Step(name);
+    } else {
+      builder.Step(name, {absl::StrCat("s", i - 1)});
+    }
+    Register(name, [&runs](const StepContext&) {
+      ++runs;
+      return Ok("");
+    });
+  }
+  EngineOptions options = Options(2);
+  options.snapshot_min_events = 4;
+  {
+    NoRoomForSnapshots full(*store_);
+    Engine engine(&full, &registry_, options);
+    const absl::StatusOr<WorkflowState> state = engine.Run("chain", builder.Build(), "");
+    EXPECT_EQ(state.status().code(), absl::StatusCode::kResourceExhausted) << state.status();
+    EXPECT_THAT(state.status().message(), HasSubstr("no room for a snapshot"));
+  }
+  const std::vector<std::string> cut_off = Trace("chain");
+  EXPECT_NE(cut_off.back(), "workflow_completed");
+  Engine engine(store_.get(), &registry_, options);
+  const absl::StatusOr<WorkflowState> resumed = engine.Resume("chain");
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->status, WORKFLOW_STATUS_COMPLETED);
+  EXPECT_GE(runs, 6);
+}
+
 // The snapshot gives a's output a value no event gives it, to show where the state came from.
 TEST_P(EngineTest, ResumeFromASnapshotRunsOnlyWhatIsLeftAfterIt) {
   WorkflowDefinition definition =
