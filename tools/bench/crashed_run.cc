@@ -66,10 +66,7 @@ absl::Status Checkpoint(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::string> EnsureCrashedRunFile(const std::string& dir, int64_t events) {
-  if (events < 4 || events % 2 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a history has an even number of events, at least 4, not ", events));
-  }
+  CHORUS_RETURN_IF_ERROR(CheckHistoryEvents(events));
   const std::string path = absl::StrCat(dir, "/crashed-run-", events, ".db");
   if (std::filesystem::exists(path)) return path;
   const std::string partial = path + ".partial";

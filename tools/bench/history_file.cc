@@ -91,6 +91,12 @@ absl::Status WriteHistoryFile(const std::string& path, int64_t events) {
 
 }  // namespace
 
+absl::Status CheckHistoryEvents(int64_t events) {
+  if (events >= 4 && events % 2 == 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("a history has an even number of events, at least 4, not ", events));
+}
+
 int64_t CompletedSteps(int64_t events) { return events / 2 - 1; }
 
 std::string CompletedStepName(int64_t index) { return absl::StrFormat("t%07d", index); }
@@ -127,10 +133,7 @@ Event HistoryStepEvent(int64_t seq, absl::Time at) {
 }
 
 absl::StatusOr<std::string> EnsureHistoryFile(const std::string& dir, int64_t events) {
-  if (events < 4 || events % 2 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a history has an even number of events, at least 4, not ", events));
-  }
+  CHORUS_RETURN_IF_ERROR(CheckHistoryEvents(events));
   const std::string path = absl::StrCat(dir, "/history-", events, ".db");
   if (std::filesystem::exists(path)) return path;
   std::cout.flush();  // the child must not print what the parent has buffered

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -28,6 +29,9 @@ inline constexpr int64_t kHistoryEvents = 1000000;
 inline constexpr int64_t kSmokeHistoryEvents = 10000;
 // The last step, cut off by the crash.
 inline constexpr absl::string_view kCollectStep = "collect";
+
+// InvalidArgument unless `events` is a history's length: even and at least 4.
+absl::Status CheckHistoryEvents(int64_t events);
 
 // The definition of the history of `events` events. REQUIRES: events is even and >= 4.
 WorkflowDefinition HistoryDefinition(int64_t events);
