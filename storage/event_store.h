@@ -2,9 +2,8 @@
 //
 // A store holds, per workflow id, an append-only sequence of Events numbered 1, 2, 3, ...,
 // a summary row (a projection of those events, kept in the same transaction) and the latest
-// snapshot of the folded state, if one was saved. The
-// interface names no database type, so that a networked store (several workers sharing one
-// database) can implement it too.
+// snapshot of the folded state, if one was saved. The interface names no database type, so
+// that a networked store (several workers sharing one database) can implement it too.
 //
 //   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
 //                           OpenSqliteEventStore("chorus.db", SqliteOptions()));
