@@ -721,7 +721,12 @@ absl::Status SqliteEventStore::SaveSnapshot(absl::string_view workflow_id, int64
   CHORUS_RETURN_IF_ERROR(
       CheckWritable(absl::StrFormat("cannot save a snapshot of workflow '%s'", workflow_id)));
   MutexLock lock(&mu_);
-  return InTransaction(
+  // A snapshot is a cache of the fold, not history: a power cut that loses it costs a longer
+  // resume, never an event. So its commit waits for no sync; the next durable commit syncs the
+  // WAL, its pages included.
+  const bool durable = options_.durability == SqliteOptions::Durability::kFull;
+  if (durable) CHORUS_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous = NORMAL"));
+  absl::Status saved = InTransaction(
       [&] {
         return absl::StrFormat("workflow '%s': saving a snapshot at seq %d", workflow_id, seq);
       },
@@ -735,6 +740,8 @@ absl::Status SqliteEventStore::SaveSnapshot(absl::string_view workflow_id, int64
         if (status.ok()) status = save.Run();
         return Annotate(status, "workflow '", workflow_id, "': saving a snapshot at seq ", seq);
       });
+  if (durable) saved.Update(db_.Exec("PRAGMA synchronous = FULL"));
+  return saved;
 }
 
 absl::StatusOr<std::optional<StoredSnapshot>> SqliteEventStore::LoadSnapshot(

@@ -222,6 +222,27 @@ TEST_F(IoFaultTest, AFailedCommitNamesTheWorkflowAndTheSeqs) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("seq 3"));
 }
 
+// A snapshot is a cache of the fold, not history: saving one waits for no sync, and the durable
+// commits after it still sync.
+TEST_F(IoFaultTest, SavingASnapshotWaitsForNoSyncAndAppendsAfterItStillSync) {
+  const std::string path = NewDatabase("snapshot");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenSqliteEventStore(path, SqliteOptions());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(RunSmallWorkflow(**store).ok());
+  vfs_.Disarm();
+  const absl::Status saved = (*store)->SaveSnapshot(kId, 2, "a snapshot");
+  ASSERT_TRUE(saved.ok()) << saved;
+  EXPECT_GT(vfs_.writes(), 0);
+  EXPECT_EQ(vfs_.syncs(), 0);
+  vfs_.Disarm();
+  Event started;
+  started.set_seq(1);
+  *started.mutable_workflow_started()->mutable_definition() = SmallWorkflow();
+  const absl::Status appended = (*store)->Append("after", 0, {started});
+  ASSERT_TRUE(appended.ok()) << appended;
+  EXPECT_GE(vfs_.syncs(), 1);
+}
+
 TEST_F(IoFaultTest, AFaultWhileCreatingTheDatabaseLeavesOneThatOpens) {
   for (const FaultCase& c : kFaults) {
     int fault_points = 0;
