@@ -326,6 +326,9 @@ TEST(Snapshot, RefusesASnapshotThatDoesNotFitTheDefinition) {
          }
        },
        "step 1 lists step 6 as its instance"},
+      {"two instances of one name",
+       [](WorkflowSnapshot& s) { s.mutable_extras(s.extras_size() - 1)->set_map_index(0); },
+       "step 5 has the name of another"},
       {"an instance listed by another map step",
        [](WorkflowSnapshot& s) {
          s.mutable_extras(s.extras_size() - 1)->set_map_of(2);
