@@ -35,13 +35,13 @@ absl::Status Broken(absl::string_view what) {
 
 // What History promises to leave unchanged when it rejects an event.
 std::string StateText(const WorkflowState& state) {
-  std::string snapshot = absl::StrCat(state.status, " ", state.last_seq, " ", state.steps.size(),
-                                      " ", state.error.ToString(), " ", state.failed_step);
+  std::string text = absl::StrCat(state.status, " ", state.last_seq, " ", state.steps.size(), " ",
+                                  state.error.ToString(), " ", state.failed_step);
   for (const StepState& step : state.steps) {
-    absl::StrAppend(&snapshot, "|", step.name, ":", StepStatusName(step.status), ":", step.attempts,
+    absl::StrAppend(&text, "|", step.name, ":", StepStatusName(step.status), ":", step.attempts,
                     ":", step.output.size(), ":", step.error.ToString());
   }
-  return snapshot;
+  return text;
 }
 
 // Checks `state`, the fold of a history whose last accepted event is `event`.

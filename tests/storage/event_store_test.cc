@@ -501,7 +501,8 @@ TEST_P(EventStoreTest, SnapshotOfMoreEventsReplacesAnEarlierOne) {
     int64_t kept_seq;
     const char* kept_state;
   } kSaves[] = {
-      {2, "two", 2, "two"},           {3, "three", 3, "three"},
+      {2, "two", 2, "two"},            // the first
+      {3, "three", 3, "three"},        // of more events: it replaces the first
       {2, "two again", 3, "three"},    // fewer events: the later snapshot stays
       {3, "three again", 3, "three"},  // as many: the first stays
       {4, "four", 4, "four"},
