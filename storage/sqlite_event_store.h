@@ -8,7 +8,7 @@
 // not a Chorus database, or one written by a newer version, is refused and left byte-for-byte
 // unchanged. A file of an older schema version (1: summary rows kept the last seq; 2: no
 // snapshots) is upgraded in place, in one transaction, when opened for writing, and read as it
-// is when opened read-only (a version-2 file then has no snapshots).
+// is when opened read-only (without snapshots, then).
 //
 // Each EventStream reads on a connection of its own, from a snapshot taken when Read returns:
 // appends neither wait for an open stream nor show up in it. An open stream keeps the WAL
