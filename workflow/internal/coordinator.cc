@@ -149,6 +149,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
       return committed;
     }
     Dispatch(std::move(started));
+    committed_.clear();  // while the started steps run, not before they start
     // Saved while the started steps run.
     if (absl::Status saved = MaybeSaveSnapshot(); !saved.ok()) {
       AbandonRunningSteps("a snapshot of the workflow could not be saved");
@@ -338,7 +339,8 @@ absl::Status Coordinator::Commit() {
   last_commit_time_ = absl::Now() - begin;
   if (options_.on_commit) options_.on_commit(state().workflow_id, batch_);
   committed_seq_ = batch_.back().seq();
-  batch_.clear();
+  committed_.clear();
+  committed_.swap(batch_);
   return absl::OkStatus();
 }
 

@@ -183,6 +183,7 @@ class Coordinator {
   int64_t committed_seq_ = 0;  // the store's last seq for this workflow
   int64_t snapshot_seq_ = 0;   // of the last snapshot saved, or of the state the run began with
   std::vector<Event> batch_;   // recorded, not yet committed
+  std::vector<Event> committed_;  // the batch last committed, until Drive destroys it
   // How long the store took to append the last batch.
   absl::Duration last_commit_time_;
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
