@@ -25,6 +25,7 @@
 #include "storage/load_state.h"
 #include "storage/sqlite_event_store.h"
 #include "tests/cli/cli_fixture.h"
+#include "tests/storage/raw_sqlite.h"
 
 namespace chorus {
 namespace {
@@ -258,6 +259,12 @@ TEST_F(CliTest, VerifyReportsASnapshotThatDoesNotFitTheHistory) {
     EXPECT_EQ(verify.exit_code, c.exit_code) << verify.out << verify.err;
     EXPECT_THAT(verify.out, HasSubstr(c.says));
   }
+  // The store refuses to save a snapshot beyond the history; damage to the file can leave one.
+  ASSERT_EQ(RawExec(db_, "UPDATE snapshots SET seq = 99 WHERE workflow_id = 's'"), "");
+  Result beyond = Chorus({"verify", "s"});
+  EXPECT_EQ(beyond.exit_code, 1) << beyond.out << beyond.err;
+  EXPECT_THAT(beyond.out,
+              HasSubstr("the snapshot at seq 99 is of more events than the 6 the history has"));
 }
 
 TEST_F(CliTest, FailFastKillsTheSleepingSibling) {
