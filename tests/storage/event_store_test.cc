@@ -13,10 +13,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "event/internal/status_macros.h"
 #include "event/snapshot.h"
 #include "event/workflow_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/forwarding_event_store.h"
 #include "storage/load_state.h"
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
@@ -617,6 +619,77 @@ TEST_P(EventStoreTest, LoadWorkflowStateFoldsEveryEventPastASnapshotThatDoesNotF
     EXPECT_EQ(state->status, WORKFLOW_STATUS_COMPLETED);
     EXPECT_EQ(state->steps[0].output, "charged");
   }
+}
+
+// A stream that stops with DataLoss after `events` events of the stream it wraps.
+class CutOffStream : public EventStream {
+ public:
+  CutOffStream(std::unique_ptr<EventStream> stream, int events)
+      : stream_(std::move(stream)), left_(events) {}
+  bool Next() override {
+    if (left_ == 0) {
+      status_ = absl::DataLossError("the read was cut off");
+      return false;
+    }
+    --left_;
+    return stream_->Next();
+  }
+  const Event& event() const override { return stream_->event(); }
+  absl::Status status() const override { return status_.ok() ? stream_->status() : status_; }
+
+ private:
+  std::unique_ptr<EventStream> stream_;
+  int left_;
+  absl::Status status_;
+};
+
+// A store whose reads from `failing_seq` on fail: at once, or after `events_read` events.
+class FailingReadStore : public ForwardingEventStore {
+ public:
+  FailingReadStore(EventStore& store, int64_t failing_seq, std::optional<int> events_read)
+      : ForwardingEventStore(store), failing_seq_(failing_seq), events_read_(events_read) {}
+  absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
+                                                    int64_t from_seq) override {
+    if (from_seq != failing_seq_) return ForwardingEventStore::Read(workflow_id, from_seq);
+    if (!events_read_.has_value()) return absl::UnavailableError("the disk is gone");
+    CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream,
+                            ForwardingEventStore::Read(workflow_id, from_seq));
+    return std::make_unique<CutOffStream>(std::move(stream), *events_read_);
+  }
+
+ private:
+  const int64_t failing_seq_;
+  const std::optional<int> events_read_;
+};
+
+// Reading the events after the snapshot fails the load, as reading the history does; it does
+// not fall back to folding the history without the snapshot.
+TEST_P(EventStoreTest, LoadWorkflowStateFailsWhenTheEventsAfterTheSnapshotCannotBeRead) {
+  Append("w", 0, OrderHistory());
+  const absl::Status saved = store_->SaveSnapshot("w", 3, SnapshotOf(*store_, 3, MarkCharge));
+  ASSERT_TRUE(saved.ok()) << saved;
+  const struct {
+    const char* name;
+    std::optional<int> events_read;
+    absl::StatusCode code;
+    const char* message;
+  } kCases[] = {
+      {"the read fails", std::nullopt, absl::StatusCode::kUnavailable, "the disk is gone"},
+      {"before the snapshot's own event", 0, absl::StatusCode::kDataLoss, "cut off"},
+      {"after the snapshot's own event", 1, absl::StatusCode::kDataLoss, "cut off"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    FailingReadStore failing(*store_, /*failing_seq=*/3, c.events_read);
+    const absl::StatusOr<WorkflowState> state = LoadWorkflowState(failing, "w");
+    EXPECT_EQ(state.status().code(), c.code) << state.status();
+    EXPECT_THAT(state.status().message(), HasSubstr(c.message));
+  }
+  // The same reads with the snapshot's seq unharmed give the snapshot's state.
+  FailingReadStore elsewhere(*store_, /*failing_seq=*/4, std::nullopt);
+  const absl::StatusOr<WorkflowState> state = LoadWorkflowState(elsewhere, "w");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->steps[0].output, "from the snapshot");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, EventStoreTest,
