@@ -500,7 +500,8 @@ class SqliteEventStore : public EventStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<WorkflowSummary>> FindSummary(absl::string_view workflow_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The seq of the workflow's last event, 0 if it has none.
+  // The seq of the workflow's last event, 0 if it has none. Read in a transaction, from
+  // last_append_ if nothing has changed the database since.
   absl::StatusOr<int64_t> LastSeq(absl::string_view workflow_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertEvent(absl::string_view workflow_id, const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -530,6 +531,15 @@ class SqliteEventStore : public EventStore {
   // Guarded by mu_: the store's connection and the statements prepared on it.
   SqliteConnection db_ ABSL_GUARDED_BY(mu_);
   Statements statements_ ABSL_GUARDED_BY(mu_);
+  // The last append this connection committed, and the database's data version right after
+  // it: while the version holds, no connection has written since, and the workflow's last seq
+  // is still `last_seq`. Saves reading it back at every append of a run.
+  struct LastAppend {
+    std::string workflow_id;
+    int64_t last_seq;
+    uint32_t data_version;
+  };
+  std::optional<LastAppend> last_append_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t expected_last_seq,
@@ -540,7 +550,7 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
   }
   CHORUS_RETURN_IF_ERROR(CheckBatchNotEmpty(workflow_id, events));
   MutexLock lock(&mu_);
-  return InTransaction(
+  const absl::Status appended = InTransaction(
       [&] {
         return absl::StrFormat("workflow '%s': appending seq %d to %d", workflow_id,
                                events.front().seq(), events.back().seq());
@@ -548,6 +558,12 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return AppendInTransaction(workflow_id, expected_last_seq, events);
       });
+  if (appended.ok()) {
+    last_append_ = LastAppend{std::string(workflow_id), events.back().seq(), db_.DataVersion()};
+  } else {
+    last_append_.reset();
+  }
+  return appended;
 }
 
 absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id,
@@ -565,6 +581,10 @@ absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id
 }
 
 absl::StatusOr<int64_t> SqliteEventStore::LastSeq(absl::string_view workflow_id) {
+  if (last_append_.has_value() && last_append_->workflow_id == workflow_id &&
+      last_append_->data_version == db_.DataVersion()) {
+    return last_append_->last_seq;
+  }
   SqliteStatement& select = statements_.last_event_seq;
   int64_t last_seq = 0;
   absl::Status status = select.Bind(workflow_id);

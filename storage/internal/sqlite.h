@@ -112,6 +112,11 @@ class SqliteConnection {
   // Whether a transaction begun with BEGIN is still open.
   bool InTransaction() const;
 
+  // A number that changes whenever the database changes, through this connection or another
+  // (SQLITE_FCNTL_DATA_VERSION). Another connection's commit shows once this one begins a
+  // transaction.
+  uint32_t DataVersion() const;
+
   const std::string& path() const { return path_; }
 
  private:
