@@ -9,11 +9,13 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gmock/gmock.h"
@@ -409,6 +411,37 @@ TEST(SqliteEventStore, Version1FileIsUpgradedWhenOpenedForWriting) {
   absl::StatusOr<std::unique_ptr<EventStore>> again = Open(path);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "3");
+}
+
+// Two writers that both found version 1 upgrade it once: the second to take the write lock
+// reads the version again under it and finds the upgrade done. A third connection holds the
+// write lock until both have probed the file.
+TEST(SqliteEventStore, Version1FileOpenedByTwoWritersAtOnceIsUpgradedOnce) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateVersion1Database(path);
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::vector<absl::StatusOr<std::unique_ptr<EventStore>>> stores(2);
+  std::vector<std::thread> openers;
+  for (auto& store : stores) {
+    openers.emplace_back([&path, &store] { store = Open(path); });
+  }
+  // Each opener probes the file, then waits for the write lock (busy_timeout 5 s).
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(holder);
+  for (std::thread& opener : openers) opener.join();
+
+  for (const auto& store : stores) ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(RawRows(path, "SELECT group_concat(name, ' ') FROM pragma_table_info('workflows')"),
+            "workflow_id definition_name status created_at_ns");
+  for (const auto& store : stores) {
+    EXPECT_THAT(HistoryOf(**store, "w"),
+                ElementsAreArray(Texts(absl::MakeConstSpan(OrderHistory()).first(3))));
+  }
 }
 
 TEST(SqliteEventStore, Version1FileOpenedReadOnlyIsReadAsItIs) {
