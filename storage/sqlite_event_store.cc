@@ -558,8 +558,9 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return AppendInTransaction(workflow_id, expected_last_seq, events);
       });
-  if (appended.ok()) {
-    last_append_ = LastAppend{std::string(workflow_id), events.back().seq(), db_.DataVersion()};
+  const std::optional<uint32_t> data_version = db_.DataVersion();
+  if (appended.ok() && data_version.has_value()) {
+    last_append_ = LastAppend{std::string(workflow_id), events.back().seq(), *data_version};
   } else {
     last_append_.reset();
   }

@@ -143,9 +143,11 @@ absl::Status SqliteConnection::Exec(const char* sql) {
 
 bool SqliteConnection::InTransaction() const { return !sqlite3_get_autocommit(db_.get()); }
 
-uint32_t SqliteConnection::DataVersion() const {
+std::optional<uint32_t> SqliteConnection::DataVersion() const {
   unsigned int version = 0;
-  sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  if (sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
+    return std::nullopt;
+  }
   return version;
 }
 

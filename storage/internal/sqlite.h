@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -113,9 +114,9 @@ class SqliteConnection {
   bool InTransaction() const;
 
   // A number that changes whenever the database changes, through this connection or another
-  // (SQLITE_FCNTL_DATA_VERSION). Another connection's commit shows once this one begins a
-  // transaction.
-  uint32_t DataVersion() const;
+  // (SQLITE_FCNTL_DATA_VERSION); nullopt if SQLite cannot tell. Another connection's commit
+  // shows once this one begins a transaction.
+  std::optional<uint32_t> DataVersion() const;
 
   const std::string& path() const { return path_; }
 
