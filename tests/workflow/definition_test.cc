@@ -196,6 +196,66 @@ TEST(Fingerprint, ChangesWithAnythingThatAffectsARun) {
   }
 }
 
+// Recorded histories keep the fingerprint of their definition, and a resume compares it: the
+// same definition must fingerprint the same in every version. These values were computed when
+// the test was written; a change to them breaks every recorded workflow.
+TEST(Fingerprint, IsTheSameInEveryVersion) {
+  const struct {
+    const char* name;
+    const char* definition;
+    const char* fingerprint;
+  } kCases[] = {
+      {"two steps", "name: 'w' steps { name: 'a' } steps { name: 'b' depends_on: 'a' }",
+       "677a73fa437b4fc4"},
+      {"every field",
+       R"pb(
+         name: "every"
+         steps {
+           name: "a"
+           command: "echo a"
+           retry {
+             max_attempts: 3
+             initial_backoff { seconds: 1 }
+             multiplier: 2
+             max_backoff { seconds: 10 }
+             non_retryable_codes: "INVALID_ARGUMENT"
+           }
+           timeout { seconds: 5 nanos: 500 }
+           non_critical: true
+           locks: "gpu"
+           background: true
+         }
+         steps { name: "list" }
+         steps {
+           name: "each"
+           depends_on: [ "list", "a" ]
+           map_over: "list"
+           map_concurrency: 2
+         }
+         steps { name: "join" kind: STEP_KIND_FAN_IN depends_on: "each" }
+         steps { name: "sync" kind: STEP_KIND_SYNC }
+         state {
+           name: "total"
+           reducer: REDUCER_SUM
+           initial { number: 1 }
+         }
+         state {
+           name: "names"
+           reducer: REDUCER_APPEND
+           initial { list { items: "x" } }
+         }
+         failure_policy: FAILURE_POLICY_CONTINUE
+         budget: 2.5
+         resources { name: "gpu" capacity: 1 }
+       )pb",
+       "01a142736b0e862c"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(Fingerprint(Parse(c.definition)), c.fingerprint);
+  }
+}
+
 TEST(DescribeChanges, ListsExpectedVersusFound) {
   WorkflowDefinition recorded =
       DefinitionBuilder("w").ShellStep("a", "echo a").Step("b", {"a"}).Step("gone").Build();
