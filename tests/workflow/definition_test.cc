@@ -1,8 +1,10 @@
 #include "workflow/definition.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -177,6 +179,25 @@ TEST(Fingerprint, IgnoresDependencyOrderAndFormatting) {
   )pb");
   EXPECT_EQ(Fingerprint(one), Fingerprint(two));
   EXPECT_EQ(Fingerprint(one).size(), 16u);
+}
+
+// Every step's dependencies count as a set, whatever the step's place and size.
+TEST(Fingerprint, IgnoresDependencyOrderInEveryStep) {
+  WorkflowDefinition sorted;
+  sorted.set_name("w");
+  for (int i = 0; i < 40; ++i) {
+    StepDefinition* step = sorted.add_steps();
+    step->set_name(absl::StrCat("s", 100 + i));
+    for (int d = 0; d < i; ++d) step->add_depends_on(absl::StrCat("s", 100 + d));
+    if (i % 3 == 0) step->set_command(std::string(i * 10, 'x'));
+  }
+  WorkflowDefinition reversed = sorted;
+  for (StepDefinition& step : *reversed.mutable_steps()) {
+    std::reverse(step.mutable_depends_on()->begin(), step.mutable_depends_on()->end());
+  }
+  EXPECT_EQ(Fingerprint(reversed), Fingerprint(sorted));
+  reversed.mutable_steps(20)->mutable_depends_on()->RemoveLast();
+  EXPECT_NE(Fingerprint(reversed), Fingerprint(sorted));
 }
 
 TEST(Fingerprint, ChangesWithAnythingThatAffectsARun) {
