@@ -730,20 +730,11 @@ TEST_P(DataflowTest, AnOversizedOutputFailsTheStepAndStaysOutOfHistory) {
 }
 
 TEST_P(DataflowTest, AHistoryAtItsLimitFailsTheWorkflowWithRoomToSaySo) {
-  DefinitionBuilder builder("chain");
-  for (int i = 0; i < 20; ++i) {
-    const std::string name = absl::StrCat("s", i);
-    if (i == 0) {
-      builder.Step(name);
-    } else {
-      builder.Step(name, {absl::StrCat("s", i - 1)});
-    }
-    Register(name, [](StepContext&) { return Ok(""); });
-  }
+  const WorkflowDefinition chain = Chain(20, [](StepContext&) { return Ok(""); });
   EngineOptions options = Options(1);
   options.max_history_events = 15;
   Engine engine(store_.get(), &registry_, options);
-  absl::Status status = engine.Run("long", builder.Build(), "").status();
+  absl::Status status = engine.Run("long", chain, "").status();
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(status.message(), HasSubstr("reached its limit of 15 events"));
   std::vector<Event> events = Events("long");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "event/events.h"
 #include "gtest/gtest.h"
 #include "storage/memory_event_store.h"
@@ -52,6 +53,21 @@ class EngineTest : public testing::TestWithParam<StoreKind> {
 
   void Register(absl::string_view step, StepFunction function) {
     ASSERT_TRUE(registry_.Register(step, std::move(function)).ok());
+  }
+
+  // Workflow "chain" of `steps` steps s0 <- s1 <- ..., each registered to run `function`.
+  WorkflowDefinition Chain(int steps, const StepFunction& function) {
+    DefinitionBuilder builder("chain");
+    for (int i = 0; i < steps; ++i) {
+      const std::string name = absl::StrCat("s", i);
+      if (i == 0) {
+        builder.Step(name);
+      } else {
+        builder.Step(name, {absl::StrCat("s", i - 1)});
+      }
+      Register(name, function);
+    }
+    return builder.Build();
   }
 
   std::vector<Event> Events(absl::string_view id) {

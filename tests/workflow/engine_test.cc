@@ -329,16 +329,8 @@ class SnapshotRecorder : public ForwardingEventStore {
 };
 
 TEST_P(EngineTest, SavesSnapshotsOfTheFoldOfItsHistoryEverySoManyEvents) {
-  DefinitionBuilder builder("chain");
-  for (int i = 0; i < 12; ++i) {
-    const std::string name = absl::StrCat("s", i);
-    if (i == 0) {
-      builder.Step(name);
-    } else {
-      builder.Step(name, {absl::StrCat("s", i - 1)});
-    }
-    Register(name, [name](const StepContext&) { return Ok(name); });
-  }
+  const WorkflowDefinition chain =
+      Chain(12, [](const StepContext& context) { return Ok(context.step()); });
   for (const int64_t min_events : {5, 0}) {
     SCOPED_TRACE(absl::StrCat("snapshot_min_events ", min_events));
     const std::string id = absl::StrCat("chain-", min_events);
@@ -346,7 +338,7 @@ TEST_P(EngineTest, SavesSnapshotsOfTheFoldOfItsHistoryEverySoManyEvents) {
     EngineOptions options = Options(2);
     options.snapshot_min_events = min_events;
     Engine engine(&recorder, &registry_, options);
-    absl::StatusOr<WorkflowState> state = engine.Run(id, builder.Build(), "");
+    absl::StatusOr<WorkflowState> state = engine.Run(id, chain, "");
     ASSERT_TRUE(state.ok()) << state.status();
     const std::vector<Event> events = Events(id);
     ASSERT_EQ(events.size(), 26u);
@@ -384,26 +376,17 @@ class NoRoomForSnapshots : public ForwardingEventStore {
 };
 
 TEST_P(EngineTest, ASnapshotThatCannotBeSavedStopsTheRunWhichResumesLater) {
-  DefinitionBuilder builder("chain");
   std::atomic<int> runs{0};
-  for (int i = 0; i < 6; ++i) {
-    const std::string name = absl::StrCat("s", i);
-    if (i == 0) {
-      builder.Step(name);
-    } else {
-      builder.Step(name, {absl::StrCat("s", i - 1)});
-    }
-    Register(name, [&runs](const StepContext&) {
-      ++runs;
-      return Ok("");
-    });
-  }
+  const WorkflowDefinition chain = Chain(6, [&runs](const StepContext&) {
+    ++runs;
+    return Ok("");
+  });
   EngineOptions options = Options(2);
   options.snapshot_min_events = 4;
   {
     NoRoomForSnapshots full(*store_);
     Engine engine(&full, &registry_, options);
-    const absl::StatusOr<WorkflowState> state = engine.Run("chain", builder.Build(), "");
+    const absl::StatusOr<WorkflowState> state = engine.Run("chain", chain, "");
     EXPECT_EQ(state.status().code(), absl::StatusCode::kResourceExhausted) << state.status();
     EXPECT_THAT(state.status().message(), HasSubstr("no room for a snapshot"));
   }
