@@ -562,6 +562,37 @@ TEST_P(DataflowTest, ATimeoutCancelsTheAttemptRecordsItAndRetriesIt) {
   EXPECT_EQ(state->FindStep("flaky")->output, "fast this time");
 }
 
+TEST_P(DataflowTest, ACancellationWhileARetryWaitsStopsTheRunWithoutWaitingForIt) {
+  Register("flaky", [](StepContext&) -> absl::StatusOr<std::string> {
+    return absl::UnavailableError("not yet");
+  });
+  CancellationToken token;
+  EngineOptions options;
+  // Cancelled once the failure and its retry, due in 30 s, are recorded: nothing runs then,
+  // and no outcome will wake the driver.
+  options.on_commit = [&](absl::string_view, absl::Span<const Event> batch) {
+    for (const Event& event : batch) {
+      if (event.has_step_failed()) token.Cancel("caller gave up");
+    }
+  };
+  Engine engine(store_.get(), &registry_, options);
+  const WorkflowDefinition definition = Parse(R"pb(
+    name: "waiting"
+    steps {
+      name: "flaky"
+      retry {
+        max_attempts: 2
+        initial_backoff { seconds: 30 }
+      }
+    }
+  )pb");
+  const absl::Time begin = absl::Now();
+  const absl::Status result = engine.Run("waiting", definition, "", token).status();
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled) << result;
+  EXPECT_LT(absl::Now() - begin, absl::Seconds(10));
+  EXPECT_EQ(Trace("waiting").back(), "workflow_cancelled");
+}
+
 TEST_P(DataflowTest, ANonCriticalFailureSkipsItsDependentsAndCompletesWithFailures) {
   Register("optional", [](StepContext&) -> absl::StatusOr<std::string> {
     return absl::UnavailableError("lint server down");

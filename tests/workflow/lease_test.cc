@@ -85,6 +85,20 @@ class FlakyRenewalStore : public ForwardingEventStore {
   std::atomic<bool> fail_renewals{false};
 };
 
+// The store cannot read cancellation requests until told it can.
+class FlakyRequestReadStore : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  absl::StatusOr<std::optional<std::string>> GetCancellationRequest(
+      absl::string_view workflow_id) override {
+    ++reads;
+    if (fail_reads) return absl::UnavailableError("database is locked");
+    return ForwardingEventStore::GetCancellationRequest(workflow_id);
+  }
+  std::atomic<bool> fail_reads{true};
+  std::atomic<int> reads{0};
+};
+
 // The store cannot release leases (as after a disk fault).
 class FailingReleaseStore : public ForwardingEventStore {
  public:
@@ -381,6 +395,32 @@ TEST_P(EngineLeaseTest, ALeaseThatCannotBeRenewedBeforeItLapsesStopsTheRun) {
                     HasSubstr("database is locked")));
   EXPECT_THAT(Trace("stale"), ElementsAre("workflow_started", "step_started a#1"));
   EXPECT_EQ(HeldLease("stale"), std::nullopt) << "nobody took it: released";
+}
+
+TEST_P(EngineLeaseTest, ACancellationRequestThatCannotBeReadIsReadAgainLater) {
+  FlakyRequestReadStore flaky(*store_);
+  Latch inside(2);
+  Register("a", [&](const StepContext& context) {
+    inside.ArriveAndWait();
+    return WaitForCancellation(context);
+  });
+  Engine engine(&flaky, &registry_);
+  absl::Status result;
+  std::thread driver(
+      [&] { result = engine.Run("asked", DefinitionBuilder("w").Step("a").Build(), "").status(); });
+  ASSERT_TRUE(inside.ArriveAndWait());
+  ASSERT_TRUE(store_->RequestCancellation("asked", "stopped from elsewhere").ok());
+  // Two reads of the request fail, and the run goes on.
+  const int failed_before = flaky.reads;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (flaky.reads < failed_before + 2 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  flaky.fail_reads = false;
+  driver.join();
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled) << result;
+  EXPECT_THAT(result.message(), HasSubstr("stopped from elsewhere"));
+  EXPECT_EQ(Trace("asked").back(), "workflow_cancelled");
 }
 
 TEST_P(EngineLeaseTest, CancelRecordsDirectlyOnlyWhenNoLiveLeaseIsHeldElsewhere) {

@@ -20,7 +20,9 @@
 namespace chorus {
 namespace {
 
-constexpr absl::Duration kCancellationRequestPoll = absl::Milliseconds(250);
+// How often the coordinator looks at its run's token while it waits with no step running (for
+// a retry, say): the token is cancelled from other threads (Engine::Cancel, the lease keeper).
+constexpr absl::Duration kCancellationCheck = absl::Milliseconds(250);
 // How long the coordinator polls for an outcome before it sleeps: a short step's outcome
 // comes sooner than a sleeping thread could be woken. Also the longest gap between outcomes
 // that it gathers into one commit (GatherStreamingOutcomes).
@@ -136,10 +138,6 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   BuildGraph(std::move(graph));
   ClassifyRecordedSteps();
   while (true) {
-    if (absl::Status checked = CheckCancellationRequest(); !checked.ok()) {
-      AbandonRunningSteps("the workflow's store could not be read");
-      return checked;
-    }
     if (!stopping_ && cancellation_.IsCancelled()) StopForCancellation(cancellation_.reason());
     ScheduleDueRetries();
     std::vector<std::pair<int, CancellationToken>> started;
@@ -313,7 +311,7 @@ void Coordinator::ScheduleDueRetries() {
 
 // The next moment something must happen even if no step finishes.
 absl::Time Coordinator::NextWakeUp() const {
-  absl::Time wake = next_request_check_;
+  absl::Time wake = absl::Now() + kCancellationCheck;
   for (const auto& [step, running] : running_) {
     if (!running.timed_out) wake = std::min(wake, running.deadline);
   }
@@ -442,19 +440,6 @@ void Coordinator::GatherStreamingOutcomes(size_t running, absl::Time deadline) {
     };
     if (!mu_.AwaitWithDeadline(more_came, gap_end, kOutcomeSpin)) return;
   }
-}
-
-// Another process (or Engine::Cancel elsewhere) asks through the store; this run looks at
-// most every kCancellationRequestPoll, and only once its workflow is in the store.
-absl::Status Coordinator::CheckCancellationRequest() {
-  const absl::Time now = absl::Now();
-  if (now < next_request_check_) return absl::OkStatus();
-  next_request_check_ = now + kCancellationRequestPoll;
-  if (committed_seq_ == 0 || cancellation_.IsCancelled()) return absl::OkStatus();
-  CHORUS_ASSIGN_OR_RETURN(std::optional<std::string> reason,
-                          store_.GetCancellationRequest(state().workflow_id));
-  if (reason.has_value()) cancellation_.Cancel(*reason);
-  return absl::OkStatus();
 }
 
 void Coordinator::RecordOutcome(Outcome& outcome) {

@@ -148,7 +148,6 @@ class Coordinator {
   // between two.
   void GatherStreamingOutcomes(size_t running, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CheckCancellationRequest();
 
   // Outcomes.
   void RecordOutcome(Outcome& outcome);
@@ -222,7 +221,6 @@ class Coordinator {
     int unsuccessful = -1;  // the first of them that did not complete, if any
   };
   absl::flat_hash_map<int, MapProgress> map_progress_;  // map step -> its progress
-  absl::Time next_request_check_ = absl::InfinitePast();
   bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
   // What failed the run: the step (-1 when no step did, e.g. a limit) and its error.
   std::optional<std::pair<int, absl::Status>> failure_;

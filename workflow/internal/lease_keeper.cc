@@ -158,7 +158,7 @@ LeaseKeeper::LeaseKeeper(EventStore& store, const Lease& lease, absl::Duration t
       run_(std::move(run)),
       guarded_store_(std::make_unique<GuardedStore>(store, *this)),
       expires_at_(lease.expires_at) {
-  renewer_ = std::thread([this] { RenewUntilStopped(); });
+  watcher_ = std::thread([this] { WatchUntilStopped(); });
 }
 
 LeaseKeeper::~LeaseKeeper() {
@@ -177,12 +177,26 @@ absl::Status LeaseKeeper::Release(const absl::Status& run_status) {
   return released;
 }
 
-void LeaseKeeper::RenewUntilStopped() {
-  absl::Time next = absl::Now() + ttl_ / 3;
-  while (WaitUntil(next)) {
+void LeaseKeeper::WatchUntilStopped() {
+  absl::Time renewal = absl::Now() + ttl_ / 3;
+  absl::Time request_check = absl::Now() + kCancellationRequestPoll;
+  while (WaitUntil(std::min(renewal, request_check))) {
     const absl::Time now = absl::Now();
-    next = AfterRenewal(store_.RenewLease(workflow_id_, owner_id_, now + ttl_), now);
+    if (now >= request_check) {
+      CheckCancellationRequest();
+      request_check = now + kCancellationRequestPoll;
+    }
+    if (now >= renewal) {
+      renewal = AfterRenewal(store_.RenewLease(workflow_id_, owner_id_, now + ttl_), now);
+    }
   }
+}
+
+void LeaseKeeper::CheckCancellationRequest() {
+  if (run_.IsCancelled()) return;
+  const absl::StatusOr<std::optional<std::string>> request =
+      store_.GetCancellationRequest(workflow_id_);
+  if (request.ok() && request->has_value()) run_.Cancel(**request);
 }
 
 bool LeaseKeeper::WaitUntil(absl::Time deadline) {
@@ -234,7 +248,7 @@ void LeaseKeeper::StopRenewing() {
     MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (renewer_.joinable()) renewer_.join();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 }  // namespace chorus

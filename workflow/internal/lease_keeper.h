@@ -6,8 +6,12 @@
 // the run ends. Another driver is refused, with an error naming the owner, host and pid,
 // until the lease lapses; a driver on the owner's own host takes over at once when the
 // owner's process is gone (ProcessIsGone), or when the owner is this very process and none of
-// its keepers holds the lease any more (a run whose release failed left it behind). A run whose lease is lost stops: its cancellation
-// token is cancelled and it appends nothing more.
+// its keepers holds the lease any more (a run whose release failed left it behind). A run whose
+// lease is lost stops: its cancellation token is cancelled and it appends nothing more.
+//
+// The keeper also watches the store for a request to cancel the run (EventStore::
+// RequestCancellation, made by another process or engine), so that the run hears of it
+// whatever its driving thread is doing.
 //
 //   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<LeaseKeeper> lease,
 //                           LeaseKeeper::Acquire(store, id, owner_id, ttl, run_token));
@@ -46,12 +50,17 @@ bool ProcessIsGone(int64_t pid);
 
 class LeaseKeeper {
  public:
+  // How often a keeper looks for a cancellation request.
+  static constexpr absl::Duration kCancellationRequestPoll = absl::Milliseconds(250);
+
   // Takes the lease of `workflow_id` in `store` for `owner_id` (this host and process) for
   // `ttl`, taking it over at once from a holder on this host that is gone (see the top of this
   // file), and renews
   // it every ttl/3 on a thread of its own until Release. If the lease is lost (another owner
   // took it over, or it expired before it could be renewed), cancels `run` with the reason,
-  // and store() refuses every append from then on. Returns:
+  // and store() refuses every append from then on. On the same thread, looks for a
+  // cancellation request every kCancellationRequestPoll, and cancels `run` with its reason.
+  // Returns:
   //   FailedPrecondition  another owner holds a live lease (the message names it);
   //   other codes         the store's errors.
   // `store` must outlive the keeper.
@@ -81,7 +90,12 @@ class LeaseKeeper {
 
   LeaseKeeper(EventStore& store, const Lease& lease, absl::Duration ttl, CancellationToken run);
 
-  void RenewUntilStopped() ABSL_LOCKS_EXCLUDED(mu_);
+  // Renews the lease and looks for cancellation requests until the keeper stops or the lease
+  // is lost.
+  void WatchUntilStopped() ABSL_LOCKS_EXCLUDED(mu_);
+  // Cancels the run if a cancellation request is stored for it. A failed read is tried again
+  // at the next poll; NotFound means the run has not recorded its start yet.
+  void CheckCancellationRequest();
   // Waits until `deadline`; returns false if the keeper stops or the lease is lost first.
   bool WaitUntil(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
   // Records the outcome of one renewal at `now`; returns when to renew next (InfiniteFuture
@@ -109,7 +123,7 @@ class LeaseKeeper {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Started on construction, joined by StopRenewing.
-  std::thread renewer_;
+  std::thread watcher_;
 };
 
 }  // namespace chorus
