@@ -12,9 +12,11 @@
 //   absl::StatusOr<WorkflowState> result = engine.Run("ingest-2026-11-21", definition, input);
 //
 // Run, Start and Resume drive the workflow in the calling thread until it ends; its steps run
-// on the engine's thread pool. After a crash, calling Run (or Resume) again with the same id
-// runs only what the history shows unfinished: steps cut off mid-run run again as their next
-// attempt; completed steps never run again and their recorded outputs are reused.
+// on the engine's thread pool, except that a step that runs alone (no other step running or
+// waiting to retry) and has no timeout runs in the calling thread. After a crash, calling Run (or
+// Resume) again with the same id runs only what the history shows unfinished: steps cut off mid-run
+// run again as their next attempt; completed steps never run again and their recorded outputs are
+// reused.
 //
 // Only one driver at a time: a run first takes the workflow's owner lease in the store
 // (EventStore::AcquireLease) for this Engine (a random owner id), host and pid, renews it every

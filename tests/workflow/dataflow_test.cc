@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "event/events.h"
 #include "event/state.h"
 #include "gmock/gmock.h"
@@ -591,6 +592,97 @@ TEST_P(DataflowTest, ACancellationWhileARetryWaitsStopsTheRunWithoutWaitingForIt
   EXPECT_EQ(result.code(), absl::StatusCode::kCancelled) << result;
   EXPECT_LT(absl::Now() - begin, absl::Seconds(10));
   EXPECT_EQ(Trace("waiting").back(), "workflow_cancelled");
+}
+
+// Where each step ran, by step name.
+class ThreadsOfSteps {
+ public:
+  StepFunction Record() {
+    return [this](StepContext& context) {
+      MutexLock lock(&mu_);
+      threads_[std::string(context.step())] = std::this_thread::get_id();
+      return Ok("");
+    };
+  }
+  std::thread::id Of(absl::string_view step) {
+    MutexLock lock(&mu_);
+    return threads_[std::string(step)];
+  }
+
+ private:
+  Mutex mu_;
+  std::map<std::string, std::thread::id> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_P(DataflowTest, OnlyAStepThatRunsAloneWithoutATimeoutRunsInTheDrivingThread) {
+  ThreadsOfSteps threads;
+  for (const char* name : {"first", "left", "right", "timed", "last"}) {
+    Register(name, threads.Record());
+  }
+  Engine engine(store_.get(), &registry_);
+  ASSERT_TRUE(engine
+                  .Run("threads", Parse(R"pb(
+                         name: "threads"
+                         steps { name: "first" }
+                         steps { name: "left" depends_on: "first" }
+                         steps { name: "right" depends_on: "first" }
+                         steps {
+                           name: "timed"
+                           depends_on: [ "left", "right" ]
+                           timeout { seconds: 60 }
+                         }
+                         steps { name: "last" depends_on: "timed" }
+                       )pb"),
+                       "")
+                  .ok());
+  const std::thread::id driving_thread = std::this_thread::get_id();
+  EXPECT_EQ(threads.Of("first"), driving_thread);
+  EXPECT_EQ(threads.Of("last"), driving_thread);
+  // Started together, they run on the pool; so does a step whose timeout must be enforced.
+  EXPECT_NE(threads.Of("left"), driving_thread);
+  EXPECT_NE(threads.Of("right"), driving_thread);
+  EXPECT_NE(threads.Of("timed"), driving_thread);
+}
+
+TEST_P(DataflowTest, AStepThatStartsWhileARetryWaitsRunsOnThePool) {
+  ThreadsOfSteps threads;
+  Register("flaky", [](StepContext& context) -> absl::StatusOr<std::string> {
+    if (context.attempt() == 1) return absl::UnavailableError("not yet");
+    return std::string("done");
+  });
+  absl::Notification failure_recorded;
+  StepFunction record = threads.Record();
+  Register("other", [&](StepContext& context) {
+    failure_recorded.WaitForNotificationWithTimeout(absl::Minutes(1));
+    return record(context);
+  });
+  Register("next", threads.Record());
+  EngineOptions options;
+  options.on_commit = [&](absl::string_view, absl::Span<const Event> batch) {
+    for (const Event& event : batch) {
+      if (event.has_step_failed() && !failure_recorded.HasBeenNotified()) {
+        failure_recorded.Notify();
+      }
+    }
+  };
+  Engine engine(store_.get(), &registry_, options);
+  // `next` starts after `other`, once `flaky` failed: while its retry waits 200 ms.
+  ASSERT_TRUE(engine
+                  .Run("retrying", Parse(R"pb(
+                         name: "retrying"
+                         steps {
+                           name: "flaky"
+                           retry {
+                             max_attempts: 2
+                             initial_backoff { nanos: 200000000 }
+                           }
+                         }
+                         steps { name: "other" }
+                         steps { name: "next" depends_on: "other" }
+                       )pb"),
+                       "")
+                  .ok());
+  EXPECT_NE(threads.Of("next"), std::this_thread::get_id());
 }
 
 TEST_P(DataflowTest, ANonCriticalFailureSkipsItsDependentsAndCompletesWithFailures) {

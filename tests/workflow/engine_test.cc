@@ -556,7 +556,9 @@ TEST_P(EngineTest, CancelStopsEveryRunningStepAndRecordsIt) {
 
 TEST_P(EngineTest, HonoursACancellationRequestMadeThroughTheStore) {
   Latch running(2);
+  std::thread::id step_thread;
   Register("a", [&](const StepContext& context) {
+    step_thread = std::this_thread::get_id();
     running.ArriveAndWait();
     return WaitForCancellation(context);
   });
@@ -564,6 +566,7 @@ TEST_P(EngineTest, HonoursACancellationRequestMadeThroughTheStore) {
   absl::Status result;
   std::thread driver(
       [&] { result = engine.Run("asked", DefinitionBuilder("w").Step("a").Build(), "").status(); });
+  const std::thread::id driving_thread = driver.get_id();
   ASSERT_TRUE(running.ArriveAndWait());
   // As another process would: only through the store.
   ASSERT_TRUE(store_->RequestCancellation("asked", "stopped from elsewhere").ok());
@@ -571,6 +574,8 @@ TEST_P(EngineTest, HonoursACancellationRequestMadeThroughTheStore) {
   EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
   EXPECT_THAT(result.message(), HasSubstr("stopped from elsewhere"));
   EXPECT_EQ(Trace("asked").back(), "workflow_cancelled");
+  // The request reached the step although it ran alone, in the thread that drives the run.
+  EXPECT_EQ(step_thread, driving_thread);
 }
 
 TEST_P(EngineTest, StructuralStepsRunNoFunctionAndPassTheJoinAlong) {

@@ -148,7 +148,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
     }
     Dispatch(std::move(started));
     committed_.clear();  // while the started steps run, not before they start
-    // Saved while the started steps run.
+    // Saved while the started steps run (unless one ran on this thread).
     if (absl::Status saved = MaybeSaveSnapshot(); !saved.ok()) {
       AbandonRunningSteps("a snapshot of the workflow could not be saved");
       return saved;
@@ -354,8 +354,19 @@ absl::Status Coordinator::MaybeSaveSnapshot() {
 }
 
 // The started steps go to the executor together: one lock and one wake-up for the batch.
+// A step that starts alone, while no other runs and no retry waits, and that has no timeout
+// to enforce, runs here instead: the coordinator would only wait for it, and a chain of short
+// steps then hands no step to another thread. Cancellation still reaches it through its token,
+// which other threads cancel (Engine::Cancel, the lease keeper when the lease is lost or a
+// cancellation is requested).
 void Coordinator::Dispatch(std::vector<std::pair<int, CancellationToken>> started) {
   if (started.empty()) return;
+  const int first = started.front().first;
+  if (started.size() == 1 && running_.empty() && retries_.empty() &&
+      !DefinitionOf(first).has_timeout()) {
+    AttemptTask(first, std::move(started.front().second))();
+    return;
+  }
   std::vector<std::function<void()>> tasks;
   tasks.reserve(started.size());
   for (auto& [step, token] : started) tasks.push_back(AttemptTask(step, std::move(token)));

@@ -1,8 +1,9 @@
 // Coordinator: drives one run of one workflow, as DESIGN.md's "The replayer" describes.
 //
 // It starts from the folded history, finds the ready steps in definition order, starts up
-// to the concurrency limit of them on the Executor, collects their outcomes, orders them
-// (definition order, then attempt), gives them sequence numbers and appends them, together
+// to the concurrency limit of them on the Executor (a step that would run alone, on its own
+// thread instead: see Dispatch), collects their outcomes, orders them (definition order, then
+// attempt), gives them sequence numbers and appends them, together
 // with the events they lead to (retries scheduled, dependents skipped, map steps expanded or
 // completed) and the started events of the steps they made ready, in one transaction. Only
 // the coordinator's thread creates events; step threads only post outcomes.
