@@ -606,7 +606,7 @@ class ThreadsOfSteps {
   }
   std::thread::id Of(absl::string_view step) {
     MutexLock lock(&mu_);
-    return threads_[std::string(step)];
+    return threads_.at(std::string(step));  // throws, failing the test, if it never ran
   }
 
  private:
@@ -619,22 +619,20 @@ TEST_P(DataflowTest, OnlyAStepThatRunsAloneWithoutATimeoutRunsInTheDrivingThread
   for (const char* name : {"first", "left", "right", "timed", "last"}) {
     Register(name, threads.Record());
   }
+  const WorkflowDefinition definition = Parse(R"pb(
+    name: "threads"
+    steps { name: "first" }
+    steps { name: "left" depends_on: "first" }
+    steps { name: "right" depends_on: "first" }
+    steps {
+      name: "timed"
+      depends_on: [ "left", "right" ]
+      timeout { seconds: 60 }
+    }
+    steps { name: "last" depends_on: "timed" }
+  )pb");
   Engine engine(store_.get(), &registry_);
-  ASSERT_TRUE(engine
-                  .Run("threads", Parse(R"pb(
-                         name: "threads"
-                         steps { name: "first" }
-                         steps { name: "left" depends_on: "first" }
-                         steps { name: "right" depends_on: "first" }
-                         steps {
-                           name: "timed"
-                           depends_on: [ "left", "right" ]
-                           timeout { seconds: 60 }
-                         }
-                         steps { name: "last" depends_on: "timed" }
-                       )pb"),
-                       "")
-                  .ok());
+  ASSERT_TRUE(engine.Run("threads", definition, "").ok());
   const std::thread::id driving_thread = std::this_thread::get_id();
   EXPECT_EQ(threads.Of("first"), driving_thread);
   EXPECT_EQ(threads.Of("last"), driving_thread);
@@ -666,22 +664,20 @@ TEST_P(DataflowTest, AStepThatStartsWhileARetryWaitsRunsOnThePool) {
     }
   };
   Engine engine(store_.get(), &registry_, options);
+  const WorkflowDefinition definition = Parse(R"pb(
+    name: "retrying"
+    steps {
+      name: "flaky"
+      retry {
+        max_attempts: 2
+        initial_backoff { nanos: 200000000 }
+      }
+    }
+    steps { name: "other" }
+    steps { name: "next" depends_on: "other" }
+  )pb");
   // `next` starts after `other`, once `flaky` failed: while its retry waits 200 ms.
-  ASSERT_TRUE(engine
-                  .Run("retrying", Parse(R"pb(
-                         name: "retrying"
-                         steps {
-                           name: "flaky"
-                           retry {
-                             max_attempts: 2
-                             initial_backoff { nanos: 200000000 }
-                           }
-                         }
-                         steps { name: "other" }
-                         steps { name: "next" depends_on: "other" }
-                       )pb"),
-                       "")
-                  .ok());
+  ASSERT_TRUE(engine.Run("retrying", definition, "").ok());
   EXPECT_NE(threads.Of("next"), std::this_thread::get_id());
 }
 
