@@ -3,10 +3,10 @@
 // It starts from the folded history, finds the ready steps in definition order, starts up
 // to the concurrency limit of them on the Executor (a step that would run alone, on its own
 // thread instead: see Dispatch), collects their outcomes, orders them (definition order, then
-// attempt), gives them sequence numbers and appends them, together
-// with the events they lead to (retries scheduled, dependents skipped, map steps expanded or
-// completed) and the started events of the steps they made ready, in one transaction. Only
-// the coordinator's thread creates events; step threads only post outcomes.
+// attempt), gives them sequence numbers and appends them, together with the events they lead
+// to (retries scheduled, dependents skipped, map steps expanded or completed) and the started
+// events of the steps they made ready, in one transaction. Only the coordinator's thread
+// creates events; step threads only post outcomes.
 //
 // A Coordinator is used for one Start or Resume, from one thread. The store, the executor
 // and the registry the graph's functions belong to must outlive it. Internal to the engine.

@@ -162,12 +162,12 @@ LeaseKeeper::LeaseKeeper(EventStore& store, const Lease& lease, absl::Duration t
 }
 
 LeaseKeeper::~LeaseKeeper() {
-  StopRenewing();
+  StopWatching();
   LiveKeepers::OfThisProcess().Remove(workflow_id_, owner_id_);
 }
 
 absl::Status LeaseKeeper::Release(const absl::Status& run_status) {
-  StopRenewing();
+  StopWatching();
   const absl::Status released = store_.ReleaseLease(workflow_id_, owner_id_);
   {
     MutexLock lock(&mu_);
@@ -243,7 +243,7 @@ void LeaseKeeper::MarkLost(const absl::Status& why) {
   run_.Cancel(lost_.message());
 }
 
-void LeaseKeeper::StopRenewing() {
+void LeaseKeeper::StopWatching() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;

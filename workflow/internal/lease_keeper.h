@@ -55,10 +55,9 @@ class LeaseKeeper {
 
   // Takes the lease of `workflow_id` in `store` for `owner_id` (this host and process) for
   // `ttl`, taking it over at once from a holder on this host that is gone (see the top of this
-  // file), and renews
-  // it every ttl/3 on a thread of its own until Release. If the lease is lost (another owner
-  // took it over, or it expired before it could be renewed), cancels `run` with the reason,
-  // and store() refuses every append from then on. On the same thread, looks for a
+  // file), and renews it every ttl/3 on a thread of its own until Release. If the lease is lost
+  // (another owner took it over, or it expired before it could be renewed), cancels `run` with
+  // the reason, and store() refuses every append from then on. On the same thread, looks for a
   // cancellation request every kCancellationRequestPoll, and cancels `run` with its reason.
   // Returns:
   //   FailedPrecondition  another owner holds a live lease (the message names it);
@@ -70,7 +69,7 @@ class LeaseKeeper {
                                                               absl::Duration ttl,
                                                               CancellationToken run);
 
-  // Stops renewing. A keeper destroyed without Release leaves its lease to lapse.
+  // Stops watching. A keeper destroyed without Release leaves its lease to lapse.
   ~LeaseKeeper() ABSL_LOCKS_EXCLUDED(mu_);
 
   LeaseKeeper(const LeaseKeeper&) = delete;
@@ -80,7 +79,7 @@ class LeaseKeeper {
   // lost, once it is lost; everything else passes through. Lives as long as the keeper.
   EventStore& store() { return *guarded_store_; }
 
-  // Stops renewing and gives the lease up (unless another owner holds it by now). Returns the
+  // Stops watching and gives the lease up (unless another owner holds it by now). Returns the
   // Aborted refusal if an append was refused because the lease was lost (whatever the run
   // returned followed from it); else `run_status` if it is not OK; else the error of releasing.
   absl::Status Release(const absl::Status& run_status) ABSL_LOCKS_EXCLUDED(mu_);
@@ -106,7 +105,7 @@ class LeaseKeeper {
   absl::Status CheckHeld() ABSL_LOCKS_EXCLUDED(mu_);
   // Records that the lease is lost, for `why`, and cancels the run. Only the first loss counts.
   void MarkLost(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StopRenewing() ABSL_LOCKS_EXCLUDED(mu_);
+  void StopWatching() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   EventStore& store_;
@@ -122,7 +121,7 @@ class LeaseKeeper {
   absl::Status refusal_ ABSL_GUARDED_BY(mu_);   // the first append refused, if any
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Started on construction, joined by StopRenewing.
+  // Started on construction, joined by StopWatching.
   std::thread watcher_;
 };
 
