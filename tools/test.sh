@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, then builds and runs every test suite, each in its own build folder:
 #   1. plain      (g++, RelWithDebInfo)                          build/test-plain
-#   2. asan       (g++, AddressSanitizer + UBSan)                build/test-asan
+#   2. asan       (clang++, AddressSanitizer + UBSan)            build/test-asan-clang
 #   3. tsan       (clang++, ThreadSanitizer, and -Wthread-safety -Werror so that every
 #                  ABSL_GUARDED_BY annotation is checked)        build/test-tsan
 #   4. fuzz       (clang++, libFuzzer + ASan + UBSan: each fuzz target
@@ -43,7 +43,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS="halt_on_error=1:suppressions=$supp/tsan.supp"
 
 run_suite "plain suite" build/test-plain
-run_suite "ASan+UBSan suite" build/test-asan -DCHORUS_SANITIZE=address
+# Clang rather than g++: it builds this suite in less than half the time (g++ spent most of
+# the script's time here); the plain suite keeps g++'s warnings. The folder is named for the
+# compiler: CMake drops CHORUS_SANITIZE when a configured folder's compiler changes.
+run_suite "ASan+UBSan suite" build/test-asan-clang -DCMAKE_CXX_COMPILER=clang++ -DCHORUS_SANITIZE=address
 run_suite "TSan suite + Clang thread-safety build" build/test-tsan \
   -DCMAKE_CXX_COMPILER=clang++ -DCHORUS_SANITIZE=thread -DCHORUS_THREAD_SAFETY=ON
 bash tests/fuzz/run_fuzzers.sh build/test-fuzz 20
