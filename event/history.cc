@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "event/events.h"
-#include "event/internal/huge_pages.h"
 #include "event/internal/status_macros.h"
 #include "event/step_name_index.h"
 
@@ -108,10 +107,7 @@ absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState*
 // name, since steps are keyed by name.
 absl::Status InitSteps(const Event& event, WorkflowState* state, FoldAids* aids) {
   const WorkflowDefinition& definition = event.workflow_started().definition();
-  std::vector<StepState> steps;
-  steps.reserve(definition.steps_size());
-  AdviseHugePages(steps.data(), steps.capacity() * sizeof(StepState));
-  steps.resize(definition.steps_size());
+  std::vector<StepState> steps(definition.steps_size());
   StepNameIndex step_index;
   step_index.Reserve(definition.steps_size());
   auto name_of = [&steps](int i) -> absl::string_view { return steps[i].name; };

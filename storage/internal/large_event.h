@@ -6,9 +6,9 @@
 //   state.set_definition({event, &event->workflow_started().definition()});
 //
 // A 500,000-step definition parses into about 100 MB of small objects. On the arena they cost
-// no allocation each, and the arena's blocks of 2 MiB and more are mapped with transparent
-// huge pages where the kernel allows them: faulting that memory in 4 KiB pages had taken about
-// 40% of the parse. Internal to the SQLite store.
+// no allocation each. The arena does not ask for transparent huge pages: where a virtual
+// machine hands freed memory back to its host, faulting in fresh huge pages took several times
+// as long as small ones (see B4 in tools/bench/README.md). Internal to the SQLite store.
 #ifndef CHORUS_STORAGE_INTERNAL_LARGE_EVENT_H_
 #define CHORUS_STORAGE_INTERNAL_LARGE_EVENT_H_
 

@@ -96,8 +96,8 @@ TEST(SqliteEventStore, ReopenKeepsEverything) {
 }
 
 TEST(SqliteEventStore, SharedLargeDefinitionReadsWholeAndOutlivesItsStore) {
-  // 50,000 steps, each depending on the one before: a row of over 1 MB that parses into more
-  // than the 2 MiB from which the stream's arena maps blocks of its own.
+  // 50,000 steps, each depending on the one before: a row of over 1 MB that parses into many
+  // blocks of the large row's arena.
   Event started = StartedEvent();
   WorkflowDefinition* definition = started.mutable_workflow_started()->mutable_definition();
   for (int i = 0; i < 50000; ++i) {
