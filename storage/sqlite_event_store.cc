@@ -322,9 +322,13 @@ class SqliteEventStream : public EventStream {
       arena_row_bytes_ += body.size();
       if (arena_row_bytes_ > kArenaResetBytes) {
         arena_.Reset();
+        arena_event_ = nullptr;
         arena_row_bytes_ = body.size();
       }
-      event_ = google::protobuf::Arena::CreateMessage<Event>(&arena_);
+      if (arena_event_ == nullptr) {
+        arena_event_ = google::protobuf::Arena::CreateMessage<Event>(&arena_);
+      }
+      event_ = arena_event_;
     } else {
       large_event_ = NewLargeEvent();
       event_ = large_event_.get();
@@ -348,6 +352,9 @@ class SqliteEventStream : public EventStream {
   std::unique_ptr<RowPrefetcher> prefetcher_;  // steps select_ once rows_read_ is enough
   google::protobuf::Arena arena_;
   size_t arena_row_bytes_ = 0;  // of the rows parsed on arena_ since it was reset
+  // Every small row parses into this event, created on arena_ after each reset: parsing
+  // clears it first and keeps its recorded_at for the next row.
+  Event* arena_event_ = nullptr;
   std::shared_ptr<Event> large_event_;  // the current event if its row is large
   Event* event_ = nullptr;              // the current event: on arena_, or large_event_
   bool done_ = false;  // Step must not run again: on a done statement it would rerun it

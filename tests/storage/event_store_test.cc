@@ -107,6 +107,23 @@ TEST_P(EventStoreTest, ReadGivesBackWhatWasAppended) {
   EXPECT_THAT(HistoryOf(*store_, "order-2"), ElementsAre(StartedEvent().ShortDebugString()));
 }
 
+TEST_P(EventStoreTest, EachEventReadsBackWithoutTheFieldsOfTheOneBefore) {
+  // Events of one kind in a row, each leaving unset what the one before set: a store that
+  // parses every row into the same message must clear it in between.
+  std::vector<Event> history = {StartedEvent(), StepStartedEvent(2), StepStartedEvent(3, 2),
+                                StepCompletedEvent(4, 2), EventAt(5)};
+  history[1].mutable_step_started()->set_log_path("logs/charge.1.log");
+  StepCompleted* completed = history[3].mutable_step_completed();
+  StateUpdate* update = completed->add_state_updates();
+  update->set_key("charged");
+  update->mutable_value()->mutable_list()->add_items("card");
+  completed->set_cost(1.5);
+  history[4].mutable_step_completed()->set_step("charge");
+  Append("w", 0, history);
+
+  EXPECT_THAT(HistoryOf(*store_, "w"), ElementsAreArray(Texts(history)));
+}
+
 TEST_P(EventStoreTest, SharedEventsOutliveReadingOn) {
   const std::vector<Event> history = OrderHistory();
   Append("w", 0, history);
