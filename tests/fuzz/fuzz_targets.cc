@@ -13,6 +13,7 @@
 #include "event/history.h"
 #include "event/internal/status_macros.h"
 #include "event/snapshot.h"
+#include "event/started_outline.h"
 #include "event/workflow_state.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -94,6 +95,29 @@ absl::Status CheckJsonRoundTrip(const std::string& id, const Event& event) {
   return absl::OkStatus();
 }
 
+// Whether the outline of `record` (event/started_outline.h), if it has one, says what a parser
+// reads: `parsed`, or null if `record` does not parse.
+absl::Status CheckOutline(absl::string_view record, const Event* parsed) {
+  const std::optional<StartedOutline> outline = ReadStartedOutline(record);
+  if (!outline.has_value() || parsed == nullptr) return absl::OkStatus();
+  std::vector<absl::string_view> names;
+  outline->ForEachStepName([&names](absl::string_view name) { names.push_back(name); });
+  bool has_map_steps = false;
+  bool same =
+      parsed->has_workflow_started() && outline->seq == parsed->seq() &&
+      outline->steps == static_cast<int>(names.size()) &&
+      names.size() == static_cast<size_t>(parsed->workflow_started().definition().steps_size());
+  for (size_t i = 0; same && i < names.size(); ++i) {
+    const StepDefinition& step = parsed->workflow_started().definition().steps(static_cast<int>(i));
+    same = names[i] == step.name();
+    has_map_steps = has_map_steps || !step.map_over().empty();
+  }
+  if (!same || has_map_steps != outline->has_map_steps) {
+    return Broken(absl::StrCat("the outline of seq ", parsed->seq(), " is not what parses"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status FuzzDefinition(absl::string_view data) {
@@ -147,7 +171,9 @@ absl::Status FuzzEventFold(absl::string_view data) {
   std::optional<Event> started;  // the first event accepted
   for (absl::string_view record : Records(data)) {
     Event event;
-    if (!event.ParseFromArray(record.data(), static_cast<int>(record.size()))) continue;
+    const bool parses = event.ParseFromArray(record.data(), static_cast<int>(record.size()));
+    CHORUS_RETURN_IF_ERROR(CheckOutline(record, parses ? &event : nullptr));
+    if (!parses) continue;
     parsed.push_back(event);
     const std::string before = StateText(history.state());
     const absl::Status applied = history.Apply(event);

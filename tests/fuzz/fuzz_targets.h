@@ -29,7 +29,9 @@ absl::Status FuzzDefinition(absl::string_view data);
 // end of `data` takes what is left). Each rejection must be DataLoss naming the seq and leave
 // the state unchanged; each acceptance must advance the state to the event's seq. The
 // accepted history must render as a DAG and restore the same from its snapshot, and every
-// parsed event render as a timeline (as `chorus timeline` draws whatever a database holds).
+// parsed event render as a timeline (as `chorus timeline` draws whatever a database holds). A
+// record's workflow_started outline (event/started_outline.h), if it has one, must name the
+// seq, steps and map steps its parse gives.
 absl::Status FuzzEventFold(absl::string_view data);
 
 // `data` as a `chorus import` file, read by ParseExport and CheckImportable
