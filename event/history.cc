@@ -21,15 +21,19 @@ using history_internal::FoldAids;
 
 // DataLoss "workflow 'order-42', seq 7: <what...>".
 template <typename... Pieces>
-absl::Status Violation(const WorkflowState& state, const Event& event, const Pieces&... what) {
+absl::Status ViolationAt(const WorkflowState& state, int64_t seq, const Pieces&... what) {
   return absl::DataLossError(
-      absl::StrCat("workflow '", state.workflow_id, "', seq ", event.seq(), ": ", what...));
+      absl::StrCat("workflow '", state.workflow_id, "', seq ", seq, ": ", what...));
+}
+template <typename... Pieces>
+absl::Status Violation(const WorkflowState& state, const Event& event, const Pieces&... what) {
+  return ViolationAt(state, event.seq(), what...);
 }
 
-absl::Status CheckSeq(const Event& event, const WorkflowState& state) {
-  if (event.seq() == state.last_seq + 1) return absl::OkStatus();
-  return Violation(state, event, "expected seq ", state.last_seq + 1,
-                   " (seq is contiguous from 1)");
+absl::Status CheckSeq(int64_t seq, const WorkflowState& state) {
+  if (seq == state.last_seq + 1) return absl::OkStatus();
+  return ViolationAt(state, seq, "expected seq ", state.last_seq + 1,
+                     " (seq is contiguous from 1)");
 }
 
 // The event that moved the workflow to terminal `status`.
@@ -102,48 +106,59 @@ absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState*
   return step;
 }
 
-// Gives `state` one pending step per step of the definition, in definition order, and notes in
-// `aids` whether any is a map step; a violation (leaving `state` as it was) if two steps share a
-// name, since steps are keyed by name.
-absl::Status InitSteps(const Event& event, WorkflowState* state, FoldAids* aids) {
-  const WorkflowDefinition& definition = event.workflow_started().definition();
-  std::vector<StepState> steps(definition.steps_size());
+// Gives `state` `steps`, the definition's in definition order, named and otherwise pending,
+// and indexes them by name. A violation of the workflow_started event at `seq` (leaving `state`
+// as it was) if two steps share a name, since steps are keyed by name.
+absl::Status InitSteps(int64_t seq, std::vector<StepState> steps, WorkflowState* state) {
+  const int count = static_cast<int>(steps.size());
   StepNameIndex step_index;
-  step_index.Reserve(definition.steps_size());
+  step_index.Reserve(count);
   auto name_of = [&steps](int i) -> absl::string_view { return steps[i].name; };
-  bool has_map_steps = false;
-  for (int i = 0; i < definition.steps_size(); ++i) {
-    if (i + StepNameIndex::kPrefetchAhead < definition.steps_size()) {
-      step_index.Prefetch(definition.steps(i + StepNameIndex::kPrefetchAhead).name());
+  for (int i = 0; i < count; ++i) {
+    if (i + StepNameIndex::kPrefetchAhead < count) {
+      step_index.Prefetch(steps[i + StepNameIndex::kPrefetchAhead].name);
     }
-    const StepDefinition& step = definition.steps(i);
-    steps[i].name = step.name();
     if (!step_index.Add(i, name_of)) {
-      return Violation(*state, event, "the definition has two steps named '", step.name(), "'");
+      return ViolationAt(*state, seq, "the definition has two steps named '", steps[i].name, "'");
     }
-    has_map_steps = has_map_steps || !step.map_over().empty();
   }
   state->steps = std::move(steps);
   state->step_index = std::move(step_index);
-  aids->may_have_map_steps = has_map_steps;
   return absl::OkStatus();
 }
 
-// Shares the definition with `shared` (the same event) when it is not null.
-absl::Status FoldWorkflowStarted(const Event& event, const std::shared_ptr<const Event>& shared,
-                                 WorkflowState* state, FoldAids* aids) {
-  if (state->status != WORKFLOW_STATUS_UNSPECIFIED) {
-    return Violation(*state, event, "workflow_started again (the workflow started at seq 1)");
-  }
-  CHORUS_RETURN_IF_ERROR(InitSteps(event, state, aids));
+absl::Status CheckFirstStarted(int64_t seq, const WorkflowState& state) {
+  if (state.status == WORKFLOW_STATUS_UNSPECIFIED) return absl::OkStatus();
+  return ViolationAt(state, seq, "workflow_started again (the workflow started at seq 1)");
+}
+
+// The rest of workflow_started: what InitSteps does not fold. Shares the definition with
+// `shared` (the same event) when it is not null.
+void FoldStartedRest(const Event& event, const std::shared_ptr<const Event>& shared,
+                     WorkflowState* state) {
   const WorkflowStarted& started = event.workflow_started();
-  state->status = WORKFLOW_STATUS_RUNNING;
   state->set_definition(
       shared != nullptr ? std::shared_ptr<const WorkflowDefinition>(shared, &started.definition())
                         : std::make_shared<const WorkflowDefinition>(started.definition()));
   state->fingerprint = started.fingerprint();
   state->input = started.input();
   state->created_at = RecordedAt(event);
+}
+
+absl::Status FoldWorkflowStarted(const Event& event, const std::shared_ptr<const Event>& shared,
+                                 WorkflowState* state, FoldAids* aids) {
+  CHORUS_RETURN_IF_ERROR(CheckFirstStarted(event.seq(), *state));
+  const WorkflowDefinition& definition = event.workflow_started().definition();
+  std::vector<StepState> steps(definition.steps_size());
+  bool has_map_steps = false;
+  for (int i = 0; i < definition.steps_size(); ++i) {
+    steps[i].name = definition.steps(i).name();
+    has_map_steps = has_map_steps || !definition.steps(i).map_over().empty();
+  }
+  CHORUS_RETURN_IF_ERROR(InitSteps(event.seq(), std::move(steps), state));
+  state->status = WORKFLOW_STATUS_RUNNING;
+  aids->may_have_map_steps = has_map_steps;
+  FoldStartedRest(event, shared, state);
   return absl::OkStatus();
 }
 
@@ -374,6 +389,24 @@ absl::Status FoldKind(const Event& event, const std::shared_ptr<const Event>& sh
   return Violation(*state, event, "the event has no kind");
 }
 
+// Whether `event` folds with no more of the definition than its steps' names.
+bool FoldsWithNamesAlone(const Event& event, const FoldAids& aids) {
+  switch (event.kind_case()) {
+    case Event::kStepCompleted:  // a map step's completion checks its expansion
+      return !aids.may_have_map_steps;
+    case Event::kStepStarted:
+    case Event::kStepFailed:
+    case Event::kStepCancelled:
+    case Event::kStepSkipped:
+    case Event::kStepBlocked:
+    case Event::kWorkflowFailed:
+    case Event::kWorkflowCancelled:
+      return true;
+    default:  // workflow_completed checks which failed steps are critical; an expansion, the map
+      return false;
+  }
+}
+
 }  // namespace
 
 History::History(std::string workflow_id) { state_.workflow_id = std::move(workflow_id); }
@@ -382,8 +415,47 @@ absl::Status History::Apply(const Event& event) { return Fold(event, /*shared=*/
 
 absl::Status History::Apply(std::shared_ptr<const Event> event) { return Fold(*event, event); }
 
+absl::Status History::ApplyOutline(const StartedOutline& outline, StartedParse parsed) {
+  CHORUS_RETURN_IF_ERROR(CheckSeq(outline.seq, state_));
+  CHORUS_RETURN_IF_ERROR(CheckFirstStarted(outline.seq, state_));
+  std::vector<StepState> steps(outline.steps);
+  int next = 0;
+  outline.ForEachStepName([&](absl::string_view name) { steps[next++].name = std::string(name); });
+  CHORUS_RETURN_IF_ERROR(InitSteps(outline.seq, std::move(steps), &state_));
+  state_.status = WORKFLOW_STATUS_RUNNING;
+  state_.last_seq = outline.seq;
+  aids_.may_have_map_steps = outline.has_map_steps;
+  awaited_ = std::move(parsed);
+  return absl::OkStatus();
+}
+
+absl::Status History::AwaitStarted() {
+  if (!awaited_) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<const Event>> started = awaited_();
+  awaited_ = nullptr;
+  CHORUS_RETURN_IF_ERROR(started.status());
+  const Event& event = **started;
+  // The outline's promise (event/started_outline.h), checked rather than trusted.
+  const auto& steps = event.workflow_started().definition().steps();
+  bool as_outlined = event.has_workflow_started() && event.seq() == 1 &&
+                     steps.size() == static_cast<int>(state_.steps.size());
+  for (int i = 0; as_outlined && i < steps.size(); ++i) {
+    as_outlined = steps[i].name() == state_.steps[i].name;
+  }
+  if (!as_outlined) {
+    return absl::InternalError(absl::StrCat("workflow '", state_.workflow_id, "', seq ",
+                                            event.seq(),
+                                            ": the event does not parse into the "
+                                            "workflow_started event its bytes outlined"));
+  }
+  FoldStartedRest(event, *started, &state_);
+  if (state_.last_seq == event.seq()) state_.updated_at = RecordedAt(event);
+  return absl::OkStatus();
+}
+
 absl::Status History::Fold(const Event& event, const std::shared_ptr<const Event>& shared) {
-  CHORUS_RETURN_IF_ERROR(CheckSeq(event, state_));
+  CHORUS_RETURN_IF_ERROR(CheckSeq(event.seq(), state_));
+  if (awaited_ && !FoldsWithNamesAlone(event, aids_)) CHORUS_RETURN_IF_ERROR(AwaitStarted());
   CHORUS_RETURN_IF_ERROR(FoldKind(event, shared, &state_, &aids_));
   state_.last_seq = event.seq();
   state_.updated_at = RecordedAt(event);

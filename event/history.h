@@ -24,6 +24,7 @@
 #ifndef CHORUS_EVENT_HISTORY_H_
 #define CHORUS_EVENT_HISTORY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "event/started_outline.h"
 #include "event/workflow_state.h"
 #include "proto/event.pb.h"
 
@@ -65,6 +67,24 @@ class History {
   // than copying it. REQUIRES: `event` is not null.
   absl::Status Apply(std::shared_ptr<const Event> event);
 
+  // What parses a workflow_started event elsewhere (ApplyOutline): waits for it and returns the
+  // event, or why it could not be parsed.
+  using StartedParse = std::function<absl::StatusOr<std::shared_ptr<const Event>>()>;
+
+  // Begins to fold a workflow_started event from its outline (event/started_outline.h), so
+  // that the events after it fold while the event itself is parsed elsewhere: checks it and
+  // lays out its steps as Apply would. The rest of it (the definition, fingerprint, input and
+  // created_at) folds once `parsed` returns it, which History waits for in AwaitStarted, or as
+  // soon as an event needs more of the definition than the steps' names (the workflow's
+  // completion, a map step's expansion, a step's completion in a definition with map steps).
+  // The outline need not outlive the call.
+  absl::Status ApplyOutline(const StartedOutline& outline, StartedParse parsed);
+  // Waits for the event ApplyOutline began and folds the rest of it. Returns the parse's error
+  // if it failed, or Internal if the event is not the one outlined; the state is then of no
+  // further use. OK at once if no event is waited for.
+  absl::Status AwaitStarted();
+
+  // While ApplyOutline's event is waited for, the state lacks what the rest of it holds.
   const WorkflowState& state() const { return state_; }
   WorkflowState TakeState() && { return std::move(state_); }
 
@@ -74,6 +94,7 @@ class History {
 
   WorkflowState state_;
   history_internal::FoldAids aids_;
+  StartedParse awaited_;  // the workflow_started event ApplyOutline began; empty if none
 };
 
 // Folds `events` (the whole history, from seq 1) of workflow `workflow_id`.

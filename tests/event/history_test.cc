@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "event/events.h"
+#include "event/internal/status_macros.h"
+#include "event/started_outline.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -616,6 +619,149 @@ TEST(History, FoldsAMillionEvents) {
 
   EXPECT_EQ(history.state().last_seq, kEvents);
   EXPECT_EQ(history.state().steps[0].attempts, kEvents - 1);
+}
+
+// Begins `history` with the outline of `started`, whose parse, counted in `*parses`, hands
+// `started` over when History asks.
+absl::Status ApplyOutlineOf(const Event& started, History& history, int* parses) {
+  const std::string serialized = started.SerializeAsString();
+  const std::optional<StartedOutline> outline = ReadStartedOutline(serialized);
+  if (!outline.has_value()) return absl::InternalError("no outline");
+  auto shared = std::make_shared<const Event>(started);
+  return history.ApplyOutline(*outline, [shared, parses] {
+    ++*parses;
+    return shared;
+  });
+}
+
+// Folds `events`, the first a workflow_started event, into `history` through the first one's
+// outline.
+absl::Status FoldThroughOutline(const std::vector<Event>& events, History& history, int* parses) {
+  CHORUS_RETURN_IF_ERROR(ApplyOutlineOf(events[0], history, parses));
+  for (size_t i = 1; i < events.size(); ++i) CHORUS_RETURN_IF_ERROR(history.Apply(events[i]));
+  return history.AwaitStarted();
+}
+
+Event WfStartedWithToleratedStep() {
+  Event start = WfStarted({"a", "b"});
+  start.mutable_workflow_started()->mutable_definition()->mutable_steps(0)->set_non_critical(true);
+  return start;
+}
+
+TEST(History, FoldsFromAnOutlineAsFromTheEventItself) {
+  Event tolerated = WfCompleted();
+  tolerated.mutable_workflow_completed()->add_failed_steps("a");
+  const std::vector<std::vector<Event>> histories = {
+      ResizeHistory(),
+      Numbered(
+          {WfStartedWithToleratedStep(), Started("a", 1), Failed("a", 1), Skipped("b"), tolerated}),
+      Numbered({WfStartedWithMap(), Started("list", 1), Completed("list", 1, "x\ny"),
+                Started("each", 1), Expanded("each", {"x", "y"}), Started("each[1]", 1)}),
+      Numbered({WfStarted({"a"})}),
+  };
+  for (const std::vector<Event>& events : histories) {
+    SCOPED_TRACE(events.back().ShortDebugString());
+    History outlined(kWorkflowId);
+    int parses = 0;
+    ASSERT_EQ(FoldThroughOutline(events, outlined, &parses), absl::OkStatus());
+    EXPECT_EQ(parses, 1);
+    const absl::StatusOr<WorkflowState> applied = FoldHistory(kWorkflowId, events);
+    ASSERT_EQ(applied.status(), absl::OkStatus());
+    ExpectSameState(outlined.state(), *applied);
+    EXPECT_EQ(outlined.state().failed_steps, applied->failed_steps);
+  }
+}
+
+TEST(History, WaitsForAnOutlinedEventOnlyWhenAnEventNeedsMoreThanItsNames) {
+  Event tolerated = WfCompleted();
+  tolerated.mutable_workflow_completed()->add_failed_steps("a");
+  const std::vector<Event> events = Numbered(
+      {WfStartedWithToleratedStep(), Started("a", 1), Failed("a", 1), Skipped("b"), tolerated});
+  int parses = 0;
+  History history(kWorkflowId);
+  ASSERT_EQ(ApplyOutlineOf(events[0], history, &parses), absl::OkStatus());
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(history.Apply(events[i]), absl::OkStatus());
+  EXPECT_EQ(parses, 0);
+  EXPECT_EQ(history.state().definition().steps_size(), 0);
+
+  // Whether a failed step fails the completion depends on the definition.
+  ASSERT_EQ(history.Apply(events[4]), absl::OkStatus());
+  EXPECT_EQ(parses, 1);
+  EXPECT_EQ(history.state().status, WORKFLOW_STATUS_COMPLETED_WITH_FAILURES);
+  ASSERT_EQ(history.AwaitStarted(), absl::OkStatus());
+  EXPECT_EQ(parses, 1);
+}
+
+TEST(History, WaitsForAnOutlinedEventWithMapStepsAtTheFirstCompletion) {
+  // Whether a completed step is a map step that has not expanded depends on the definition.
+  const std::vector<Event> events =
+      Numbered({WfStartedWithMap(), Started("list", 1), Completed("list", 1, "x")});
+  int parses = 0;
+  History history(kWorkflowId);
+  ASSERT_EQ(ApplyOutlineOf(events[0], history, &parses), absl::OkStatus());
+  ASSERT_EQ(history.Apply(events[1]), absl::OkStatus());
+  EXPECT_EQ(parses, 0);
+  ASSERT_EQ(history.Apply(events[2]), absl::OkStatus());
+  EXPECT_EQ(parses, 1);
+}
+
+TEST(History, RejectsAnOutlineAsItRejectsTheEvent) {
+  const Event duplicate = Numbered({WfStarted({"a", "b", "a"})})[0];
+  const Event at_seq_2 = Numbered({AtSeq(2, WfStarted({"a"}))})[0];
+  struct Case {
+    std::string name;
+    std::vector<Event> before;
+    Event started;
+    std::string problem;
+  };
+  const std::vector<Case> cases = {
+      {"duplicate step names", {}, duplicate, "seq 1: the definition has two steps named 'a'"},
+      {"seq not 1", {}, at_seq_2, "seq 2: expected seq 1"},
+      {"started again", {}, Numbered({WfStarted({"a"})})[0], ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    History history(kWorkflowId);
+    if (c.problem.empty()) {
+      ASSERT_EQ(history.Apply(c.started), absl::OkStatus());
+    }
+    const std::string serialized =
+        (c.problem.empty() ? AtSeq(2, c.started) : c.started).SerializeAsString();
+    const std::optional<StartedOutline> outline = ReadStartedOutline(serialized);
+    ASSERT_TRUE(outline.has_value());
+    const std::string before = history.state().steps.empty() ? "" : history.state().steps[0].name;
+    const absl::Status status =
+        history.ApplyOutline(*outline, []() -> absl::StatusOr<std::shared_ptr<const Event>> {
+          return absl::InternalError("not to be parsed");
+        });
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(status.message(),
+                HasSubstr(c.problem.empty() ? "seq 2: workflow_started again" : c.problem));
+    EXPECT_EQ(history.state().steps.empty() ? "" : history.state().steps[0].name, before);
+    EXPECT_EQ(history.AwaitStarted(), absl::OkStatus());  // nothing is waited for
+  }
+}
+
+TEST(History, AwaitStartedReportsAParseThatFailedOrGaveAnotherEvent) {
+  const Event started = Numbered({WfStarted({"a", "b"})})[0];
+  const std::string serialized = started.SerializeAsString();
+  const std::optional<StartedOutline> outline = ReadStartedOutline(serialized);
+  ASSERT_TRUE(outline.has_value());
+
+  History failed(kWorkflowId);
+  ASSERT_EQ(failed.ApplyOutline(*outline,
+                                []() -> absl::StatusOr<std::shared_ptr<const Event>> {
+                                  return absl::DataLossError("seq 1 cannot be parsed");
+                                }),
+            absl::OkStatus());
+  EXPECT_EQ(failed.AwaitStarted(), absl::DataLossError("seq 1 cannot be parsed"));
+
+  auto other = std::make_shared<const Event>(Numbered({WfStarted({"a", "c"})})[0]);
+  History differs(kWorkflowId);
+  ASSERT_EQ(differs.ApplyOutline(*outline, [other] { return other; }), absl::OkStatus());
+  const absl::Status status = differs.AwaitStarted();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(status.message(), HasSubstr("does not parse into the workflow_started event"));
 }
 
 }  // namespace
