@@ -16,7 +16,9 @@
 #ifndef CHORUS_STORAGE_EVENT_STORE_H_
 #define CHORUS_STORAGE_EVENT_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +71,14 @@ struct StoredSnapshot {
   std::string state;  // as SerializeSnapshot (event/snapshot.h) wrote it
 };
 
+// An event a stream read but left unparsed (EventStream::NextLeavingLargeUnparsed).
+struct UnparsedEvent {
+  std::shared_ptr<const std::string> serialized;  // the Event as stored
+  // Parses `serialized`: the event, or DataLoss naming where it is stored (as Next would have).
+  // Callable from any thread, while the stream goes on.
+  std::function<absl::StatusOr<std::shared_ptr<const Event>>()> parse;
+};
+
 // Events of one workflow in seq order, read lazily. Not thread-safe; use from one thread.
 // A stream sees the history as of its creation or later, never a partial batch.
 class EventStream {
@@ -93,6 +103,17 @@ class EventStream {
   // OK, or why the stream stopped early (e.g. DataLoss for an event body that cannot be
   // parsed, naming the workflow and seq).
   virtual absl::Status status() const = 0;
+
+  // Advances like Next(), except that an event stored serialized in `min_bytes` or more is not
+  // parsed: it goes to `*unparsed`, for the caller to parse when and where it likes
+  // (LoadWorkflowState parses a large workflow_started event on another thread while it folds
+  // the events after it), and event() is not valid until the next advance. Otherwise
+  // `*unparsed` is reset. The default parses every event, as a stream of parsed events does.
+  virtual bool NextLeavingLargeUnparsed(size_t /*min_bytes*/,
+                                        std::optional<UnparsedEvent>* unparsed) {
+    unparsed->reset();
+    return Next();
+  }
 };
 
 class EventStore {

@@ -34,9 +34,10 @@ absl::StatusOr<WorkflowState> LoadWorkflowState(
 
 // The whole history's state, as LoadWorkflowState, for a caller with work that needs only the
 // recorded definition (validating it): `alongside` runs on a thread of its own as soon as the
-// workflow_started event is read, while the history folds, and the call returns once both are
-// done. `alongside` is not called if the history fails before workflow_started, and is called
-// even if workflow_started itself breaks the invariants (the call then returns DataLoss).
+// workflow_started event is read and parsed, while the history folds, and the call returns once
+// both are done. `alongside` is not called if the history fails before workflow_started, and is
+// called even if workflow_started itself breaks the invariants (the call then returns
+// DataLoss).
 absl::StatusOr<WorkflowState> LoadWorkflowState(
     EventStore& store, absl::string_view workflow_id,
     absl::FunctionRef<void(const WorkflowDefinition& definition)> alongside);

@@ -1,5 +1,6 @@
 #include "storage/sqlite_event_store.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -264,6 +265,22 @@ WorkflowSummary SummaryFrom(const SqliteStatement& row) {
   return summary;
 }
 
+// DataLoss naming where the row is unless `body`, the row of `workflow_id` at `seq` in the
+// database at `path`, parses into `event` as the event at `seq`.
+absl::Status ParseRow(absl::string_view body, absl::string_view path, absl::string_view workflow_id,
+                      int64_t seq, Event* event) {
+  if (!event->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: workflow '%s': event at seq %d cannot be parsed", path, workflow_id, seq));
+  }
+  if (event->seq() != seq) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: workflow '%s': event at seq %d says it is seq %d", path, workflow_id,
+                        seq, event->seq()));
+  }
+  return absl::OkStatus();
+}
+
 // Reads one workflow's events on a connection of its own. The connection holds the read
 // transaction in which the stream was opened: in WAL mode that is a snapshot, which later
 // appends neither block nor disturb.
@@ -272,9 +289,11 @@ class SqliteEventStream : public EventStream {
   SqliteEventStream(std::string workflow_id, SqliteConnection db, SqliteStatement select)
       : workflow_id_(std::move(workflow_id)), db_(std::move(db)), select_(std::move(select)) {}
 
-  bool Next() override {
+  bool Next() override { return NextLeavingLargeUnparsed(SIZE_MAX, nullptr); }
+  bool NextLeavingLargeUnparsed(size_t min_bytes, std::optional<UnparsedEvent>* unparsed) override {
+    if (unparsed != nullptr) unparsed->reset();
     if (done_) return false;
-    absl::StatusOr<bool> advanced = Advance();
+    absl::StatusOr<bool> advanced = Advance(min_bytes, unparsed);
     status_ = advanced.status();
     done_ = !advanced.ok() || !*advanced;
     return !done_;
@@ -296,8 +315,9 @@ class SqliteEventStream : public EventStream {
   // Past this many rows a history is long: a RowPrefetcher reads on, on a thread of its own.
   static constexpr int64_t kPrefetchAfterRows = 4096;
 
-  // Steps to the next row and parses it into *event_. Returns false at the end.
-  absl::StatusOr<bool> Advance() {
+  // Steps to the next row and parses it into *event_, or, if it has `min_bytes` or more and
+  // `unparsed` is not null, leaves it in *unparsed. Returns false at the end.
+  absl::StatusOr<bool> Advance(size_t min_bytes, std::optional<UnparsedEvent>* unparsed) {
     if (prefetcher_ == nullptr && rows_read_ == kPrefetchAfterRows) {
       prefetcher_ = std::make_unique<RowPrefetcher>(select_);
     }
@@ -318,6 +338,15 @@ class SqliteEventStream : public EventStream {
       body = select_.Blob(1);
     }
     large_event_.reset();
+    event_ = nullptr;
+    if (unparsed != nullptr && body.size() >= min_bytes) {
+      *unparsed = LeaveUnparsed(body, seq);
+      if (prefetcher_ == nullptr) {  // SQLite frees its copy of the row: go on from the next
+        select_.Reset();
+        CHORUS_RETURN_IF_ERROR(select_.Bind(workflow_id_, seq + 1));
+      }
+      return true;
+    }
     if (body.size() <= kArenaRowBytes) {
       arena_row_bytes_ += body.size();
       if (arena_row_bytes_ > kArenaResetBytes) {
@@ -333,16 +362,20 @@ class SqliteEventStream : public EventStream {
       large_event_ = NewLargeEvent();
       event_ = large_event_.get();
     }
-    if (!event_->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-      return absl::DataLossError(absl::StrFormat(
-          "%s: workflow '%s': event at seq %d cannot be parsed", db_.path(), workflow_id_, seq));
-    }
-    if (event_->seq() != seq) {
-      return absl::DataLossError(
-          absl::StrFormat("%s: workflow '%s': event at seq %d says it is seq %d", db_.path(),
-                          workflow_id_, seq, event_->seq()));
-    }
+    CHORUS_RETURN_IF_ERROR(ParseRow(body, db_.path(), workflow_id_, seq, event_));
     return true;
+  }
+
+  // A copy of `body`, the row at `seq`, and how to parse it as Advance would.
+  UnparsedEvent LeaveUnparsed(absl::string_view body, int64_t seq) const {
+    auto serialized = std::make_shared<const std::string>(body);
+    auto parse = [serialized, path = std::string(db_.path()), workflow_id = workflow_id_,
+                  seq]() -> absl::StatusOr<std::shared_ptr<const Event>> {
+      std::shared_ptr<Event> event = NewLargeEvent();
+      CHORUS_RETURN_IF_ERROR(ParseRow(*serialized, path, workflow_id, seq, event.get()));
+      return event;
+    };
+    return UnparsedEvent{std::move(serialized), std::move(parse)};
   }
 
   const std::string workflow_id_;
@@ -356,7 +389,7 @@ class SqliteEventStream : public EventStream {
   // clears it first and keeps its recorded_at for the next row.
   Event* arena_event_ = nullptr;
   std::shared_ptr<Event> large_event_;  // the current event if its row is large
-  Event* event_ = nullptr;              // the current event: on arena_, or large_event_
+  Event* event_ = nullptr;  // the current event: on arena_, or large_event_; null if unparsed
   bool done_ = false;  // Step must not run again: on a done statement it would rerun it
   absl::Status status_;
 };

@@ -13,6 +13,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "event/history.h"
 #include "event/internal/status_macros.h"
 #include "event/snapshot.h"
 #include "event/workflow_state.h"
@@ -707,6 +709,84 @@ TEST_P(EventStoreTest, LoadWorkflowStateFailsWhenTheEventsAfterTheSnapshotCannot
   const absl::StatusOr<WorkflowState> state = LoadWorkflowState(elsewhere, "w");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->steps[0].output, "from the snapshot");
+}
+
+// What LoadWorkflowState must agree with FoldHistory on.
+void ExpectFoldedAlike(const WorkflowState& loaded, const WorkflowState& folded) {
+  EXPECT_EQ(loaded.status, folded.status);
+  EXPECT_EQ(loaded.last_seq, folded.last_seq);
+  EXPECT_EQ(loaded.created_at, folded.created_at);
+  EXPECT_EQ(loaded.updated_at, folded.updated_at);
+  EXPECT_EQ(loaded.fingerprint, folded.fingerprint);
+  EXPECT_EQ(loaded.input, folded.input);
+  EXPECT_EQ(loaded.definition().SerializeAsString(), folded.definition().SerializeAsString());
+  ASSERT_EQ(loaded.steps.size(), folded.steps.size());
+  for (size_t i = 0; i < loaded.steps.size(); ++i) {
+    EXPECT_EQ(loaded.steps[i].name, folded.steps[i].name);
+    EXPECT_EQ(loaded.steps[i].status, folded.steps[i].status);
+    EXPECT_EQ(loaded.steps[i].output, folded.steps[i].output);
+    EXPECT_EQ(loaded.IndexOf(folded.steps[i].name), static_cast<int>(i));
+  }
+}
+
+// A definition large enough to be parsed beside the fold (storage/load_state.cc).
+TEST_P(EventStoreTest, LoadWorkflowStateFoldsALargeDefinitionAsASmallOne) {
+  Event extra = StepStartedEvent(4);
+  extra.mutable_step_started()->set_step("extra-0");
+  const std::vector<Event> history = {LargeStartedEvent(), StepStartedEvent(2),
+                                      StepCompletedEvent(3), extra};
+  Append("w", 0, history);
+  for (const int64_t up_to_seq : {1, 3, 4}) {
+    SCOPED_TRACE(absl::StrCat("up to seq ", up_to_seq));
+    const absl::StatusOr<WorkflowState> loaded = LoadWorkflowState(*store_, "w", up_to_seq);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    const absl::StatusOr<WorkflowState> folded = FoldHistory(
+        "w", absl::Span<const Event>(history).subspan(0, static_cast<size_t>(up_to_seq)));
+    ASSERT_TRUE(folded.ok()) << folded.status();
+    ExpectFoldedAlike(*loaded, *folded);
+  }
+
+  int calls = 0;
+  const absl::StatusOr<WorkflowState> alongside =
+      LoadWorkflowState(*store_, "w", [&calls](const WorkflowDefinition& definition) {
+        EXPECT_EQ(definition.steps_size(), 40001);
+        ++calls;
+      });
+  ASSERT_TRUE(alongside.ok()) << alongside.status();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(alongside->last_seq, 4);
+
+  ASSERT_EQ(store_->SaveSnapshot("w", 3, SnapshotOf(*store_, 3, MarkCharge)), absl::OkStatus());
+  const absl::StatusOr<WorkflowState> restored = LoadWorkflowState(*store_, "w");
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->steps[0].output, "from the snapshot");
+  EXPECT_EQ(restored->FindStep("extra-0")->status, StepStatus::kRunning);
+  EXPECT_EQ(restored->definition().steps_size(), 40001);
+  EXPECT_EQ(restored->last_seq, 4);
+}
+
+TEST_P(EventStoreTest, StreamLeavesOnlyLargeEventsUnparsedAndOnlyIfItReadsThemSerialized) {
+  const std::vector<Event> history = {LargeStartedEvent(), StepStartedEvent(2)};
+  Append("w", 0, history);
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = store_->Read("w", 1);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  std::optional<UnparsedEvent> unparsed;
+  ASSERT_TRUE((*stream)->NextLeavingLargeUnparsed(1 << 20, &unparsed));
+  if (GetParam().open == OpenMemory) {
+    EXPECT_FALSE(unparsed.has_value());  // its events are parsed already
+    EXPECT_EQ((*stream)->event().ShortDebugString(), history[0].ShortDebugString());
+  } else {
+    ASSERT_TRUE(unparsed.has_value());
+    EXPECT_EQ(*unparsed->serialized, history[0].SerializeAsString());
+    const absl::StatusOr<std::shared_ptr<const Event>> parsed = unparsed->parse();
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ((*parsed)->ShortDebugString(), history[0].ShortDebugString());
+  }
+  ASSERT_TRUE((*stream)->NextLeavingLargeUnparsed(1 << 20, &unparsed));
+  EXPECT_FALSE(unparsed.has_value());
+  EXPECT_EQ((*stream)->event().ShortDebugString(), history[1].ShortDebugString());
+  EXPECT_FALSE((*stream)->Next());
+  EXPECT_EQ((*stream)->status(), absl::OkStatus());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, EventStoreTest,

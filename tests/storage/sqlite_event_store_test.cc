@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "storage/load_state.h"
 #include "tests/storage/raw_sqlite.h"
@@ -262,6 +263,47 @@ TEST(SqliteEventStore, CorruptedEventStopsTheStreamWithDataLoss) {
     EXPECT_THAT(history[1], HasSubstr(absl::StrCat("workflow 'bad': ", c.problem)));
     const absl::Status load = LoadWorkflowState(**store, "bad").status();
     EXPECT_EQ(load.code(), absl::StatusCode::kDataLoss) << load;
+  }
+}
+
+// A large first event is parsed beside the fold, after its outline is read (which a name that
+// is not UTF-8 does not stop): the fold fails as it would with the event parsed first.
+TEST(SqliteEventStore, LargeFirstEventThatCannotBeParsedFailsTheFoldWithDataLoss) {
+  const google::protobuf::LogSilencer quiet;  // protobuf logs the name that is not UTF-8
+  const std::string started = LargeStartedEvent().SerializeAsString();
+  std::string not_utf8 = started;
+  not_utf8[not_utf8.rfind("extra-39999")] = '\xff';
+  const struct {
+    const char* name;
+    std::string body;  // of the event at seq 1
+  } cases[] = {
+      {"a name not UTF-8", not_utf8},
+      {"cut short", started.substr(0, started.size() - 10)},
+  };
+  const TempDir dir;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = dir.File(absl::StrCat(c.name, ".db"));
+    CreateOrderDatabase(path);
+    ASSERT_EQ(
+        RawExec(path, absl::StrCat("INSERT INTO workflows VALUES ('bad', 'order', 1, 0);"
+                                   "INSERT INTO events VALUES ('bad', 1, 10, 0, x'",
+                                   absl::BytesToHexString(c.body), "'), ('bad', 2, 11, 0, x'",
+                                   absl::BytesToHexString(StepStartedEvent(2).SerializeAsString()),
+                                   "')")),
+        "");
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    int calls = 0;
+    const absl::Status load =
+        LoadWorkflowState(**store, "bad", [&calls](const WorkflowDefinition&) {
+          ++calls;
+        }).status();
+    EXPECT_EQ(load.code(), absl::StatusCode::kDataLoss) << load;
+    EXPECT_THAT(load.message(),
+                HasSubstr(absl::StrCat(path, ": workflow 'bad': event at seq 1 cannot be parsed")));
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(LoadWorkflowState(**store, "bad").status(), load);
   }
 }
 

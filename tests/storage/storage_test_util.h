@@ -43,6 +43,19 @@ inline Event StartedEvent(int64_t seq = 1) {
   return event;
 }
 
+// StartedEvent() with `extra_steps` more steps, "extra-0", "extra-1"...: with the default, a
+// row of about 2 MB, which LoadWorkflowState parses on a thread of its own while it folds.
+inline Event LargeStartedEvent(int extra_steps = 40000) {
+  Event event = StartedEvent();
+  WorkflowDefinition* definition = event.mutable_workflow_started()->mutable_definition();
+  for (int i = 0; i < extra_steps; ++i) {
+    StepDefinition* step = definition->add_steps();
+    step->set_name(absl::StrCat("extra-", i));
+    step->set_command("echo a step of a large workflow");
+  }
+  return event;
+}
+
 inline Event StepStartedEvent(int64_t seq, int attempt = 1) {
   Event event = EventAt(seq);
   event.mutable_step_started()->set_step("charge");
