@@ -736,7 +736,7 @@ TEST_P(EventStoreTest, LoadWorkflowStateFoldsALargeDefinitionAsASmallOne) {
   const std::vector<Event> history = {LargeStartedEvent(), StepStartedEvent(2),
                                       StepCompletedEvent(3), extra};
   Append("w", 0, history);
-  for (const int64_t up_to_seq : {1, 3, 4}) {
+  for (const int64_t up_to_seq : {0, 1, 3, 4}) {
     SCOPED_TRACE(absl::StrCat("up to seq ", up_to_seq));
     const absl::StatusOr<WorkflowState> loaded = LoadWorkflowState(*store_, "w", up_to_seq);
     ASSERT_TRUE(loaded.ok()) << loaded.status();

@@ -307,6 +307,34 @@ TEST(SqliteEventStore, LargeFirstEventThatCannotBeParsedFailsTheFoldWithDataLoss
   }
 }
 
+// A layout no serializer writes but a parser reads: the outline refuses it (a field of the
+// workflow_started number but not a message), so the fold waits for the parse and goes on.
+TEST(SqliteEventStore, LargeFirstEventWithoutAnOutlineFoldsOnceParsed) {
+  const Event started = LargeStartedEvent();
+  const std::string body = started.SerializeAsString() + '\x50' + '\x01';  // field 10, varint 1
+  Event parsed;
+  ASSERT_TRUE(parsed.ParseFromString(body));
+  ASSERT_TRUE(parsed.has_workflow_started());
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  ASSERT_EQ(
+      RawExec(path,
+              absl::StrCat("INSERT INTO workflows VALUES ('odd', 'order', 1, 0);"
+                           "INSERT INTO events VALUES ('odd', 1, 10, 0, x'",
+                           absl::BytesToHexString(body), "'), ('odd', 2, 11, 0, x'",
+                           absl::BytesToHexString(StepStartedEvent(2).SerializeAsString()), "')")),
+      "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, "odd");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->last_seq, 2);
+  EXPECT_EQ(state->steps.size(), 40001u);
+  EXPECT_EQ(state->steps[0].status, StepStatus::kRunning);
+  EXPECT_EQ(state->definition().steps_size(), 40001);
+}
+
 // Far into a long history, where the store reads ahead on a thread of its own.
 TEST(SqliteEventStore, CorruptedEventLateInALongHistoryStopsTheStreamWithDataLoss) {
   constexpr int64_t kGoodEvents = 9000;
