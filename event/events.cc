@@ -1,5 +1,6 @@
 #include "event/events.h"
 
+#include "event/text.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace chorus {
@@ -88,7 +89,7 @@ void SetRecordedAt(absl::Time time, Event* event) {
 Error ToError(const absl::Status& status) {
   Error error;
   error.set_code(static_cast<int>(status.code()));
-  error.set_message(std::string(status.message()));
+  error.set_message(RecordableText(status.message()));
   return error;
 }
 

@@ -24,7 +24,8 @@ bool IsWorkflowTerminal(const Event& event);
 absl::Time RecordedAt(const Event& event);
 void SetRecordedAt(absl::Time time, Event* event);
 
-// An absl::Status as recorded in history, and back. An out-of-range code reads as kUnknown.
+// An absl::Status as recorded in history, and back. The message is recorded as RecordableText
+// (event/text.h) makes it. An out-of-range code reads as kUnknown.
 Error ToError(const absl::Status& status);
 absl::Status FromError(const Error& error);
 
