@@ -41,6 +41,7 @@
 #include "event/internal/status_macros.h"
 #include "event/state.h"
 #include "workflow/cancellation.h"
+#include "workflow/file_name.h"
 #include "workflow/step_context.h"
 
 extern char** environ;
@@ -197,7 +198,7 @@ class AttemptFiles {
   std::string input() const { return stem_ + ".in/input"; }
   std::string deps() const { return stem_ + ".in/deps"; }
   std::string dependency(absl::string_view step) const {
-    return absl::StrCat(deps(), "/", DependencyFileName(step));
+    return absl::StrCat(deps(), "/", FileNameFor(step));
   }
   std::string state() const { return stem_ + ".in/state.json"; }
   std::string outputs() const { return stem_ + ".out"; }
@@ -767,20 +768,6 @@ std::string DependencyEnvName(absl::string_view step) {
     if (!absl::ascii_isupper(c) && !absl::ascii_isdigit(c)) c = '_';
   }
   return absl::StrCat(kDependencyEnvPrefix, name);
-}
-
-std::string DependencyFileName(absl::string_view step) {
-  std::string name;
-  for (size_t i = 0; i < step.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(step[i]);
-    bool safe = absl::ascii_isalnum(c) || c == '_' || c == '-' || (c == '.' && i > 0);
-    if (safe) {
-      name.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&name, "%%%02X", c);
-    }
-  }
-  return name;
 }
 
 }  // namespace chorus

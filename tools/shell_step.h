@@ -11,8 +11,8 @@
 //                           only while the command runs, and `chorus status` reads it
 //   <stem>.in/input         the workflow's input
 //   <stem>.in/deps/<file>   one file per dependency, holding its output, named by
-//                           DependencyFileName (and one per map step a dependency, see
-//                           ShellStepOptions::map_dependencies)
+//                           FileNameFor (workflow/file_name.h); and one per map step a
+//                           dependency, see ShellStepOptions::map_dependencies
 //   <stem>.in/state.json    the workflow state as the step sees it (StepContext::state()):
 //                           one JSON object, {"files": ["a.txt"], "total": 3}, each value
 //                           as ValueToJson (event/state.h) gives it
@@ -120,12 +120,6 @@ StepFunction MakeShellStep(std::string command, ShellStepOptions options = {});
 // upper-cased, with every character outside [A-Z0-9] replaced by '_'. For example,
 // "fetch-data" gives "CHORUS_DEP_FETCH_DATA".
 std::string DependencyEnvName(absl::string_view step);
-
-// The name of a dependency's file under CHORUS_DEPS: `step` with every byte outside
-// [A-Za-z0-9._-] percent-encoded (as "%2F", in upper-case hex). A leading '.' is encoded as
-// well, so the name is never ".", ".." or a hidden file. For example, "odd name/x" gives
-// "odd%20name%2Fx". Distinct steps give distinct names.
-std::string DependencyFileName(absl::string_view step);
 
 }  // namespace chorus
 

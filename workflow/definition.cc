@@ -18,6 +18,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "workflow/internal/fnv1a.h"
 
 namespace chorus {
 namespace {
@@ -181,27 +182,6 @@ class CycleFinder {
   const WorkflowDefinition& definition_;
   const std::vector<std::vector<int>>& dependencies_;
   std::vector<Color> color_;
-};
-
-// FNV-1a, 64 bits: small, fixed forever, and enough to tell definitions apart (the recorded
-// definition itself is kept too, for exact comparison).
-class Fnv1a {
- public:
-  // Length-prefixed, so that ("ab", "c") and ("a", "bc") hash differently.
-  void Add(absl::string_view field) {
-    AddBytes(absl::StrCat(field.size(), ":"));
-    AddBytes(field);
-  }
-  uint64_t hash() const { return hash_; }
-
- private:
-  void AddBytes(absl::string_view bytes) {
-    for (unsigned char c : bytes) {
-      hash_ ^= c;
-      hash_ *= 0x100000001b3ULL;
-    }
-  }
-  uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 
 // The wire format, which protobuf keeps compatible across versions, with map entries sorted.

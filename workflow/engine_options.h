@@ -32,9 +32,9 @@ struct EngineOptions {
   int max_concurrency = 0;
   ScheduleMode mode = ScheduleMode::kEager;
   // When not empty, each attempt of a task step is given a log file path,
-  // `<log_directory>/<workflow id>/<step>.<attempt>.log` (characters outside [A-Za-z0-9._-]
-  // percent-encoded), recorded in its step-started event and passed in its StepContext. The
-  // engine creates no file; the step writes it if it wants.
+  // `<log_directory>/<workflow id>/<step>.<attempt>.log` (the id and the step as FileNameFor,
+  // workflow/file_name.h, makes them), recorded in its step-started event and passed in its
+  // StepContext. The engine creates no file; the step writes it if it wants.
   std::string log_directory;
   // Called in the driving thread after each batch of events is durably appended, with the
   // batch. Must not call back into the Engine for the same workflow.

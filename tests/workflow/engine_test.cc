@@ -5,12 +5,14 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "event/events.h"
 #include "event/history.h"
 #include "event/snapshot.h"
@@ -22,6 +24,7 @@
 #include "tests/workflow/engine_fixture.h"
 #include "tests/workflow/latch.h"
 #include "workflow/definition.h"
+#include "workflow/file_name.h"
 
 namespace chorus {
 namespace {
@@ -623,6 +626,45 @@ TEST_P(EngineTest, GivesEachAttemptALogPathAndReportsEveryCommit) {
   EXPECT_EQ(seen_log_path, "/logs/wf%2F1/a%20b.1.log");
   EXPECT_EQ(state->FindStep("a b")->details().log_path, seen_log_path);
   EXPECT_THAT(committed, ElementsAre("wf/1:1", "wf/1:2", "wf/1:3", "wf/1:4"));
+}
+
+TEST_P(EngineTest, LogPathsStayInsideTheLogDirectoryWhateverTheNames) {
+  const std::string long_name(300, 'n');
+  const std::string multibyte = "\xe6\x97\xa5\xe6\x9c\xac/\xc3\xa9";
+  for (const std::string& name : {std::string(".."), std::string("."), std::string("/"),
+                                  std::string("../.."), long_name, multibyte}) {
+    Register(name, [](const StepContext&) { return Ok(""); });
+  }
+  EngineOptions options = Options(2);
+  options.log_directory = "/logs";
+  Engine engine(store_.get(), &registry_, options);
+  std::set<std::string> workflow_folders;
+  for (const std::string& id : {std::string(".."), std::string("."), std::string("/"),
+                                std::string("a/../.."), long_name, multibyte}) {
+    SCOPED_TRACE(id);
+    DefinitionBuilder builder("w");
+    for (const std::string& step : {std::string(".."), std::string("."), std::string("/"),
+                                    std::string("../.."), long_name, multibyte}) {
+      builder.Step(step);
+    }
+    absl::StatusOr<WorkflowState> state = engine.Run(id, builder.Build(), "");
+    ASSERT_TRUE(state.ok()) << state.status();
+    std::set<std::string> folders;
+    for (const StepState& step : state->steps) {
+      const std::vector<std::string> parts = absl::StrSplit(step.details().log_path, '/');
+      ASSERT_EQ(parts.size(), 4u) << step.details().log_path;  // "", "logs", id, file
+      EXPECT_EQ(parts[1], "logs");
+      for (const std::string& part : {parts[2], parts[3]}) {
+        EXPECT_NE(part, ".");
+        EXPECT_NE(part, "..");
+        EXPECT_LE(part.size(), kMaxFileNameBytes + std::string(".1.log").size());
+      }
+      folders.insert(parts[2]);
+    }
+    EXPECT_EQ(folders.size(), 1u);  // each workflow's files in one folder of its own
+    workflow_folders.insert(folders.begin(), folders.end());
+  }
+  EXPECT_EQ(workflow_folders.size(), 6u);
 }
 
 TEST_P(EngineTest, CancelOfAWorkflowLeftByACrashRecordsItsCancellation) {

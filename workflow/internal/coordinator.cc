@@ -15,6 +15,7 @@
 #include "event/snapshot.h"
 #include "google/protobuf/util/time_util.h"
 #include "workflow/definition.h"
+#include "workflow/file_name.h"
 #include "workflow/step_context.h"
 
 namespace chorus {
@@ -28,23 +29,10 @@ constexpr absl::Duration kCancellationCheck = absl::Milliseconds(250);
 // that it gathers into one commit (GatherStreamingOutcomes).
 constexpr absl::Duration kOutcomeSpin = absl::Microseconds(20);
 
-// Keeps [A-Za-z0-9._-]; percent-encodes every other byte, so any name is one safe path part.
-std::string PathPart(absl::string_view name) {
-  std::string part;
-  for (unsigned char c : name) {
-    if (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-') {
-      part.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&part, "%%%02X", c);
-    }
-  }
-  return part;
-}
-
 std::string LogPath(absl::string_view directory, absl::string_view workflow_id,
                     absl::string_view step, int attempt) {
-  return absl::StrCat(directory, "/", PathPart(workflow_id), "/", PathPart(step), ".", attempt,
-                      ".log");
+  return absl::StrCat(directory, "/", FileNameFor(workflow_id), "/", FileNameFor(step), ".",
+                      attempt, ".log");
 }
 
 absl::Duration FromProto(const google::protobuf::Duration& duration) {
