@@ -40,6 +40,7 @@
 #include "absl/time/time.h"
 #include "event/internal/status_macros.h"
 #include "event/state.h"
+#include "event/text.h"
 #include "workflow/cancellation.h"
 #include "workflow/file_name.h"
 #include "workflow/step_context.h"
@@ -426,7 +427,7 @@ std::string DescribeWaitStatus(int wait_status) {
                       description != nullptr ? description : "unknown signal", ")");
 }
 
-// The last lines of a stream, each cut at kMaxTailLineBytes.
+// The last lines of a stream, each cut at kMaxTailLineBytes, as valid UTF-8 text.
 class TailLines {
  public:
   explicit TailLines(int max_lines) : max_lines_(static_cast<size_t>(std::max(max_lines, 0))) {}
@@ -443,27 +444,36 @@ class TailLines {
   }
 
   bool empty() const { return lines_.empty(); }
-  std::string Text() const { return absl::StrJoin(lines_, "\n"); }
+
+  // The lines, one per line. A line over the limit is cut at a character boundary and marked
+  // with "..."; bytes that are not UTF-8 show as "\xNN" (RecordableText).
+  std::string Text() const {
+    std::vector<std::string> quoted;
+    for (const std::string& line : lines_) {
+      const absl::string_view kept = Utf8Prefix(line, kMaxTailLineBytes);
+      quoted.push_back(kept.size() < line.size() ? absl::StrCat(kept, "...") : std::string(kept));
+    }
+    return RecordableText(absl::StrJoin(quoted, "\n"));
+  }
 
  private:
+  // A UTF-8 character has at most this many bytes.
+  static constexpr size_t kMaxCharacterBytes = 4;
+
   void StartLine() {
     lines_.emplace_back();
     if (lines_.size() > max_lines_) lines_.pop_front();
     line_open_ = true;
   }
 
-  // A line over the limit is cut and marked with "..."; the mark puts it over the limit, so
-  // the rest of it is dropped.
+  // Keeps a line's first bytes, up to the limit and the rest of the character the limit may
+  // split, and one byte more, by which Text() knows that the line goes on.
   void AppendToLine(absl::string_view bytes) {
     if (lines_.empty()) return;  // max_lines_ is 0
     std::string& line = lines_.back();
-    if (line.size() > kMaxTailLineBytes) return;
-    size_t room = kMaxTailLineBytes - line.size();
-    if (bytes.size() <= room) {
-      line.append(bytes.data(), bytes.size());
-    } else {
-      absl::StrAppend(&line, bytes.substr(0, room), "...");
-    }
+    const size_t kept = kMaxTailLineBytes + kMaxCharacterBytes;
+    if (line.size() >= kept) return;
+    line.append(bytes.data(), std::min(bytes.size(), kept - line.size()));
   }
 
   const size_t max_lines_;

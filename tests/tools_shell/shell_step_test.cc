@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "event/state.h"
+#include "event/text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/event.pb.h"
@@ -531,13 +532,43 @@ TEST(ShellStep, FailureGivesTheExitStatusAndTheLastStderrLines) {
   }
 }
 
-TEST(ShellStep, LongStderrLinesAreCutInTheQuote) {
+TEST(ShellStep, LongStderrLinesAreCutInTheQuoteAtACharacterBoundary) {
+  struct Case {
+    const char* label;
+    std::string command;
+    std::string quote;
+  };
+  const std::string euros = "\xe2\x82\xac\xe2\x82\xac";  // two 3-byte characters
+  const Case kCases[] = {
+      {"ASCII", "head -c 2000 /dev/zero | tr '\\0' x >&2; exit 1",
+       std::string(500, 'x') + "..."},
+      {"exactly at the limit", "head -c 500 /dev/zero | tr '\\0' x >&2; exit 1",
+       std::string(500, 'x')},
+      {"a character across the limit",
+       absl::StrCat("head -c 499 /dev/zero | tr '\\0' x >&2; printf '", euros, "' >&2; exit 1"),
+       std::string(499, 'x') + "..."},
+      {"a character that ends at the limit",
+       absl::StrCat("head -c 497 /dev/zero | tr '\\0' x >&2; printf '", euros, "' >&2; exit 1"),
+       std::string(497, 'x') + "\xe2\x82\xac..."},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.label);
+    Attempt attempt;
+    absl::StatusOr<std::string> output = attempt.Run(c.command);
+    EXPECT_EQ(output.status().message(),
+              absl::StrCat("command exited with status 1; last stderr lines:\n", c.quote));
+    EXPECT_TRUE(IsValidUtf8(output.status().message()));
+  }
+}
+
+TEST(ShellStep, StderrBytesThatAreNotUtf8AreQuotedEscaped) {
   Attempt attempt;
   absl::StatusOr<std::string> output =
-      attempt.Run("head -c 2000 /dev/zero | tr '\\0' x >&2; exit 1");
+      attempt.Run("printf 'bad \\377 bytes\\n' >&2; printf 'cut \\342\\202' >&2; exit 3");
   EXPECT_EQ(output.status().message(),
-            absl::StrCat("command exited with status 1; last stderr lines:\n",
-                         std::string(500, 'x'), "..."));
+            "command exited with status 3; last stderr lines:\nbad \\xFF bytes\ncut \\xE2\\x82");
+  // The log keeps the bytes as they came.
+  EXPECT_THAT(attempt.ReadLog(), HasSubstr("bad \377 bytes\ncut \342\202"));
 }
 
 TEST(ShellStep, OutputOverTheLimitFailsWithResourceExhausted) {
