@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "event/internal/status_macros.h"
+#include "event/text.h"
 #include "event/workflow_state.h"
 
 namespace chorus {
@@ -89,6 +90,15 @@ absl::Status CheckUpdate(Reducer reducer, absl::string_view key, const Value& va
   if (fits) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("state key '", key, "' (", ReducerName(reducer),
                                                  ") cannot take ", ValueToJson(value)));
+}
+
+absl::Status CheckValueText(absl::string_view key, const Value& value) {
+  bool valid = IsValidUtf8(value.text());
+  for (const std::string& item : value.list().items()) valid = valid && IsValidUtf8(item);
+  if (valid) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "state key '", key, "': the value is not valid UTF-8 (state values are text; put bytes in "
+      "the step's output)"));
 }
 
 absl::Status ApplyUpdate(const WorkflowDefinition& definition, const StateUpdate& update,

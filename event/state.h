@@ -36,6 +36,11 @@ Reducer ReducerOf(const WorkflowDefinition& definition, absl::string_view key);
 // numbers; append takes text (one item) or a list; last-write-wins takes any value.
 absl::Status CheckUpdate(Reducer reducer, absl::string_view key, const Value& value);
 
+// InvalidArgument, naming the key, unless the text of `value` (its text, or each item of its
+// list) is valid UTF-8: state values are text, which history and state.json must be able to
+// hold (event/text.h). Bytes belong in a step's output.
+absl::Status CheckValueText(absl::string_view key, const Value& value);
+
 // Merges `update` into `values` by its key's reducer in `definition`. InvalidArgument as
 // CheckUpdate, leaving `values` unchanged.
 absl::Status ApplyUpdate(const WorkflowDefinition& definition, const StateUpdate& update,

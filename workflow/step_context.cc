@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "event/internal/status_macros.h"
+#include "event/text.h"
 
 namespace chorus {
 namespace {
@@ -33,6 +34,8 @@ absl::StatusOr<absl::string_view> StepContext::DependencyOutputOf(absl::string_v
 }
 
 absl::Status StepContext::UpdateState(absl::string_view key, Value value) {
+  CHORUS_RETURN_IF_ERROR(CheckName("state key", key));
+  CHORUS_RETURN_IF_ERROR(CheckValueText(key, value));
   CHORUS_RETURN_IF_ERROR(CheckUpdate(ReducerOf(*attempt_.definition, key), key, value));
   StateUpdate& update = updates_.emplace_back();
   update.set_key(std::string(key));

@@ -77,8 +77,9 @@ class StepContext {
   absl::string_view map_item() const { return attempt_.map_item; }
 
   // Records an update of state key `key`, merged by the key's reducer when the step completes
-  // (the step's own view does not change). InvalidArgument if `value` does not suit the
-  // reducer (sum, min and max take numbers; append takes text or a list).
+  // (the step's own view does not change). InvalidArgument if `key` is not a name CheckName
+  // (event/text.h) accepts, if the value's text is not valid UTF-8, or if `value` does not
+  // suit the reducer (sum, min and max take numbers; append takes text or a list).
   absl::Status UpdateState(absl::string_view key, Value value);
   // Adds to what this attempt reports it spent (for the workflow's budget).
   void AddCost(double cost) { cost_ += cost; }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace chorus {
@@ -72,6 +73,50 @@ TEST(StepContext, ConcurrentLookupsAgree) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
+}
+
+TEST(StepContext, StateUpdatesMustBeTextHistoryCanHold) {
+  struct Row {
+    const char* label;
+    std::string key;
+    Value value;
+    absl::string_view error;  // empty: recorded
+  };
+  auto text = [](std::string t) {
+    Value value;
+    value.set_text(std::move(t));
+    return value;
+  };
+  auto list = [](std::vector<std::string> items) {
+    Value value;
+    for (std::string& item : items) value.mutable_list()->add_items(std::move(item));
+    return value;
+  };
+  const Row kRows[] = {
+      {"unicode", "r\xc3\xa9sum\xc3\xa9", text("\xe2\x82\xac 5"), ""},
+      {"latin-1 value", "files", text("caf\xe9"), "the value is not valid UTF-8"},
+      {"value cut mid-character", "files", text("\xe2\x82"), "the value is not valid UTF-8"},
+      {"list item", "files", list({"ok", "\xff"}), "the value is not valid UTF-8"},
+      {"key not UTF-8", "k\xff", text("v"), "state key \"k\\xFF\" is not valid UTF-8"},
+      {"key with an escape", "k\x1b[2J", text("v"), "contains a control character (\\x1B)"},
+      {"empty key", "", text("v"), "state key \"\" is empty"},
+  };
+  const WorkflowDefinition definition;
+  for (const Row& row : kRows) {
+    SCOPED_TRACE(row.label);
+    StepAttempt attempt;
+    attempt.definition = &definition;
+    StepContext context(std::move(attempt));
+    const absl::Status status = context.UpdateState(row.key, row.value);
+    if (row.error.empty()) {
+      EXPECT_TRUE(status.ok()) << status;
+      EXPECT_EQ(context.TakeStateUpdates().size(), 1u);
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_THAT(std::string(status.message()), testing::HasSubstr(std::string(row.error)));
+      EXPECT_TRUE(context.TakeStateUpdates().empty());
+    }
+  }
 }
 
 }  // namespace
