@@ -86,6 +86,19 @@ void SetRecordedAt(absl::Time time, Event* event) {
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
+const google::protobuf::RepeatedPtrField<std::string>& MapItems(const StepExpanded& expanded) {
+  return expanded.items().empty() ? expanded.item_bytes() : expanded.items();
+}
+
+void SetMapItems(std::vector<std::string> items, StepExpanded* expanded) {
+  const bool text = std::all_of(items.begin(), items.end(),
+                                [](const std::string& item) { return IsValidUtf8(item); });
+  google::protobuf::RepeatedPtrField<std::string>* field =
+      text ? expanded->mutable_items() : expanded->mutable_item_bytes();
+  field->Reserve(static_cast<int>(items.size()));
+  for (std::string& item : items) field->Add(std::move(item));
+}
+
 Error ToError(const absl::Status& status) {
   Error error;
   error.set_code(static_cast<int>(status.code()));

@@ -2,6 +2,9 @@
 #ifndef CHORUS_EVENT_EVENTS_H_
 #define CHORUS_EVENT_EVENTS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -23,6 +26,11 @@ bool IsWorkflowTerminal(const Event& event);
 
 absl::Time RecordedAt(const Event& event);
 void SetRecordedAt(absl::Time time, Event* event);
+
+// A map step's items, from whichever field holds them (StepExpanded in proto/event.proto).
+const google::protobuf::RepeatedPtrField<std::string>& MapItems(const StepExpanded& expanded);
+// Records `items` as text if each is valid UTF-8, else as bytes.
+void SetMapItems(std::vector<std::string> items, StepExpanded* expanded);
 
 // An absl::Status as recorded in history, and back. The message is recorded as RecordableText
 // (event/text.h) makes it. An out-of-range code reads as kUnknown.

@@ -266,7 +266,12 @@ absl::Status FoldStepExpanded(const Event& event, WorkflowState* state, FoldAids
     return Violation(*state, event, "map step '", step->name, "' expanded while ",
                      step->expanded ? "already expanded" : StepStatusName(step->status));
   }
-  const auto& items = event.step_expanded().items();
+  const StepExpanded& expanded = event.step_expanded();
+  if (!expanded.items().empty() && !expanded.item_bytes().empty()) {
+    return Violation(*state, event, "map step '", step->name,
+                     "' expanded with items both as text and as bytes");
+  }
+  const auto& items = MapItems(expanded);
   for (int i = 0; i < items.size(); ++i) {
     const std::string instance = absl::StrCat(step->name, "[", i, "]");
     if (state->IndexOf(instance) >= 0) {

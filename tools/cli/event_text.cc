@@ -59,13 +59,11 @@ std::string DescribeFailure(const StepFailed& failed) {
 // "3 items: \"a\", \"b\", \"c\", ..." (the first three).
 std::string DescribeExpansion(const StepExpanded& expanded) {
   constexpr int kShown = 3;
+  const auto& items = MapItems(expanded);
   std::vector<std::string> shown;
-  for (int i = 0; i < expanded.items_size() && i < kShown; ++i) {
-    shown.push_back(Preview(expanded.items(i), 30));
-  }
-  if (expanded.items_size() > kShown) shown.push_back("...");
-  std::string text =
-      absl::StrCat(expanded.items_size(), expanded.items_size() == 1 ? " item" : " items");
+  for (int i = 0; i < items.size() && i < kShown; ++i) shown.push_back(Preview(items[i], 30));
+  if (items.size() > kShown) shown.push_back("...");
+  std::string text = absl::StrCat(items.size(), items.size() == 1 ? " item" : " items");
   if (!shown.empty()) absl::StrAppend(&text, ": ", absl::StrJoin(shown, ", "));
   return text;
 }

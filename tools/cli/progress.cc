@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "event/events.h"
 #include "tools/cli/event_text.h"
 
 namespace chorus::cli {
@@ -76,7 +77,7 @@ void Progress::Apply(const Event& event) {
       failed_ += !event.step_failed().has_next_attempt_at();
       break;
     case Event::kStepExpanded:
-      total_ += event.step_expanded().items_size();
+      total_ += MapItems(event.step_expanded()).size();
       break;
     case Event::kStepCancelled:
       running_.erase(event.step_cancelled().step());
