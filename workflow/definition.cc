@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "event/state.h"
+#include "event/text.h"
 #include "event/step_name_index.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -318,6 +319,33 @@ void CheckWorkflowOptions(const WorkflowDefinition& definition,
   if (definition.budget() < 0) problems.push_back("the budget is negative");
 }
 
+// The rule of event/text.h for what a definition brings in from outside: its names pass
+// CheckName, and its other text (commands, state values) is valid UTF-8. An empty name is
+// reported by the checks that know where it is.
+void CheckText(const WorkflowDefinition& definition, std::vector<std::string>& problems) {
+  auto check_name = [&problems](absl::string_view what, absl::string_view name) {
+    if (name.empty()) return;
+    if (absl::Status valid = CheckName(what, name); !valid.ok()) {
+      problems.emplace_back(valid.message());
+    }
+  };
+  check_name("definition name", definition.name());
+  for (const StepDefinition& step : definition.steps()) {
+    check_name("step", step.name());
+    if (!IsValidUtf8(step.command())) {
+      problems.push_back(absl::StrCat("step '", step.name(), "': the command is not valid UTF-8"));
+    }
+    for (const std::string& lock : step.locks()) check_name("resource", lock);
+  }
+  for (const StateKey& key : definition.state()) {
+    check_name("state key", key.name());
+    if (absl::Status text = CheckValueText(key.name(), key.initial()); !text.ok()) {
+      problems.push_back(absl::StrCat("initial value: ", text.message()));
+    }
+  }
+  for (const Resource& resource : definition.resources()) check_name("resource", resource.name());
+}
+
 // in_background[i]: step i runs in the background, itself or through a dependency.
 std::vector<bool> InBackground(const WorkflowDefinition& definition,
                                const std::vector<std::vector<int>>& dependencies) {
@@ -433,10 +461,14 @@ DefinitionBuilder& DefinitionBuilder::FanIn(absl::string_view name,
   return *this;
 }
 
-absl::StatusOr<DefinitionGraph> ValidateDefinitionGraph(const WorkflowDefinition& definition,
-                                                        const StepRegistry* registry) {
+namespace {
+
+// ValidateDefinitionGraph, and with `check_text` CheckText too.
+absl::StatusOr<DefinitionGraph> Validate(const WorkflowDefinition& definition,
+                                         const StepRegistry* registry, bool check_text) {
   std::vector<std::string> problems;
   if (definition.steps().empty()) problems.push_back("the workflow has no steps");
+  if (check_text) CheckText(definition, problems);
   const StepIndex index(definition);
   DefinitionGraph graph;
   graph.functions = CheckSteps(definition, index, registry, problems);
@@ -449,6 +481,18 @@ absl::StatusOr<DefinitionGraph> ValidateDefinitionGraph(const WorkflowDefinition
   return absl::InvalidArgumentError(absl::StrCat("workflow definition '", definition.name(),
                                                  "' is invalid:\n  ",
                                                  absl::StrJoin(problems, "\n  ")));
+}
+
+}  // namespace
+
+absl::StatusOr<DefinitionGraph> ValidateDefinitionGraph(const WorkflowDefinition& definition,
+                                                        const StepRegistry* registry) {
+  return Validate(definition, registry, /*check_text=*/true);
+}
+
+absl::StatusOr<DefinitionGraph> ValidateRecordedDefinitionGraph(
+    const WorkflowDefinition& definition, const StepRegistry* registry) {
+  return Validate(definition, registry, /*check_text=*/false);
 }
 
 absl::Status ValidateDefinition(const WorkflowDefinition& definition,

@@ -55,9 +55,12 @@ class DefinitionBuilder {
 
 // Checks `definition` and reports every problem at once, naming the steps: an empty step
 // name, a duplicate step, an unknown dependency, a step that depends on itself, a cycle
-// (printed as a path "a -> b -> a"), a structural (fan-out/fan-in) step with a command, and,
-// when `registry` is not null, a task step with no registered function. Returns InvalidArgument
-// listing the problems, one per line.
+// (printed as a path "a -> b -> a"), a structural (fan-out/fan-in) step with a command, text
+// that history could not hold or a terminal would not show as written (a name of the
+// definition, a step, a state key or a resource that CheckName in event/text.h refuses; a
+// command or a state value that is not valid UTF-8), and, when `registry` is not null, a task
+// step with no registered function. Returns InvalidArgument listing the problems, one per
+// line.
 absl::Status ValidateDefinition(const WorkflowDefinition& definition, const StepRegistry* registry);
 
 // What validating a definition finds out about its steps, kept so that running it does not
@@ -73,6 +76,12 @@ struct DefinitionGraph {
 // ValidateDefinition, returning on success the definition's graph.
 absl::StatusOr<DefinitionGraph> ValidateDefinitionGraph(const WorkflowDefinition& definition,
                                                         const StepRegistry* registry);
+
+// ValidateDefinitionGraph for a definition a history recorded, to run it again: everything is
+// checked but the text, which history holds as valid UTF-8 already, and whose names may be
+// any that were accepted when it was recorded.
+absl::StatusOr<DefinitionGraph> ValidateRecordedDefinitionGraph(
+    const WorkflowDefinition& definition, const StepRegistry* registry);
 
 // For each step (by definition index), the indices of the steps it waits for: those it
 // depends on, in the order listed, then for a sync step every step defined before it that

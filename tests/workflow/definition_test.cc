@@ -1,6 +1,7 @@
 #include "workflow/definition.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,59 @@ TEST(ValidateDefinition, NamesEachProblem) {
     EXPECT_THAT(status.message(),
                 AllOf(HasSubstr("workflow definition 'w' is invalid"), HasSubstr(c.message)));
   }
+}
+
+// Names and text from a definition file end up in history and on terminals (event/text.h).
+TEST(ValidateDefinition, RefusesTextThatHistoryCannotHoldOrATerminalWouldObey) {
+  struct Case {
+    const char* name;
+    std::function<void(WorkflowDefinition&)> change;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"step name not UTF-8", [](WorkflowDefinition& d) { d.mutable_steps(0)->set_name("a\xff"); },
+       "step \"a\\xFF\" is not valid UTF-8"},
+      {"step name cut mid-character",
+       [](WorkflowDefinition& d) { d.mutable_steps(0)->set_name("\xe2\x82"); },
+       "step \"\\xE2\\x82\" is not valid UTF-8"},
+      {"step name with an escape sequence",
+       [](WorkflowDefinition& d) { d.mutable_steps(0)->set_name("a\x1b[2J"); },
+       "step \"a\\x1B[2J\" contains a control character (\\x1B)"},
+      {"step name with a newline",
+       [](WorkflowDefinition& d) { d.mutable_steps(0)->set_name("a\nb"); },
+       "step \"a\\nb\" contains a control character (\\n)"},
+      {"definition name", [](WorkflowDefinition& d) { d.set_name("w\x7f"); },
+       "definition name \"w\\x7F\" contains a control character (\\x7F)"},
+      {"command", [](WorkflowDefinition& d) { d.mutable_steps(0)->set_command("echo \xe9t\xe9"); },
+       "step 'a': the command is not valid UTF-8"},
+      {"state key",
+       [](WorkflowDefinition& d) { d.add_state()->set_name(std::string("k\0", 2)); },
+       "state key \"k\\0\" contains a control character (\\0)"},
+      {"initial state value",
+       [](WorkflowDefinition& d) {
+         StateKey* key = d.add_state();
+         key->set_name("k");
+         key->mutable_initial()->mutable_list()->add_items("\xc3");
+       },
+       "initial value: state key 'k': the value is not valid UTF-8"},
+      {"resource", [](WorkflowDefinition& d) { d.add_resources()->set_name("db\xff"); },
+       "resource \"db\\xFF\" is not valid UTF-8"},
+      {"lock", [](WorkflowDefinition& d) { d.mutable_steps(0)->add_locks("gpu\n"); },
+       "resource \"gpu\\n\" contains a control character (\\n)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    WorkflowDefinition definition = DefinitionBuilder("w").Step("a").Build();
+    c.change(definition);
+    const absl::Status status = ValidateDefinition(definition, /*registry=*/nullptr);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), HasSubstr(c.message));
+    // A definition that a history recorded is run again as it is: its text is not checked.
+    EXPECT_TRUE(ValidateRecordedDefinitionGraph(definition, /*registry=*/nullptr).ok());
+  }
+  WorkflowDefinition unicode =
+      DefinitionBuilder("d\xc3\xa9ploiement").ShellStep("\xe6\x97\xa5", "echo \xe2\x82\xac").Build();
+  EXPECT_TRUE(ValidateDefinition(unicode, /*registry=*/nullptr).ok());
 }
 
 TEST(ValidateDefinition, ReportsEveryProblemAtOnce) {
