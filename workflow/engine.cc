@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "event/internal/status_macros.h"
+#include "event/text.h"
 #include "storage/load_state.h"
 #include "workflow/definition.h"
 #include "workflow/internal/coordinator.h"
@@ -82,6 +83,11 @@ absl::StatusOr<WorkflowState> Engine::Resume(absl::string_view id, CancellationT
 
 absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id, StartRequest* start,
                                             CancellationToken cancellation) {
+  if (!IsValidUtf8(options_.log_directory)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the log directory \"", TerminalText(options_.log_directory),
+        "\" is not valid UTF-8: history could not record the log paths in it"));
+  }
   CancellationToken run_token = CancellationToken::ChildOf(cancellation);
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, run_token));
   CHORUS_ASSIGN_OR_RETURN(
@@ -105,7 +111,7 @@ absl::StatusOr<WorkflowState> Engine::DriveHoldingLease(EventStore& store, absl:
   std::optional<absl::StatusOr<DefinitionGraph>> graph;
   absl::StatusOr<WorkflowState> recorded =
       LoadWorkflowState(store, id, [&](const WorkflowDefinition& recorded_definition) {
-        graph = ValidateDefinitionGraph(recorded_definition, registry_);
+        graph = ValidateRecordedDefinitionGraph(recorded_definition, registry_);
       });
   if (absl::IsNotFound(recorded.status()) && start != nullptr) {
     return coordinator.Start(id, start->definition, start->input, std::move(start->graph));
@@ -154,7 +160,7 @@ absl::Status Engine::RecordCancellationHoldingLease(EventStore& store, absl::str
   }
   // A run that starts cancelled starts no step: it needs no functions.
   CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph,
-                          ValidateDefinitionGraph(state.definition(), /*registry=*/nullptr));
+                          ValidateRecordedDefinitionGraph(state.definition(), /*registry=*/nullptr));
   Coordinator coordinator(store, executor_, options_, std::move(cancelled));
   absl::Status result = coordinator.Resume(std::move(state), std::move(graph)).status();
   return absl::IsCancelled(result) ? absl::OkStatus() : result;

@@ -64,7 +64,10 @@ class Engine {
   // definition, resumes it (with its recorded input) instead: starting is idempotent.
   // `cancellation`, when cancelled, cancels the run (as Cancel does).
   // Returns the final state when the workflow completes, and otherwise:
-  //   InvalidArgument     an invalid definition (every problem listed);
+  //   InvalidArgument     an invalid definition (every problem listed), an id for a new
+  //                       workflow that is not a name (CheckName, event/text.h: empty, not
+  //                       UTF-8, or with a control character), or a log directory
+  //                       (EngineOptions) that is not valid UTF-8;
   //   FailedPrecondition  `id` exists with a different definition (what changed, listed), or
   //                       is being driven already (by this engine, or by the owner of a live
   //                       lease, named in the message);

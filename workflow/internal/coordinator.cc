@@ -13,6 +13,7 @@
 #include "event/events.h"
 #include "event/internal/status_macros.h"
 #include "event/snapshot.h"
+#include "event/text.h"
 #include "google/protobuf/util/time_util.h"
 #include "workflow/definition.h"
 #include "workflow/file_name.h"
@@ -55,7 +56,7 @@ bool IsRetriedAfter(const RetryPolicy& policy, int attempt, const absl::Status& 
 }
 
 // A map step's items: the non-empty lines of the output it maps over.
-std::vector<std::string> MapItems(absl::string_view output) {
+std::vector<std::string> OutputLines(absl::string_view output) {
   return absl::StrSplit(output, '\n', absl::SkipEmpty());
 }
 
@@ -72,6 +73,12 @@ size_t PayloadBytes(const absl::StatusOr<std::string>& result,
   size_t bytes = result.ok() ? result->size() : 0;
   for (const StateUpdate& update : updates) bytes += update.ByteSizeLong();
   return bytes;
+}
+
+// Why `token` was cancelled, as history records it: the reason may come from outside (a
+// caller's token, a cancellation request stored by another program), so it is made recordable.
+std::string RecordedReason(const CancellationToken& token) {
+  return RecordableText(token.reason());
 }
 
 absl::StatusOr<std::string> CallStepFunction(const StepFunction& function, StepContext& context) {
@@ -99,6 +106,7 @@ Coordinator::Coordinator(EventStore& store, Executor& executor, const EngineOpti
 absl::StatusOr<WorkflowState> Coordinator::Start(absl::string_view workflow_id,
                                                  const WorkflowDefinition& definition,
                                                  absl::string_view input, DefinitionGraph graph) {
+  CHORUS_RETURN_IF_ERROR(CheckName("workflow id", workflow_id));
   if (input.size() > options_.max_payload_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("workflow '", workflow_id, "': the input of ", input.size(),
@@ -126,7 +134,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   BuildGraph(std::move(graph));
   ClassifyRecordedSteps();
   while (true) {
-    if (!stopping_ && cancellation_.IsCancelled()) StopForCancellation(cancellation_.reason());
+    if (!stopping_ && cancellation_.IsCancelled()) StopForCancellation(RecordedReason(cancellation_));
     ScheduleDueRetries();
     std::vector<std::pair<int, CancellationToken>> started;
     if (!stopping_) started = StartReadySteps();
@@ -270,7 +278,8 @@ void Coordinator::ReleaseResources(int step) {
 void Coordinator::StartMapStep(int step) {
   const WorkflowState& s = state();
   const StepState* source = s.FindStep(DefinitionOf(step).map_over());
-  const std::vector<std::string> items = MapItems(source->output);
+  std::vector<std::string> items = OutputLines(source->output);
+  const bool no_items = items.empty();
   const int attempt = s.steps[step].attempts + 1;
   Event start;
   start.mutable_step_started()->set_step(s.steps[step].name);
@@ -278,14 +287,14 @@ void Coordinator::StartMapStep(int step) {
   Record(std::move(start));
   Event expand;
   expand.mutable_step_expanded()->set_step(state().steps[step].name);
-  for (const std::string& item : items) expand.mutable_step_expanded()->add_items(item);
+  SetMapItems(std::move(items), expand.mutable_step_expanded());
   Record(std::move(expand));
   for (int instance : state().steps[step].details().instances) {
     functions_.push_back(functions_[step]);
     unmet_dependencies_.push_back(0);
     MakeReady(instance);
   }
-  if (items.empty()) RecordCompleted(step, attempt, "", {}, 0);
+  if (no_items) RecordCompleted(step, attempt, "", {}, 0);
 }
 
 void Coordinator::ScheduleDueRetries() {
@@ -470,7 +479,7 @@ void Coordinator::RecordOutcome(Outcome& outcome) {
     StepCancelled* cancelled = event.mutable_step_cancelled();
     cancelled->set_step(state().steps[step].name);
     cancelled->set_attempt(outcome.attempt);
-    cancelled->set_reason(token.reason());
+    cancelled->set_reason(RecordedReason(token));
     Record(std::move(event));
     if (map_of >= 0) MaybeFinishMap(map_of);
   } else {

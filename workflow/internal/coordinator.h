@@ -50,7 +50,8 @@ class Coordinator {
               CancellationToken cancellation);
 
   // Records workflow `workflow_id` as started with `definition` and `input`, then drives it
-  // to its end; InvalidArgument, recording nothing, if the input is over the payload limit.
+  // to its end; InvalidArgument, recording nothing, if the id is not a name CheckName
+  // (event/text.h) accepts or the input is over the payload limit.
   // REQUIRES: the store has no such workflow; `graph` is ValidateDefinitionGraph's for the
   // definition, with a function for every task step.
   absl::StatusOr<WorkflowState> Start(absl::string_view workflow_id,
@@ -59,7 +60,7 @@ class Coordinator {
 
   // Drives a workflow from its recorded state (which must include every stored event) to
   // its end. A finished workflow returns its recorded result without running anything.
-  // REQUIRES: `graph` is ValidateDefinitionGraph's for the recorded definition, with a
+  // REQUIRES: `graph` is ValidateRecordedDefinitionGraph's for the recorded definition, with a
   // function for every task step the run may start (none, if it starts cancelled).
   absl::StatusOr<WorkflowState> Resume(WorkflowState recorded, DefinitionGraph graph);
 
