@@ -96,9 +96,10 @@ absl::Status CheckValueText(absl::string_view key, const Value& value) {
   bool valid = IsValidUtf8(value.text());
   for (const std::string& item : value.list().items()) valid = valid && IsValidUtf8(item);
   if (valid) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "state key '", key, "': the value is not valid UTF-8 (state values are text; put bytes in "
-      "the step's output)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("state key '", key,
+                   "': the value is not valid UTF-8 (state values are text; put bytes in "
+                   "the step's output)"));
 }
 
 absl::Status ApplyUpdate(const WorkflowDefinition& definition, const StateUpdate& update,

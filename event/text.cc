@@ -142,8 +142,7 @@ std::string RecordableText(absl::string_view text) {
 absl::Status CheckName(absl::string_view what, absl::string_view name) {
   const std::string problem = NameProblem(name);
   if (problem.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, " \"", TerminalText(name), "\" ", problem));
+  return absl::InvalidArgumentError(absl::StrCat(what, " \"", TerminalText(name), "\" ", problem));
 }
 
 std::string TerminalText(absl::string_view text) {

@@ -84,9 +84,9 @@ absl::StatusOr<WorkflowState> Engine::Resume(absl::string_view id, CancellationT
 absl::StatusOr<WorkflowState> Engine::Drive(absl::string_view id, StartRequest* start,
                                             CancellationToken cancellation) {
   if (!IsValidUtf8(options_.log_directory)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the log directory \"", TerminalText(options_.log_directory),
-        "\" is not valid UTF-8: history could not record the log paths in it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the log directory \"", TerminalText(options_.log_directory),
+                     "\" is not valid UTF-8: history could not record the log paths in it"));
   }
   CancellationToken run_token = CancellationToken::ChildOf(cancellation);
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<ActiveRun> active, ActiveRun::Begin(this, id, run_token));
@@ -159,8 +159,8 @@ absl::Status Engine::RecordCancellationHoldingLease(EventStore& store, absl::str
         absl::StrCat("workflow '", id, "' has already ended: ", WorkflowStatus_Name(state.status)));
   }
   // A run that starts cancelled starts no step: it needs no functions.
-  CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph,
-                          ValidateRecordedDefinitionGraph(state.definition(), /*registry=*/nullptr));
+  CHORUS_ASSIGN_OR_RETURN(DefinitionGraph graph, ValidateRecordedDefinitionGraph(
+                                                     state.definition(), /*registry=*/nullptr));
   Coordinator coordinator(store, executor_, options_, std::move(cancelled));
   absl::Status result = coordinator.Resume(std::move(state), std::move(graph)).status();
   return absl::IsCancelled(result) ? absl::OkStatus() : result;

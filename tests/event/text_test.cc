@@ -34,8 +34,8 @@ TEST(Utf8, AgreesWithProtobufOnEverySequenceOfUpToThreeBytes) {
       ASSERT_EQ(IsValidUtf8(bytes), ProtobufAcceptsAsString(bytes)) << std::hex << first << second;
       if (first < 0xe0 || first > 0xef) continue;
       for (uint32_t third = 0; third < 0x100; ++third) {
-        bytes.assign({static_cast<char>(first), static_cast<char>(second),
-                      static_cast<char>(third)});
+        bytes.assign(
+            {static_cast<char>(first), static_cast<char>(second), static_cast<char>(third)});
         ASSERT_EQ(IsValidUtf8(bytes), ProtobufAcceptsAsString(bytes))
             << std::hex << first << " " << second << " " << third;
         ++checked;
@@ -47,8 +47,8 @@ TEST(Utf8, AgreesWithProtobufOnEverySequenceOfUpToThreeBytes) {
 
 TEST(Utf8, AgreesWithProtobufOnFourByteSequencesAtEveryEdge) {
   google::protobuf::LogSilencer silence;
-  constexpr unsigned char kContinuations[] = {0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
-                                              0xa0, 0xbf, 0xc0, 0xff};
+  constexpr unsigned char kContinuations[] = {0x00, 0x7f, 0x80, 0x8f, 0x90,
+                                              0x9f, 0xa0, 0xbf, 0xc0, 0xff};
   for (uint32_t first = 0xf0; first < 0x100; ++first) {
     for (unsigned char second : kContinuations) {
       for (unsigned char third : kContinuations) {
@@ -56,8 +56,7 @@ TEST(Utf8, AgreesWithProtobufOnFourByteSequencesAtEveryEdge) {
           const std::string bytes = {static_cast<char>(first), static_cast<char>(second),
                                      static_cast<char>(third), static_cast<char>(fourth)};
           ASSERT_EQ(IsValidUtf8(bytes), ProtobufAcceptsAsString(bytes))
-              << std::hex << first << " " << int{second} << " " << int{third} << " "
-              << int{fourth};
+              << std::hex << first << " " << int{second} << " " << int{third} << " " << int{fourth};
         }
       }
     }
@@ -72,15 +71,15 @@ TEST(Utf8, SequenceLengths) {
   const Row kRows[] = {
       {"", 0},
       {"a", 1},
-      {"\xc3\xa9t\xc3\xa9", 2},         // "été"
-      {"\xe2\x82\xac", 3},              // "€"
-      {"\xf0\x9f\x98\x80", 4},          // U+1F600
-      {"\xc3", 0},                      // cut short
-      {"\xc0\xaf", 0},                  // overlong '/'
-      {"\xed\xa0\x80", 0},              // a surrogate
-      {"\xf4\x90\x80\x80", 0},          // above U+10FFFF
+      {"\xc3\xa9t\xc3\xa9", 2},  // "été"
+      {"\xe2\x82\xac", 3},       // "€"
+      {"\xf0\x9f\x98\x80", 4},   // U+1F600
+      {"\xc3", 0},               // cut short
+      {"\xc0\xaf", 0},           // overlong '/'
+      {"\xed\xa0\x80", 0},       // a surrogate
+      {"\xf4\x90\x80\x80", 0},   // above U+10FFFF
       {"\xff", 0},
-      {"\x80", 0},                      // a continuation byte alone
+      {"\x80", 0},  // a continuation byte alone
   };
   for (const Row& row : kRows) {
     SCOPED_TRACE(testing::PrintToString(std::string(row.text)));
@@ -183,7 +182,9 @@ TEST(TerminalText, ShowsControlsAndInvalidBytesVisibly) {
       {"a\tb\nc\rd", "a\\tb\\nc\\rd"},
       {absl::string_view("\0x", 2), "\\0x"},
       {"\xff\xc3", "\\xFF\\xC3"},
-      {"\xc2\x9b" "2J", "\\xC2\\x9B2J"},
+      {"\xc2\x9b"
+       "2J",
+       "\\xC2\\x9B2J"},
   };
   for (const Row& row : kRows) {
     SCOPED_TRACE(testing::PrintToString(std::string(row.text)));

@@ -142,8 +142,7 @@ TEST(ValidateDefinition, RefusesTextThatHistoryCannotHoldOrATerminalWouldObey) {
        "definition name \"w\\x7F\" contains a control character (\\x7F)"},
       {"command", [](WorkflowDefinition& d) { d.mutable_steps(0)->set_command("echo \xe9t\xe9"); },
        "step 'a': the command is not valid UTF-8"},
-      {"state key",
-       [](WorkflowDefinition& d) { d.add_state()->set_name(std::string("k\0", 2)); },
+      {"state key", [](WorkflowDefinition& d) { d.add_state()->set_name(std::string("k\0", 2)); },
        "state key \"k\\0\" contains a control character (\\0)"},
       {"initial state value",
        [](WorkflowDefinition& d) {
@@ -167,8 +166,9 @@ TEST(ValidateDefinition, RefusesTextThatHistoryCannotHoldOrATerminalWouldObey) {
     // A definition that a history recorded is run again as it is: its text is not checked.
     EXPECT_TRUE(ValidateRecordedDefinitionGraph(definition, /*registry=*/nullptr).ok());
   }
-  WorkflowDefinition unicode =
-      DefinitionBuilder("d\xc3\xa9ploiement").ShellStep("\xe6\x97\xa5", "echo \xe2\x82\xac").Build();
+  WorkflowDefinition unicode = DefinitionBuilder("d\xc3\xa9ploiement")
+                                   .ShellStep("\xe6\x97\xa5", "echo \xe2\x82\xac")
+                                   .Build();
   EXPECT_TRUE(ValidateDefinition(unicode, /*registry=*/nullptr).ok());
 }
 

@@ -69,10 +69,12 @@ TEST_P(OutsideTextTest, AHugeStepErrorIsCut) {
 // history carries them as bytes.
 TEST_P(OutsideTextTest, MapItemsThatAreNotTextAreCarriedAsBytes) {
   const std::vector<std::string> items = {"a.txt", "caf\xe9.txt", std::string("\xff\x00\xfe", 3)};
-  Register("list", [&](const StepContext&) { return Ok(absl::StrCat(items[0], "\n", items[1],
-                                                                    "\n", items[2], "\n")); });
+  Register("list", [&](const StepContext&) {
+    return Ok(absl::StrCat(items[0], "\n", items[1], "\n", items[2], "\n"));
+  });
   Register("each", [](const StepContext& context) { return Ok(context.map_item()); });
-  WorkflowDefinition definition = DefinitionBuilder("w").Step("list").Step("each", {"list"}).Build();
+  WorkflowDefinition definition =
+      DefinitionBuilder("w").Step("list").Step("each", {"list"}).Build();
   definition.mutable_steps(1)->set_map_over("list");
   Engine engine(store_.get(), &registry_);
   absl::StatusOr<WorkflowState> result = engine.Run("w", definition, "");
@@ -96,7 +98,8 @@ TEST_P(OutsideTextTest, MapItemsThatAreNotTextAreCarriedAsBytes) {
 TEST_P(OutsideTextTest, MapItemsThatAreTextStayText) {
   Register("list", [](const StepContext&) { return Ok("r\xc3\xa9sum\xc3\xa9\nb\n"); });
   Register("each", [](const StepContext& context) { return Ok(context.map_item()); });
-  WorkflowDefinition definition = DefinitionBuilder("w").Step("list").Step("each", {"list"}).Build();
+  WorkflowDefinition definition =
+      DefinitionBuilder("w").Step("list").Step("each", {"list"}).Build();
   definition.mutable_steps(1)->set_map_over("list");
   Engine engine(store_.get(), &registry_);
   ASSERT_TRUE(engine.Run("w", definition, "").ok());
@@ -111,7 +114,7 @@ TEST_P(OutsideTextTest, AnIdThatIsNotANameStartsNothing) {
   Register("a", [](const StepContext&) { return Ok(""); });
   Engine engine(store_.get(), &registry_);
   for (const std::string& id : {std::string(""), std::string("\xff"), std::string("a\nb"),
-                               std::string("\x1b[31mred"), std::string("nul\0", 4)}) {
+                                std::string("\x1b[31mred"), std::string("nul\0", 4)}) {
     SCOPED_TRACE(testing::PrintToString(id));
     absl::StatusOr<WorkflowState> result =
         engine.Run(id, DefinitionBuilder("w").Step("a").Build(), "");
