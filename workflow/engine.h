@@ -74,6 +74,9 @@ class Engine {
   //   Aborted             the run lost its lease to another driver and stopped;
   //   Cancelled           the workflow was cancelled (and is recorded so);
   //   the failing step's code, when a step failed (the workflow is recorded as failed);
+  //   a step's error marked as the driver's own fault (IsDriverFault, workflow/step_registry.h):
+  //                       the run stopped without recording that attempt's outcome; the
+  //                       workflow is unfinished, and resuming it runs the attempt again;
   //   the store's error, when history could not be written or read.
   absl::StatusOr<WorkflowState> Start(absl::string_view id, const WorkflowDefinition& definition,
                                       absl::string_view input,

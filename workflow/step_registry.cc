@@ -9,6 +9,7 @@ namespace chorus {
 namespace {
 
 constexpr absl::string_view kRetryablePayload = "chorus.dev/retryable";
+constexpr absl::string_view kDriverFaultPayload = "chorus.dev/driver-fault";
 
 // For StepNameIndex: the name at a position of `names`.
 auto NamesOf(const std::deque<std::string>& names) {
@@ -43,6 +44,15 @@ absl::Status MarkRetryable(absl::Status error) {
 
 bool IsRetryable(const absl::Status& error) {
   return error.GetPayload(kRetryablePayload).has_value();
+}
+
+absl::Status MarkDriverFault(absl::Status error) {
+  if (!error.ok()) error.SetPayload(kDriverFaultPayload, absl::Cord("1"));
+  return error;
+}
+
+bool IsDriverFault(const absl::Status& error) {
+  return error.GetPayload(kDriverFaultPayload).has_value();
 }
 
 }  // namespace chorus

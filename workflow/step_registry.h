@@ -2,7 +2,8 @@
 //
 // A step function receives its StepContext and returns the step's output (bytes, recorded in
 // history and passed to the steps that depend on it) or an error. An error marked retryable
-// (MarkRetryable) is recorded as such. A step should return promptly once its context's
+// (MarkRetryable) is recorded as such; one marked as the driver's own fault (MarkDriverFault)
+// is not recorded at all, and stops the run. A step should return promptly once its context's
 // cancellation token is cancelled; an error returned after cancellation is recorded as the
 // step's cancellation.
 //
@@ -53,6 +54,16 @@ class StepRegistry {
 // Marks a step's error as retryable; the mark is recorded in the step-failed event.
 absl::Status MarkRetryable(absl::Status error);
 bool IsRetryable(const absl::Status& error);
+
+// Marks a step's error as a fault of the driver's own, not of the step: the attempt could not
+// run, or could not be watched to its end, for a cause in the machine or process that runs the
+// engine (no space left for the attempt's files or log, no file descriptors, no process could
+// be started). The engine then records nothing of the attempt beyond its start: it stops the
+// run (running siblings are cancelled and left unrecorded too), and Run returns this error, still
+// marked. The step's retries are not used up and the workflow does not fail: resuming it once
+// the cause is fixed runs the attempt again.
+absl::Status MarkDriverFault(absl::Status error);
+bool IsDriverFault(const absl::Status& error);
 
 }  // namespace chorus
 

@@ -80,5 +80,16 @@ TEST(StepRegistry, MarksAnErrorRetryable) {
   EXPECT_FALSE(IsRetryable(MarkRetryable(absl::OkStatus())));
 }
 
+TEST(StepRegistry, MarksAnErrorAsTheDriversFault) {
+  const absl::Status error = absl::ResourceExhaustedError("writing x.log: No space left on device");
+  EXPECT_FALSE(IsDriverFault(error));
+  const absl::Status marked = MarkDriverFault(error);
+  EXPECT_TRUE(IsDriverFault(marked));
+  EXPECT_FALSE(IsRetryable(marked));
+  EXPECT_EQ(marked.code(), error.code());
+  EXPECT_EQ(marked.message(), error.message());
+  EXPECT_FALSE(IsDriverFault(MarkDriverFault(absl::OkStatus())));
+}
+
 }  // namespace
 }  // namespace chorus

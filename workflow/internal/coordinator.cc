@@ -134,7 +134,9 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   BuildGraph(std::move(graph));
   ClassifyRecordedSteps();
   while (true) {
-    if (!stopping_ && cancellation_.IsCancelled()) StopForCancellation(RecordedReason(cancellation_));
+    if (!stopping_ && cancellation_.IsCancelled()) {
+      StopForCancellation(RecordedReason(cancellation_));
+    }
     ScheduleDueRetries();
     std::vector<std::pair<int, CancellationToken>> started;
     if (!stopping_) started = StartReadySteps();
@@ -157,6 +159,8 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
     });
     for (Outcome& outcome : outcomes) RecordOutcome(outcome);
   }
+  // What was recorded is committed; the workflow stays unfinished, to be resumed.
+  if (!driver_fault_.ok()) return driver_fault_;
   return Finish();
 }
 
@@ -459,6 +463,12 @@ void Coordinator::RecordOutcome(Outcome& outcome) {
   ReleaseResources(step);
   const int map_of = state().steps[step].map_of;
   if (map_of >= 0) --running_instances_[map_of];
+  if (!outcome.result.ok() && IsDriverFault(outcome.result.status())) {
+    StopForDriverFault(step, outcome.attempt, outcome.result.status());
+    return;
+  }
+  // An attempt cancelled because the driver stopped for its own fault is cut off, not ended.
+  if (!driver_fault_.ok() && outcome.cancelled && !outcome.result.ok()) return;
   const size_t payload = PayloadBytes(outcome.result, outcome.state_updates);
   if (outcome.result.ok() && payload > options_.max_payload_bytes) {
     RecordFailed(step, outcome.attempt,
@@ -655,6 +665,22 @@ void Coordinator::StopForFailure(int step, absl::Status error) {
 std::string Coordinator::FailureReason() const {
   if (failure_->first < 0) return std::string(failure_->second.message());
   return absl::StrCat("step '", state().steps[failure_->first].name, "' failed");
+}
+
+// Nothing is recorded of the attempt: history shows it started and never finished, as after a
+// crash, and a resumed run starts it again. The first fault is the one the run returns.
+void Coordinator::StopForDriverFault(int step, int attempt, const absl::Status& fault) {
+  stopping_ = true;
+  if (!driver_fault_.ok()) return;
+  driver_fault_ = MarkDriverFault(absl::Status(
+      fault.code(),
+      absl::StrCat("workflow '", state().workflow_id, "' stopped: step '", state().steps[step].name,
+                   "' (attempt ", attempt, ") could not run: ", fault.message(),
+                   ". Nothing was recorded as its outcome; resuming the workflow once the cause "
+                   "is fixed runs it again")));
+  const std::string reason =
+      absl::StrCat("the run stopped: step '", state().steps[step].name, "' could not run");
+  for (auto& [running_step, running] : running_) running.token.Cancel(reason);
 }
 
 // The running steps are children of cancellation_, so they are cancelled already.

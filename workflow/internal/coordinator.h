@@ -67,7 +67,10 @@ class Coordinator {
   // Both return the final state when the workflow completes (also with failures of
   // non-critical steps), the failing step's error when it failed, Cancelled when it was
   // cancelled, or the store's error if an append failed (then the running steps are
-  // cancelled and waited for, and nothing more is recorded).
+  // cancelled and waited for, and nothing more is recorded). When a step's error is marked as
+  // the driver's fault (MarkDriverFault), the run stops without recording that attempt's
+  // outcome, nor those of the attempts it cancels, and returns the fault, marked, naming the
+  // step: the workflow stays unfinished, to be resumed.
 
  private:
   // What a step thread reports back for one attempt.
@@ -164,6 +167,8 @@ class Coordinator {
   void StopForFailure(int step, absl::Status error);
   std::string FailureReason() const;
   void StopForCancellation(std::string reason);
+  // Stops the run for `fault`, marked by the step as the driver's own (MarkDriverFault).
+  void StopForDriverFault(int step, int attempt, const absl::Status& fault);
   void AbandonRunningSteps(absl::string_view reason);
   void CancelCutOffAttempts(absl::string_view reason);
   absl::StatusOr<WorkflowState> Finish();
@@ -226,7 +231,8 @@ class Coordinator {
   bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
   // What failed the run: the step (-1 when no step did, e.g. a limit) and its error.
   std::optional<std::pair<int, absl::Status>> failure_;
-  std::optional<std::string> cancel_reason_;     // why the run was cancelled
+  std::optional<std::string> cancel_reason_;  // why the run was cancelled
+  absl::Status driver_fault_;  // OK unless the run stops for a fault of the driver's own
   std::vector<std::string> tolerated_failures_;  // non-critical steps that failed
 
   // Shared with step threads.
