@@ -58,8 +58,11 @@ constexpr absl::string_view kDependencyEnvPrefix = "CHORUS_DEP_";
 constexpr absl::string_view kMapIndexEnv = "CHORUS_MAP_INDEX";
 constexpr absl::string_view kMapItemEnv = "CHORUS_MAP_ITEM";
 
-absl::Status ErrnoError(int error, absl::string_view action, absl::string_view path) {
-  return absl::ErrnoToStatus(error, absl::StrCat(action, " ", path));
+// A system call that failed: the driver's own fault, never the command's (MarkDriverFault).
+absl::Status ErrnoError(int error, absl::string_view action, absl::string_view path = "") {
+  std::string message(action);
+  if (!path.empty()) absl::StrAppend(&message, " ", path);
+  return MarkDriverFault(absl::ErrnoToStatus(error, message));
 }
 
 // An owned file descriptor, closed when destroyed.
@@ -357,7 +360,7 @@ class Child {
                                      int stdout_fd, int stderr_fd) {
     SpawnSettings settings;
     if (int error = settings.Configure(stdout_fd, stderr_fd); error != 0) {
-      return absl::ErrnoToStatus(error, "setting up posix_spawn");
+      return ErrnoError(error, "setting up posix_spawn");
     }
     char shell_name[] = "sh";
     char flag[] = "-c";
@@ -369,7 +372,7 @@ class Child {
     if (int error = posix_spawn(&pid, "/bin/sh", settings.actions(), settings.attributes(), argv,
                                 envp.data());
         error != 0) {
-      return absl::ErrnoToStatus(error, "starting /bin/sh");
+      return ErrnoError(error, "starting /bin/sh");
     }
     // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks `extern "C"`. Kernels before 5.3
     // have no pidfds; the loop then notices the exit within a poll interval.
@@ -400,7 +403,7 @@ class Child {
   absl::StatusOr<bool> TryReap() {
     pid_t reaped = waitpid(pid_, &wait_status_, WNOHANG);
     if (reaped < 0 && errno != EINTR) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("waiting for the shell (pid ", pid_, ")"));
+      return ErrnoError(errno, absl::StrCat("waiting for the shell (pid ", pid_, ")"));
     }
     reaped_ = reaped == pid_;
     return reaped_;
@@ -578,8 +581,7 @@ class Supervisor {
     } else if (read_bytes == 0) {
       pipes_[stream].Reset(-1);
     } else if (errno != EAGAIN && errno != EINTR) {
-      Stop(absl::ErrnoToStatus(
-          errno, absl::StrCat("reading the command's ", stream == kStdout ? "stdout" : "stderr")));
+      Stop(ErrnoError(errno, "reading the command's", stream == kStdout ? "stdout" : "stderr"));
       pipes_[stream].Reset(-1);
     }
     return read_bytes;
@@ -636,10 +638,10 @@ struct Pipe {
 // A pipe whose ends close on exec; the read end, the parent's, does not block.
 absl::StatusOr<Pipe> MakePipe() {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "creating a pipe");
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "creating a pipe");
   Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
   if (fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK) != 0) {
-    return absl::ErrnoToStatus(errno, "making a pipe non-blocking");
+    return ErrnoError(errno, "making a pipe non-blocking");
   }
   return pipe;
 }
@@ -766,8 +768,8 @@ StepFunction MakeShellStep(std::string command, ShellStepOptions options) {
         try {
           return RunShellStep(command, options, context);
         } catch (const std::exception& error) {
-          return absl::InternalError(
-              absl::StrCat("shell step '", context.step(), "' failed: ", error.what()));
+          return MarkDriverFault(absl::InternalError(
+              absl::StrCat("shell step '", context.step(), "' failed: ", error.what())));
         }
       };
 }

@@ -95,8 +95,11 @@ struct ShellStepOptions {
 //     something other than a number of at least 0 (only a command that succeeded fails so);
 //   - the code that absl::ErrnoToStatus gives for the errno, with the errno's text, if
 //     preparing the attempt's files, starting the shell, writing the log or reading what the
-//     command reported fails;
-//   - Internal if the step runs out of memory. No exception escapes the function.
+//     command reported fails; Internal if the step runs out of memory. These errors are the
+//     driver's own faults, not the command's, and are marked so (MarkDriverFault,
+//     workflow/step_registry.h): the engine stops the run without recording the attempt's
+//     outcome, and resuming once the cause is fixed runs it again. No exception escapes the
+//     function.
 // The step returns as soon as the shell has exited, even if one of its background processes
 // still holds stdout open. It does not wait for those processes, and output they write
 // later is lost.

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -36,6 +38,7 @@
 #include "proto/workflow_definition.pb.h"
 #include "workflow/cancellation.h"
 #include "workflow/step_context.h"
+#include "workflow/step_registry.h"
 
 namespace chorus {
 namespace {
@@ -540,8 +543,7 @@ TEST(ShellStep, LongStderrLinesAreCutInTheQuoteAtACharacterBoundary) {
   };
   const std::string euros = "\xe2\x82\xac\xe2\x82\xac";  // two 3-byte characters
   const Case kCases[] = {
-      {"ASCII", "head -c 2000 /dev/zero | tr '\\0' x >&2; exit 1",
-       std::string(500, 'x') + "..."},
+      {"ASCII", "head -c 2000 /dev/zero | tr '\\0' x >&2; exit 1", std::string(500, 'x') + "..."},
       {"exactly at the limit", "head -c 500 /dev/zero | tr '\\0' x >&2; exit 1",
        std::string(500, 'x')},
       {"a character across the limit",
@@ -700,13 +702,102 @@ TEST(ShellStep, WithoutALogPathUsesAScratchDirectoryAndRemovesIt) {
   EXPECT_FALSE(Exists(input_path));
 }
 
-TEST(ShellStep, UnwritableLogDirectoryFailsBeforeRunning) {
+// The driver's own faults are not the command's failure: they are marked so, and the engine
+// records nothing of the attempt (tests/workflow/driver_fault_test.cc).
+TEST(ShellStep, TheDriversOwnFaultsAreMarkedAsSuch) {
+  struct Case {
+    const char* label;
+    std::function<void(const Attempt&)> arrange;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"a file where the log folder goes",
+       [](const Attempt& attempt) {
+         std::ofstream(attempt.dir() + "/logs") << "a file, not a directory";
+       },
+       "Not a directory"},
+      {"a full disk under the log",
+       [](const Attempt& attempt) {
+         std::filesystem::create_directories(attempt.dir() + "/logs/wf-1");
+         std::filesystem::create_symlink("/dev/full", attempt.log_path());
+       },
+       "No space left on device"},
+      {"a full disk under the step's files",
+       [](const Attempt& attempt) {
+         std::filesystem::create_directories(attempt.dir() + "/logs/wf-1/build.3.in");
+         std::filesystem::create_symlink("/dev/full",
+                                         attempt.dir() + "/logs/wf-1/build.3.in/input");
+       },
+       "No space left on device"},
+      {"a folder where the pid file goes",
+       [](const Attempt& attempt) { std::filesystem::create_directories(attempt.pid_path()); },
+       "Is a directory"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.label);
+    Attempt attempt;
+    c.arrange(attempt);
+    absl::StatusOr<std::string> output = attempt.Run("echo ran; echo more >&2");
+    ASSERT_FALSE(output.ok());
+    EXPECT_TRUE(IsDriverFault(output.status())) << output.status();
+    EXPECT_THAT(output.status().message(), HasSubstr(c.message));
+    EXPECT_THAT(output.status().message(), HasSubstr(attempt.dir()));
+  }
+}
+
+TEST(ShellStep, RunningOutOfDescriptorsIsTheDriversFault) {
+  rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
   Attempt attempt;
-  std::ofstream(attempt.dir() + "/logs") << "a file, not a directory";
+  // Room for two descriptors more (the log and one end of a pipe), not for the pipes.
+  const int lowest_free = dup(STDIN_FILENO);
+  ASSERT_GE(lowest_free, 0);
+  close(lowest_free);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free + 2);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
   absl::StatusOr<std::string> output = attempt.Run("echo ran");
-  EXPECT_FALSE(output.ok());
-  EXPECT_THAT(output.status().message(), HasSubstr("Not a directory"));
-  EXPECT_THAT(output.status().message(), HasSubstr(attempt.dir() + "/logs"));
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_FALSE(output.ok());
+  EXPECT_TRUE(IsDriverFault(output.status())) << output.status();
+  EXPECT_THAT(output.status().message(), HasSubstr("Too many open files"));
+}
+
+TEST(ShellStep, AFileNameTooLongIsTheDriversFault) {
+  Attempt attempt;
+  StepAttempt long_name;
+  const std::string log_path = attempt.Path(std::string(300, 'n') + ".log");
+  CancellationToken token;
+  WorkflowDefinition definition;
+  long_name.step = "build";
+  long_name.log_path = log_path;
+  long_name.cancellation = token;
+  long_name.definition = &definition;
+  StepContext context(long_name);
+  absl::StatusOr<std::string> output = MakeShellStep("echo ran")(context);
+  ASSERT_FALSE(output.ok());
+  EXPECT_TRUE(IsDriverFault(output.status())) << output.status();
+  EXPECT_THAT(output.status().message(), HasSubstr("File name too long"));
+}
+
+// The command's own failures stay its own.
+TEST(ShellStep, TheCommandsOwnFailuresAreNotTheDrivers) {
+  ShellStepOptions options;
+  options.max_output_bytes = 10;
+  for (const char* command :
+       {"exit 1", "kill -9 $$", "head -c 100 /dev/zero", "echo nokey >> \"$CHORUS_STATE_UPDATES\"",
+        "echo -1 > \"$CHORUS_COST\""}) {
+    SCOPED_TRACE(command);
+    Attempt attempt;
+    absl::StatusOr<std::string> output = attempt.Run(command, options);
+    ASSERT_FALSE(output.ok());
+    EXPECT_FALSE(IsDriverFault(output.status())) << output.status();
+  }
+  Attempt cancelled;
+  cancelled.Cancel("stop");
+  absl::StatusOr<std::string> output = cancelled.Run("sleep 10");
+  EXPECT_EQ(output.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(IsDriverFault(output.status()));
 }
 
 TEST(ShellStep, ConcurrentStepsLeakNoDescriptorsOrZombies) {
