@@ -35,9 +35,10 @@ absl::Status FuzzDefinition(absl::string_view data);
 absl::Status FuzzEventFold(absl::string_view data);
 
 // `data` as a `chorus import` file, read by ParseExport and CheckImportable
-// (tools/export_file.h) as `chorus import` does. A refusal must be InvalidArgument naming the
-// file, or DataLoss, or ResourceExhausted; every event of an accepted history must come back
-// unchanged through ExportLine and ParseExport.
+// (tools/export_file.h) as `chorus import` does. A refusal must be InvalidArgument,
+// DataLoss or ResourceExhausted, and name the file; every event of an accepted history must
+// come back unchanged through ExportLine and ParseExport, and parse again from the bytes a
+// store would keep.
 absl::Status FuzzImport(absl::string_view data);
 
 // The body of LLVMFuzzerTestOneInput for `target`: a broken property is reported on stderr and

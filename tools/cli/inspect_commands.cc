@@ -467,7 +467,7 @@ int ImportCommand(const Args& args) {
   // Every invariant and limit holds before anything is written; then the history goes in as
   // one batch.
   if (absl::Status importable = CheckImportable(*history); !importable.ok()) {
-    return Fail(kExitBadInput, absl::StrCat(path, ": ", importable.message()));
+    return Fail(kExitBadInput, importable.message());
   }
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
