@@ -1,14 +1,20 @@
-// Runs `chorus import` on histories that no engine could have recorded: files edited by hand.
+// Runs `chorus import` and `verify` on histories that no engine could have recorded:
+// files edited by hand, and databases written below the engine (a store's Append checks
+// neither names nor fingerprints).
 #include <filesystem>
+#include <memory>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "event/text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite_event_store.h"
 #include "tests/cli/cli_fixture.h"
+#include "workflow/definition.h"
 
 namespace chorus {
 namespace {
@@ -16,7 +22,28 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class ImportExportCliTest : public ChorusCliTest {};
+class ImportExportCliTest : public ChorusCliTest {
+ protected:
+  // Appends the completed history of a one-step workflow to the database, as workflow `id`,
+  // recording `fingerprint` for its definition (its own if empty).
+  void AppendStraightToTheStore(const std::string& id, const std::string& fingerprint = "") {
+    std::vector<Event> events(4);
+    for (int i = 0; i < 4; ++i) events[i].set_seq(i + 1);
+    WorkflowStarted* started = events[0].mutable_workflow_started();
+    *started->mutable_definition() = DefinitionBuilder("one").Step("a").Build();
+    started->set_fingerprint(fingerprint.empty() ? Fingerprint(started->definition())
+                                                 : fingerprint);
+    events[1].mutable_step_started()->set_step("a");
+    events[1].mutable_step_started()->set_attempt(1);
+    events[2].mutable_step_completed()->set_step("a");
+    events[2].mutable_step_completed()->set_attempt(1);
+    events[3].mutable_workflow_completed();
+    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenSqliteEventStore(db_, {});
+    ASSERT_TRUE(store.ok()) << store.status();
+    const absl::Status appended = (*store)->Append(id, 0, events);
+    ASSERT_TRUE(appended.ok()) << appended;
+  }
+};
 
 TEST_F(ImportExportCliTest, ImportRefusesWhatTheEngineCouldNotHaveRecordedAndWritesNothing) {
   WriteFile(dir_ + "/two.dot", "digraph two { a [cmd=\"echo A\"]; b [cmd=\"exit 3\"]; a -> b; }\n");
@@ -56,6 +83,16 @@ TEST_F(ImportExportCliTest, ImportRefusesWhatTheEngineCouldNotHaveRecordedAndWri
     EXPECT_THAT(imported.err, StartsWith(absl::StrCat("chorus: ", c.message)));
     EXPECT_FALSE(std::filesystem::exists(other)) << "import wrote a database";
   }
+}
+
+TEST_F(ImportExportCliTest, VerifyReportsAFingerprintThatIsNotTheDefinitions) {
+  AppendStraightToTheStore("v", "0123456789abcdef");
+  Result verify = Chorus({"verify", "v"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.err;
+  EXPECT_EQ(verify.out,
+            absl::StrCat("v: 1 violation(s)\n  workflow 'v', seq 1: workflow_started.fingerprint "
+                         "is 0123456789abcdef, but the recorded definition's is ",
+                         Fingerprint(DefinitionBuilder("one").Step("a").Build()), "\n"));
 }
 
 }  // namespace

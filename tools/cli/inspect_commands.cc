@@ -223,8 +223,17 @@ absl::StatusOr<std::optional<std::string>> SnapshotViolation(
   return std::nullopt;
 }
 
-// The history's violations of its invariants, then the snapshot's, if it does not fit the
-// history (resuming then folds the history without it).
+// A workflow_started `event` of workflow `id` whose fingerprint is not its definition's (no
+// engine records one) as a violation; nothing for any other event.
+std::optional<std::string> FingerprintViolation(const std::string& id, const Event& event) {
+  if (!event.has_workflow_started()) return std::nullopt;
+  const absl::Status recorded = CheckFingerprint(event.workflow_started());
+  if (recorded.ok()) return std::nullopt;
+  return absl::StrCat("workflow '", id, "', seq ", event.seq(), ": ", recorded.message());
+}
+
+// The history's violations of its invariants and of its recorded fingerprint, then the
+// snapshot's, if it does not fit the history (resuming then folds the history without it).
 absl::StatusOr<std::vector<std::string>> Violations(EventStore& store, const std::string& id) {
   CHORUS_ASSIGN_OR_RETURN(const std::optional<StoredSnapshot> snapshot, store.LoadSnapshot(id));
   CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStream> stream, store.Read(id, 1));
@@ -242,6 +251,8 @@ absl::StatusOr<std::vector<std::string>> Violations(EventStore& store, const std
         // Any other fault of this event is already named by the violation above.
         history.Apply(renumbered).IgnoreError();
       }
+    } else if (std::optional<std::string> violation = FingerprintViolation(id, stream->event())) {
+      violations.push_back(*std::move(violation));
     }
     if (snapshot.has_value() && history.state().last_seq == snapshot->seq) {
       expected_snapshot = SerializeSnapshot(history.state());
