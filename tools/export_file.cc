@@ -130,6 +130,9 @@ absl::Status CheckFields(const Event& event, const EngineOptions& limits) {
 }  // namespace
 
 absl::StatusOr<std::string> ExportLine(absl::string_view workflow_id, const Event& event) {
+  if (absl::Status name = CheckName("workflow id", workflow_id); !name.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(name.message(), ": it cannot be exported"));
+  }
   ExportedEvent exported;
   exported.set_workflow_id(std::string(workflow_id));
   *exported.mutable_event() = event;

@@ -27,7 +27,10 @@ struct ExportedHistory {
 };
 
 // `event` of workflow `workflow_id` as one line of an export file, without the newline.
-// Returns Internal if protobuf cannot print it.
+// Returns InvalidArgument if `workflow_id` is not a name (CheckName, event/text.h): JSON
+// cannot carry bytes that are not UTF-8 (protobuf's printer would drop them, and the file
+// would import as another workflow), and import refuses such an id. Returns Internal if
+// protobuf cannot print the event.
 absl::StatusOr<std::string> ExportLine(absl::string_view workflow_id, const Event& event);
 
 // Parses `text`, the contents of the export file `path`. Returns InvalidArgument naming `path`

@@ -1,4 +1,4 @@
-// Runs `chorus import` and `verify` on histories that no engine could have recorded:
+// Runs `chorus export`, `import` and `verify` on histories that no engine could have recorded:
 // files edited by hand, and databases written below the engine (a store's Append checks
 // neither names nor fingerprints).
 #include <filesystem>
@@ -83,6 +83,20 @@ TEST_F(ImportExportCliTest, ImportRefusesWhatTheEngineCouldNotHaveRecordedAndWri
     EXPECT_THAT(imported.err, StartsWith(absl::StrCat("chorus: ", c.message)));
     EXPECT_FALSE(std::filesystem::exists(other)) << "import wrote a database";
   }
+}
+
+// A database written before the engine checked workflow ids may hold one that is not UTF-8,
+// which JSON cannot carry: protobuf's printer would write another id.
+TEST_F(ImportExportCliTest, ExportRefusesAWorkflowIdThatIsNotAName) {
+  AppendStraightToTheStore("w\xff");
+  Result exported = Chorus({"export", "w\xff", "-o", dir_ + "/w.jsonl"});
+  EXPECT_EQ(exported.exit_code, 5);
+  EXPECT_EQ(exported.err,
+            "chorus: workflow id \"w\\xFF\" is not valid UTF-8: it cannot be exported\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/w.jsonl")) << "export wrote a file";
+  Result to_stdout = Chorus({"export", "w\xff"});
+  EXPECT_EQ(to_stdout.exit_code, 5);
+  EXPECT_EQ(to_stdout.out, "");
 }
 
 TEST_F(ImportExportCliTest, VerifyReportsAFingerprintThatIsNotTheDefinitions) {

@@ -111,6 +111,26 @@ TEST(ExportFile, BadFilesAreRefusedNamingFileAndLine) {
   }
 }
 
+// A workflow id goes into JSON as a string, which protobuf's printer writes lossily when it is
+// not UTF-8: the file would import as another workflow.
+TEST(ExportFile, LineRefusesAWorkflowIdThatIsNotAName) {
+  const struct {
+    const char* name;
+    std::string id;
+    const char* message;
+  } cases[] = {
+      {"not UTF-8", "w\xff", "workflow id \"w\\xFF\" is not valid UTF-8"},
+      {"a control character", "w\t1", "workflow id \"w\\t1\" contains a control character"},
+      {"empty", "", "workflow id \"\" is empty"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const absl::StatusOr<std::string> line = ExportLine(c.id, OneStepHistory("")[0]);
+    EXPECT_EQ(line.status().code(), absl::StatusCode::kInvalidArgument) << line.status();
+    EXPECT_THAT(line.status().message(), HasSubstr(c.message));
+  }
+}
+
 TEST(ExportFile, ImportableUpToTheDefaultLimits) {
   const struct {
     const char* name;

@@ -459,7 +459,12 @@ int ExportCommand(const Args& args) {
   std::string out;
   while ((*stream)->Next()) {
     absl::StatusOr<std::string> line = ExportLine(id, (*stream)->event());
-    if (!line.ok()) return Fail(kExitInternal, line.status().message());
+    // ExportLine refuses as invalid only an id that is not a name, which a database written
+    // before ids were checked may hold.
+    if (!line.ok()) {
+      return Fail(absl::IsInvalidArgument(line.status()) ? kExitBadDatabase : kExitInternal,
+                  line.status().message());
+    }
     absl::StrAppend(&out, *line, "\n");
   }
   if (!(*stream)->status().ok()) return Fail((*stream)->status());
