@@ -73,8 +73,9 @@ absl::Status CheckCompleted(const StepCompleted& completed, const EngineOptions&
 // A map step's items are the lines of one step's output, which is within the payload limit.
 absl::Status CheckExpanded(const StepExpanded& expanded, const EngineOptions& limits) {
   size_t bytes = 0;
-  for (const std::string& item : expanded.items()) bytes += item.size();
-  return CheckPayload("step_expanded.items", bytes, limits);
+  for (const std::string& item : MapItems(expanded)) bytes += item.size();
+  return CheckPayload(expanded.items().empty() ? "step_expanded.item_bytes" : "step_expanded.items",
+                      bytes, limits);
 }
 
 absl::Status CheckWorkflowCompleted(const WorkflowCompleted& completed) {
