@@ -665,9 +665,10 @@ absl::StatusOr<std::string> StepResult(Supervisor& supervisor, int wait_status) 
   return absl::UnknownError(message);
 }
 
-// One line `key=value` of $CHORUS_STATE_UPDATES, recorded through `context`. UpdateState
-// refuses text exactly for the keys whose reducer takes numbers (sum, min, max): for those the
-// value must be a whole number.
+// One line `key=value` of $CHORUS_STATE_UPDATES, recorded through `context`. Once the key and
+// the text pass UpdateState's checks of names and text, UpdateState refuses text exactly for
+// the keys whose reducer takes numbers (sum, min, max): for those the value must be a whole
+// number.
 absl::Status UpdateStateFromLine(absl::string_view line, StepContext& context) {
   const size_t equals = line.find('=');
   const absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, equals));
@@ -677,6 +678,8 @@ absl::Status UpdateStateFromLine(absl::string_view line, StepContext& context) {
   const absl::string_view text = line.substr(equals + 1);
   Value value;
   value.set_text(std::string(text));
+  CHORUS_RETURN_IF_ERROR(CheckName("state key", key));
+  CHORUS_RETURN_IF_ERROR(CheckValueText(key, value));
   if (context.UpdateState(key, value).ok()) return absl::OkStatus();
   int64_t number;
   if (!absl::SimpleAtoi(text, &number)) {

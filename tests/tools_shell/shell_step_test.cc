@@ -372,6 +372,15 @@ TEST(ShellStep, MalformedStateUpdateFailsTheStepQuotingTheLine) {
       {"\ttotal\t=x\x01",
        "step 'build': line 1 of $CHORUS_STATE_UPDATES \"\\ttotal\\t=x\\x01\": state key 'total' "
        "takes a whole number"},
+      {"note=caf\xe9",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"note=caf\\xe9\": state key 'note': the "
+       "value is not valid UTF-8 (state values are text; put bytes in the step's output)"},
+      {"total=1\xff",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"total=1\\xff\": state key 'total': the "
+       "value is not valid UTF-8 (state values are text; put bytes in the step's output)"},
+      {"no\x1bte=1",
+       "step 'build': line 1 of $CHORUS_STATE_UPDATES \"no\\x1bte=1\": state key \"no\\x1Bte\" "
+       "contains a control character (\\x1B)"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.lines);
