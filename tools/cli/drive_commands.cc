@@ -22,6 +22,7 @@
 #include "tools/shell_step.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
+#include "workflow/step_registry.h"
 
 namespace chorus::cli {
 namespace {
@@ -116,6 +117,10 @@ int Drive(EventStore& store, const std::string& id, const WorkflowDefinition& de
   if (signals.received() != 0) {
     Fail(kExitInterrupted, result.status().message());
     return kExitInterrupted;
+  }
+  if (IsDriverFault(result.status())) {  // not the step's failure: nothing of it was recorded
+    return Fail(kExitInternal,
+                absl::StrCat(result.status().message(), " (chorus resume ", id, ")"));
   }
   absl::StatusOr<WorkflowState> after = LoadWorkflowState(store, id);
   const bool ended = after.ok() && (after->status == WORKFLOW_STATUS_FAILED ||
