@@ -63,13 +63,15 @@ bool Eventually(Condition condition) {
 class ChorusCliTest : public testing::Test {
  protected:
   // Runs `chorus ARGS` (with `--db <db_>` unless `with_db` is false) in dir_ and collects its
-  // exit code and output.
-  Result Chorus(const std::vector<std::string>& args, bool with_db = true) {
+  // exit code and output. `before` is a shell command run first in the same shell, to set a
+  // limit say ("ulimit -n 128").
+  Result Chorus(const std::vector<std::string>& args, bool with_db = true,
+                const std::string& before = "true") {
     std::vector<std::string> words = {Quote(CHORUS_CLI_PATH)};
     for (const std::string& arg : args) words.push_back(Quote(arg));
     if (with_db) words.push_back(Quote("--db=" + db_));
     const std::string command =
-        absl::StrCat("cd ", Quote(dir_), " && ", absl::StrJoin(words, " "), " >",
+        absl::StrCat("cd ", Quote(dir_), " && ", before, " && ", absl::StrJoin(words, " "), " >",
                      Quote(dir_ + "/out"), " 2>", Quote(dir_ + "/err"));
     const int status = std::system(command.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir_ + "/out"),
