@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "event/text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -118,6 +119,9 @@ class OutlineReader {
       }
       if (!read) return false;
     }
+    // An earlier version could record a name that is not UTF-8, which the parse reads escaped
+    // (storage/internal/recorded_event.h): the names would differ. Checked once, as counted.
+    if (on_name_ == nullptr && !IsValidUtf8(name)) return false;
     if (on_name_ != nullptr) (*on_name_)(name);
     ++outline_.steps;
     outline_.has_map_steps = outline_.has_map_steps || !map_over.empty();

@@ -34,7 +34,7 @@ struct StartedOutline {
 };
 
 // The outline of `serialized`, an Event, if it is a workflow_started event (no other kind
-// field) of at most INT_MAX bytes; nullopt otherwise. Parsing an event whose outline this
+// field) of at most INT_MAX bytes whose steps' names are valid UTF-8; nullopt otherwise. Parsing an event whose outline this
 // returns either fails or gives a workflow_started event with the outline's seq, steps' names
 // and map steps. The outline views `serialized`.
 std::optional<StartedOutline> ReadStartedOutline(absl::string_view serialized);

@@ -24,6 +24,7 @@
 #include "storage/internal/append_rules.h"
 #include "storage/internal/large_event.h"
 #include "storage/internal/lease_rules.h"
+#include "storage/internal/recorded_event.h"
 #include "storage/internal/row_prefetcher.h"
 #include "storage/internal/sqlite.h"
 
@@ -266,10 +267,11 @@ WorkflowSummary SummaryFrom(const SqliteStatement& row) {
 }
 
 // DataLoss naming where the row is unless `body`, the row of `workflow_id` at `seq` in the
-// database at `path`, parses into `event` as the event at `seq`.
+// database at `path`, parses into `event` as the event at `seq` (ParseRecordedEvent: text an
+// earlier version recorded that is not UTF-8 reads escaped).
 absl::Status ParseRow(absl::string_view body, absl::string_view path, absl::string_view workflow_id,
                       int64_t seq, Event* event) {
-  if (!event->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+  if (!ParseRecordedEvent(body, event)) {
     return absl::DataLossError(absl::StrFormat(
         "%s: workflow '%s': event at seq %d cannot be parsed", path, workflow_id, seq));
   }

@@ -13,11 +13,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "event/started_outline.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
@@ -266,19 +268,16 @@ TEST(SqliteEventStore, CorruptedEventStopsTheStreamWithDataLoss) {
   }
 }
 
-// A large first event is parsed beside the fold, after its outline is read (which a name that
-// is not UTF-8 does not stop): the fold fails as it would with the event parsed first.
+// A large first event is parsed beside the fold, after its outline is read: the fold fails as
+// it would with the event parsed first.
 TEST(SqliteEventStore, LargeFirstEventThatCannotBeParsedFailsTheFoldWithDataLoss) {
-  const google::protobuf::LogSilencer quiet;  // protobuf logs the name that is not UTF-8
   const std::string started = LargeStartedEvent().SerializeAsString();
-  std::string not_utf8 = started;
-  not_utf8[not_utf8.rfind("extra-39999")] = '\xff';
   const struct {
     const char* name;
     std::string body;  // of the event at seq 1
   } cases[] = {
-      {"a name not UTF-8", not_utf8},
       {"cut short", started.substr(0, started.size() - 10)},
+      {"a step's field cut short", started.substr(0, started.rfind("extra-39999") + 3)},
   };
   const TempDir dir;
   for (const auto& c : cases) {
@@ -305,6 +304,67 @@ TEST(SqliteEventStore, LargeFirstEventThatCannotBeParsedFailsTheFoldWithDataLoss
     EXPECT_EQ(calls, 0);
     EXPECT_EQ(LoadWorkflowState(**store, "bad").status(), load);
   }
+}
+
+// An earlier version could record a name that is not UTF-8, which protobuf refuses to parse:
+// such a history reads with the name escaped, and folds (the outline, which would keep the
+// name as it is, is not used).
+TEST(SqliteEventStore, LargeFirstEventWithANameThatIsNotUtf8FoldsWithTheNameEscaped) {
+  const google::protobuf::LogSilencer quiet;  // protobuf logs the name that is not UTF-8
+  std::string body = LargeStartedEvent().SerializeAsString();
+  body[body.rfind("extra-39999")] = '\xff';
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  ASSERT_EQ(
+      RawExec(path,
+              absl::StrCat("INSERT INTO workflows VALUES ('old', 'order', 1, 0);"
+                           "INSERT INTO events VALUES ('old', 1, 10, 0, x'",
+                           absl::BytesToHexString(body), "'), ('old', 2, 11, 0, x'",
+                           absl::BytesToHexString(StepStartedEvent(2).SerializeAsString()), "')")),
+      "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, "old");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->last_seq, 2);
+  EXPECT_EQ(state->steps.size(), 40001u);
+  EXPECT_EQ(state->steps.back().name, "\\xFFxtra-39999");
+  EXPECT_TRUE(ReadStartedOutline(body) == std::nullopt);
+}
+
+// A history an earlier version recorded with bytes that are not UTF-8 in a text field (the
+// stderr a failure quoted) reads and folds, that text escaped; its stored bytes stay as they
+// are.
+TEST(SqliteEventStore, TextThatIsNotUtf8FromAnEarlierVersionReadsEscaped) {
+  const google::protobuf::LogSilencer quiet;
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  CreateOrderDatabase(path);
+  Event failed = EventAt(3);
+  failed.mutable_step_failed()->set_step("charge");
+  failed.mutable_step_failed()->set_attempt(1);
+  failed.mutable_step_failed()->mutable_error()->set_code(2);  // UNKNOWN
+  failed.mutable_step_failed()->mutable_error()->set_message("bad \xff bytes");
+  const std::string stored = failed.SerializeAsString();
+  ASSERT_EQ(
+      RawExec(path, absl::StrCat("INSERT INTO workflows VALUES ('old', 'order', 1, 0);"
+                                 "INSERT INTO events VALUES ('old', 1, 10, 0, x'",
+                                 absl::BytesToHexString(StartedEvent().SerializeAsString()),
+                                 "'), ('old', 2, 11, 0, x'",
+                                 absl::BytesToHexString(StepStartedEvent(2).SerializeAsString()),
+                                 "'), ('old', 3, 13, 0, x'", absl::BytesToHexString(stored), "')")),
+      "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<std::string> history = HistoryOf(**store, "old");
+  ASSERT_EQ(history.size(), 3);
+  EXPECT_THAT(history[2], HasSubstr(R"(message: "bad \\xFF bytes")"));
+  const absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, "old");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->FindStep("charge")->error.message(), "bad \\xFF bytes");
+  EXPECT_EQ(RawRows(path, "SELECT hex(body) FROM events WHERE workflow_id = 'old' AND seq = 3"),
+            absl::AsciiStrToUpper(absl::BytesToHexString(stored)));
 }
 
 // A layout no serializer writes but a parser reads: the outline refuses it (a field of the
