@@ -417,6 +417,27 @@ TEST(History, ExpandingAMapStepAddsAnInstancePerItem) {
   EXPECT_THAT(state->FindStep("each")->details().instances, ElementsAre(3, 4));
 }
 
+TEST(History, MapItemsThatAreNotTextFoldFromTheirBytesField) {
+  Event expanded;
+  expanded.mutable_step_expanded()->set_step("each");
+  SetMapItems({"x", "\xff\xfe"}, expanded.mutable_step_expanded());
+  ASSERT_EQ(expanded.step_expanded().item_bytes_size(), 2);
+  const absl::StatusOr<WorkflowState> state = FoldHistory(
+      kWorkflowId, Numbered({WfStartedWithMap(), Started("list", 1),
+                             Completed("list", 1, "x\n\xff\xfe"), Started("each", 1), expanded}));
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  EXPECT_EQ(state->FindStep("each[1]")->details().map_item, "\xff\xfe");
+
+  Event both = Expanded("each", {"x"});
+  both.mutable_step_expanded()->add_item_bytes("\xff");
+  const absl::Status refused =
+      FoldHistory(kWorkflowId, Numbered({WfStartedWithMap(), Started("list", 1),
+                                         Completed("list", 1, "x"), Started("each", 1), both}))
+          .status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(refused.message(), HasSubstr("items both as text and as bytes"));
+}
+
 TEST(History, RejectsMapStepsCompletedEarlyOrExpandedTwice) {
   const std::vector<Event> prefix = {WfStartedWithMap(), Started("list", 1),
                                      Completed("list", 1, "x"), Started("each", 1)};

@@ -92,7 +92,7 @@ std::vector<Event> PhotoHistory(absl::Time (*at)(int64_t seq)) {
   blocked.mutable_step_blocked()->set_resource("network");
   events.push_back(blocked);
   events.push_back(Started("fetch", 2, "logs/fetch.2.log"));
-  Event fetched = Completed("fetch", 2, "a.png\nb.png", 1.5);
+  Event fetched = Completed("fetch", 2, "a.png\nb\xff.png", 1.5);
   StateUpdate* update = fetched.mutable_step_completed()->add_state_updates();
   update->set_key("photos");
   update->mutable_value()->set_number(2);
@@ -100,8 +100,7 @@ std::vector<Event> PhotoHistory(absl::Time (*at)(int64_t seq)) {
   events.push_back(Started("resize", 1));
   Event expanded;
   expanded.mutable_step_expanded()->set_step("resize");
-  expanded.mutable_step_expanded()->add_items("a.png");
-  expanded.mutable_step_expanded()->add_items("b.png");
+  SetMapItems({"a.png", "b\xff.png"}, expanded.mutable_step_expanded());  // bytes, not text
   events.push_back(expanded);
   events.push_back(Started("resize[0]", 1));
   events.push_back(Completed("resize[0]", 1, "a-small.png"));
