@@ -5,7 +5,6 @@
 #include <exception>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -283,7 +282,6 @@ void Coordinator::StartMapStep(int step) {
   const WorkflowState& s = state();
   const StepState* source = s.FindStep(DefinitionOf(step).map_over());
   std::vector<std::string> items = OutputLines(source->output);
-  const bool no_items = items.empty();
   const int attempt = s.steps[step].attempts + 1;
   Event start;
   start.mutable_step_started()->set_step(s.steps[step].name);
@@ -298,7 +296,7 @@ void Coordinator::StartMapStep(int step) {
     unmet_dependencies_.push_back(0);
     MakeReady(instance);
   }
-  if (no_items) RecordCompleted(step, attempt, "", {}, 0);
+  if (state().steps[step].details().instances.empty()) RecordCompleted(step, attempt, "", {}, 0);
 }
 
 void Coordinator::ScheduleDueRetries() {
