@@ -382,6 +382,12 @@ std::vector<bool> InBackground(const WorkflowDefinition& definition,
   return in_background;
 }
 
+// Whether dependency `d` of `step` is listed before it too.
+bool IsListedBefore(const StepDefinition& step, int d) {
+  const auto listed = step.depends_on().begin();
+  return std::find(listed, listed + d, step.depends_on(d)) != listed + d;
+}
+
 // With `problems`, also reports a step that depends on itself or on an unknown step.
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition,
                                                     const StepIndex& index,
@@ -400,11 +406,11 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
       const int found = dep == step.name() ? i : index.Find(dep);
       if (found >= 0 && found != i) {
         dependencies[i].push_back(found);
-      } else if (problems != nullptr && found == i) {
-        problems->push_back(absl::StrCat("step '", step.name(), "' depends on itself"));
-      } else if (problems != nullptr) {
-        problems->push_back(
-            absl::StrCat("step '", step.name(), "' depends on unknown step '", dep, "'"));
+      } else if (problems != nullptr && !IsListedBefore(step, d)) {
+        // A name listed again is the same problem: it is reported once.
+        problems->push_back(found == i ? absl::StrCat("step '", step.name(), "' depends on itself")
+                                       : absl::StrCat("step '", step.name(),
+                                                      "' depends on unknown step '", dep, "'"));
       }
     }
   }

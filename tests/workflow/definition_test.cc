@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -185,6 +186,30 @@ TEST(ValidateDefinition, ReportsEveryProblemAtOnce) {
               AllOf(HasSubstr("step 'a' depends on unknown step 'ghost'"),
                     HasSubstr("step 'a' is defined twice"), HasSubstr("step 'b' depends on itself"),
                     HasSubstr("step #4 has an empty name")));
+}
+
+// A dependency listed twice is one problem, said once.
+TEST(ValidateDefinition, ReportsADependencyListedTwiceOnce) {
+  const struct {
+    const char* name;
+    const char* definition;
+    const char* problem;
+  } kCases[] = {
+      {"itself", "name: 'w' steps { name: 'a' depends_on: 'a' }", "step 'a' depends on itself"},
+      {"itself twice", "name: 'w' steps { name: 'a' depends_on: ['a', 'a'] }",
+       "step 'a' depends on itself"},
+      {"itself twice, among others",
+       "name: 'w' steps { name: 'b' } steps { name: 'a' depends_on: ['a', 'b', 'a'] }",
+       "step 'a' depends on itself"},
+      {"an unknown step twice", "name: 'w' steps { name: 'a' depends_on: ['zz', 'zz'] }",
+       "step 'a' depends on unknown step 'zz'"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    const std::string message(ValidateDefinition(Parse(c.definition), nullptr).message());
+    const std::vector<absl::string_view> around = absl::StrSplit(message, c.problem);
+    EXPECT_EQ(around.size(), 2u) << message;
+  }
 }
 
 TEST(ValidateDefinitionGraph, GivesTheEffectiveDependenciesAndEachTaskStepsFunction) {
