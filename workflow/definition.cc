@@ -1,6 +1,7 @@
 #include "workflow/definition.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "event/state.h"
 #include "event/step_name_index.h"
 #include "event/text.h"
@@ -272,6 +274,14 @@ bool IsStatusCodeName(absl::string_view name) {
   return false;
 }
 
+// `duration` as the engine reads it: its seconds and nanos added, whatever their signs.
+absl::Duration DurationOf(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+// False for NaN, for the infinities and for negative numbers.
+bool IsFiniteAndNotNegative(double number) { return std::isfinite(number) && number >= 0; }
+
 void CheckStepOptions(const StepDefinition& step, std::vector<std::string>& problems) {
   // Formatted only for a problem: most steps have none.
   auto where = [&step] { return absl::StrCat("step '", step.name(), "'"); };
@@ -293,7 +303,12 @@ void CheckStepOptions(const StepDefinition& step, std::vector<std::string>& prob
       problems.push_back(absl::StrCat(where(), ": '", code, "' is not a status code name"));
     }
   }
-  if (step.has_timeout() && step.timeout().seconds() <= 0 && step.timeout().nanos() <= 0) {
+  if (!IsFiniteAndNotNegative(step.retry().multiplier())) {
+    problems.push_back(absl::StrCat(where(), " has a backoff multiplier of ",
+                                    step.retry().multiplier(),
+                                    ", not a finite number of at least 0"));
+  }
+  if (step.has_timeout() && DurationOf(step.timeout()) <= absl::ZeroDuration()) {
     problems.push_back(absl::StrCat(where(), " has a timeout that is not positive"));
   }
 }
@@ -316,7 +331,10 @@ void CheckWorkflowOptions(const WorkflowDefinition& definition,
       problems.push_back(absl::StrCat("resource '", resource.name(), "' has a negative capacity"));
     }
   }
-  if (definition.budget() < 0) problems.push_back("the budget is negative");
+  if (!IsFiniteAndNotNegative(definition.budget())) {
+    problems.push_back(
+        absl::StrCat("the budget ", definition.budget(), " is not a finite number of at least 0"));
+  }
 }
 
 // The rule of event/text.h for what a definition brings in from outside: its names pass
