@@ -3,10 +3,8 @@
 #include <graphviz/cgraph.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -30,6 +28,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
 #include "tools/graphviz_session.h"
+#include "tools/read_file.h"
 
 namespace chorus {
 namespace {
@@ -467,19 +466,6 @@ absl::string_view SkipSpaceAndComments(absl::string_view text) {
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  std::string text;
-  char buffer[1 << 16];
-  size_t size;
-  while ((size = std::fread(buffer, 1, sizeof(buffer), file)) > 0) text.append(buffer, size);
-  int error = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (error != 0) return absl::ErrnoToStatus(error, absl::StrCat("cannot read ", path));
-  return text;
-}
-
 }  // namespace
 
 DefinitionFormat GuessDefinitionFormat(absl::string_view file_name, absl::string_view text) {
@@ -509,7 +495,8 @@ absl::StatusOr<WorkflowDefinition> ParseDefinition(absl::string_view text,
 }
 
 absl::StatusOr<WorkflowDefinition> ReadDefinitionFile(const std::string& path) {
-  CHORUS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  CHORUS_ASSIGN_OR_RETURN(std::string text,
+                          ReadFileUpTo(path, kMaxDefinitionFileBytes, "definition file"));
   return ParseDefinition(text, path, GuessDefinitionFormat(path, text));
 }
 

@@ -62,6 +62,7 @@
 #ifndef CHORUS_TOOLS_DEFINITION_FILE_H_
 #define CHORUS_TOOLS_DEFINITION_FILE_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -93,9 +94,15 @@ absl::StatusOr<WorkflowDefinition> ParseDefinition(absl::string_view text,
                                                    absl::string_view file_name,
                                                    DefinitionFormat format);
 
+// The most bytes a definition file may hold: room for 500,000 steps (about 11 MB as a
+// WorkflowDefinition, a few times that as text), and a clear error for /dev/zero.
+inline constexpr size_t kMaxDefinitionFileBytes = 64 << 20;
+
 // Reads the file at `path` and parses it in the format GuessDefinitionFormat gives.
 // Returns NotFound if there is no such file, the code of the system error (e.g.
-// PermissionDenied) if it cannot be read, both naming the path; else as ParseDefinition.
+// PermissionDenied) if it cannot be read, FailedPrecondition for a directory and
+// ResourceExhausted for a file (or device, or FIFO) of more than kMaxDefinitionFileBytes, all
+// naming the path (see ReadFileUpTo in tools/read_file.h); else as ParseDefinition.
 absl::StatusOr<WorkflowDefinition> ReadDefinitionFile(const std::string& path);
 
 }  // namespace chorus

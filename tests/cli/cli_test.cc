@@ -208,6 +208,48 @@ TEST_F(CliTest, UserErrorsAreOneLineWithADocumentedExitCode) {
   }
 }
 
+// A file is read whole, up to a limit: a directory, a device or a file too large for it is
+// a bad input file, never an empty input or an allocation that fails.
+TEST_F(CliTest, FilesThatCannotBeReadWholeAreBadInput) {
+  const std::string big_definition = dir_ + "/big.dot";
+  WriteFile(big_definition, "");
+  std::filesystem::resize_file(big_definition, (64 << 20) + 1);
+  const std::string big_input = dir_ + "/big.txt";
+  WriteFile(big_input, "");
+  std::filesystem::resize_file(big_input, (16 << 20) + 1);
+  const std::string big_export = dir_ + "/big.jsonl";
+  WriteFile(big_export, "");
+  std::filesystem::resize_file(big_export, (int64_t{1} << 30) + 1);
+  const struct {
+    std::vector<std::string> args;
+    std::string message;
+  } kCases[] = {
+      {{"run", "/dev/zero"},
+       "cannot read definition file /dev/zero: it holds more than 64 MiB, the limit"},
+      {{"run", big_definition},
+       "cannot read definition file " + big_definition + ": it holds more than 64 MiB, the limit"},
+      {{"run", dir_}, "cannot read definition file " + dir_ + ": it is a directory"},
+      {{"run", Example("diamond.dot"), "--input-file", dir_},
+       "cannot read input file " + dir_ + ": it is a directory"},
+      {{"run", Example("diamond.dot"), "--input-file", "/dev/zero"},
+       "cannot read input file /dev/zero: it holds more than 16 MiB, the limit"},
+      {{"run", Example("diamond.dot"), "--input-file", big_input},
+       "cannot read input file " + big_input + ": it holds more than 16 MiB, the limit"},
+      {{"run", Example("diamond.dot"), "--input-file", dir_ + "/missing"},
+       "cannot open input file " + dir_ + "/missing: No such file or directory"},
+      {{"import", dir_}, "cannot read export file " + dir_ + ": it is a directory"},
+      {{"import", big_export},
+       "cannot read export file " + big_export + ": it holds more than 1 GiB, the limit"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(absl::StrJoin(c.args, " "));
+    Result result = Chorus(c.args);
+    EXPECT_EQ(result.exit_code, 3) << result.err;
+    EXPECT_EQ(result.err, "chorus: " + c.message + "\n");
+  }
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "a refused run or import wrote a database";
+}
+
 TEST_F(CliTest, CorruptEventIsReportedWithItsSeq) {
   WriteFile(dir_ + "/one.dot", "digraph one { a [cmd=\"echo unmistakable\"]; }\n");
   ASSERT_EQ(Chorus({"run", dir_ + "/one.dot", "--id", "c"}).exit_code, 0);

@@ -484,12 +484,17 @@ TEST(ReadDefinitionFile, ReadsEitherFormat) {
 
 TEST(ReadDefinitionFile, ErrorsNameThePath) {
   std::string missing = absl::StrCat(::testing::TempDir(), "/no-such-file.dot");
-  EXPECT_EQ(
-      ReadDefinitionFile(missing).status(),
-      absl::NotFoundError(absl::StrCat("cannot open ", missing, ": No such file or directory")));
+  EXPECT_EQ(ReadDefinitionFile(missing).status(),
+            absl::NotFoundError(absl::StrCat("cannot open definition file ", missing,
+                                             ": No such file or directory")));
 
-  EXPECT_THAT(ReadDefinitionFile(::testing::TempDir()).status().message(),
-              HasSubstr(absl::StrCat("cannot read ", ::testing::TempDir())));
+  EXPECT_EQ(ReadDefinitionFile(::testing::TempDir()).status(),
+            absl::FailedPreconditionError(absl::StrCat(
+                "cannot read definition file ", ::testing::TempDir(), ": it is a directory")));
+
+  EXPECT_EQ(ReadDefinitionFile("/dev/zero").status(),
+            absl::ResourceExhaustedError(
+                "cannot read definition file /dev/zero: it holds more than 64 MiB, the limit"));
 
   std::string bad = WriteTempFile("bad.dot", "digraph p { report }");
   EXPECT_EQ(std::string(ReadDefinitionFile(bad).status().message()),

@@ -2,10 +2,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "absl/algorithm/container.h"
@@ -19,6 +17,7 @@
 #include "tools/cli/progress.h"
 #include "tools/cli/signal_canceller.h"
 #include "tools/definition_file.h"
+#include "tools/read_file.h"
 #include "tools/shell_step.h"
 #include "workflow/definition.h"
 #include "workflow/engine.h"
@@ -71,14 +70,10 @@ absl::StatusOr<EngineOptions> ScheduleOptions(const Args& args) {
   return options;
 }
 
-absl::StatusOr<std::string> ReadInput(const Args& args) {
+// --input, or the contents of --input-file, which may hold at most `max_bytes`.
+absl::StatusOr<std::string> ReadInput(const Args& args, size_t max_bytes) {
   if (!args.Has("input-file")) return args.Get("input");
-  const std::string path = args.Get("input-file");
-  std::ifstream file(path, std::ios::binary);
-  if (!file.is_open()) return absl::NotFoundError(absl::StrCat("cannot read input file ", path));
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
+  return ReadFileUpTo(args.Get("input-file"), max_bytes, "input file");
 }
 
 // Drives workflow `id` with shell steps: starts it from `definition` when given, else
@@ -145,7 +140,7 @@ int RunCommand(const Args& args) {
   }
   absl::StatusOr<EngineOptions> options = ScheduleOptions(args);
   if (!options.ok()) return Fail(kExitUsage, options.status().message());
-  absl::StatusOr<std::string> input = ReadInput(args);
+  absl::StatusOr<std::string> input = ReadInput(args, options->max_payload_bytes);
   if (!input.ok()) return Fail(kExitBadInput, input.status().message());
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,11 +32,16 @@
 #include "tools/definition_file.h"
 #include "tools/export_file.h"
 #include "tools/graph.h"
+#include "tools/read_file.h"
 #include "tools/timeline.h"
 #include "workflow/definition.h"
 
 namespace chorus::cli {
 namespace {
+
+// The most bytes an export file may hold: import reads it whole, and parses all of it, before
+// it writes anything.
+constexpr size_t kMaxExportFileBytes = size_t{1} << 30;
 
 absl::Status WriteFile(const std::string& path, absl::string_view contents) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
@@ -474,11 +478,9 @@ int ExportCommand(const Args& args) {
 int ImportCommand(const Args& args) {
   if (args.positional().size() != 1) return Fail(kExitUsage, "import takes one FILE");
   const std::string& path = args.positional()[0];
-  std::ifstream file(path, std::ios::binary);
-  if (!file.is_open()) return Fail(kExitBadInput, absl::StrCat("cannot read ", path));
-  std::ostringstream text;
-  text << file.rdbuf();
-  absl::StatusOr<ExportedHistory> history = ParseExport(text.str(), path);
+  absl::StatusOr<std::string> text = ReadFileUpTo(path, kMaxExportFileBytes, "export file");
+  if (!text.ok()) return Fail(kExitBadInput, text.status().message());
+  absl::StatusOr<ExportedHistory> history = ParseExport(*text, path);
   if (!history.ok()) return Fail(kExitBadInput, history.status().message());
   // Every invariant and limit holds before anything is written; then the history goes in as
   // one batch.
