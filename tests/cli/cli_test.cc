@@ -250,6 +250,31 @@ TEST_F(CliTest, FilesThatCannotBeReadWholeAreBadInput) {
   EXPECT_FALSE(std::filesystem::exists(db_)) << "a refused run or import wrote a database";
 }
 
+// The database's folder is not created: a --db in a folder that does not exist is a mistake
+// on the command line, not a database that is not Chorus's.
+TEST_F(CliTest, ADatabaseInAFolderThatDoesNotExistIsAUsageError) {
+  WriteFile(dir_ + "/file", "");
+  const struct {
+    const char* db;
+    const char* says;
+  } kDatabases[] = {
+      {"nodir/x.db", "--db nodir/x.db: the folder nodir does not exist"},
+      {"file/x.db", "--db file/x.db: file is not a folder"},
+  };
+  for (const auto& db : kDatabases) {
+    for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+             {"run", Example("diamond.dot")}, {"status", "w"}, {"list"}, {"import", "x.jsonl"}}) {
+      SCOPED_TRACE(absl::StrCat(command[0], " --db ", db.db));
+      std::vector<std::string> args = command;
+      args.insert(args.end(), {"--db", db.db});
+      Result result = Chorus(args, /*with_db=*/false);
+      EXPECT_EQ(result.exit_code, 2);
+      EXPECT_EQ(result.err, absl::StrCat("chorus: ", db.says, "\n"));
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/nodir"));
+}
+
 TEST_F(CliTest, CorruptEventIsReportedWithItsSeq) {
   WriteFile(dir_ + "/one.dot", "digraph one { a [cmd=\"echo unmistakable\"]; }\n");
   ASSERT_EQ(Chorus({"run", dir_ + "/one.dot", "--id", "c"}).exit_code, 0);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "event/internal/status_macros.h"
@@ -36,6 +37,17 @@ ExitCode ExitCodeFor(const absl::Status& status) {
 }
 
 std::string DatabasePath(const Args& args) { return args.Get("db", "chorus.db"); }
+
+absl::Status CheckDatabaseFolder(const Args& args) {
+  const std::string path = DatabasePath(args);
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code error;
+  if (folder.empty() || std::filesystem::is_directory(folder, error)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      std::filesystem::exists(folder, error)
+          ? absl::StrCat("--db ", path, ": ", folder.string(), " is not a folder")
+          : absl::StrCat("--db ", path, ": the folder ", folder.string(), " does not exist"));
+}
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenDatabase(const Args& args, bool read_only) {
   SqliteOptions options;

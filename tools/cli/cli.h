@@ -18,8 +18,8 @@ namespace chorus::cli {
 enum ExitCode {
   kExitOk = 0,               // also: completed with failures of non-critical steps
   kExitWorkflowFailed = 1,   // the workflow failed or was cancelled; verify found violations
-  kExitUsage = 2,            // bad command line
-  kExitBadInput = 3,         // a definition or import file is missing, unreadable or invalid
+  kExitUsage = 2,            // bad command line, also a --db in a folder that does not exist
+  kExitBadInput = 3,         // a definition, input or import file is missing, unreadable or invalid
   kExitUnknownWorkflow = 4,  // no workflow with that id
   kExitBadDatabase = 5,      // not a Chorus database, a newer schema, or a corrupt history
   kExitBusy = 6,             // the workflow is driven elsewhere, or exists with another definition
@@ -37,6 +37,9 @@ ExitCode ExitCodeFor(const absl::Status& status);
 
 // The database named by --db (default "chorus.db"). An error opening it is kExitBadDatabase.
 std::string DatabasePath(const Args& args);
+// OK if the folder of the database exists (the database itself need not, yet); else
+// InvalidArgument naming the folder, a mistake on the command line (kExitUsage).
+absl::Status CheckDatabaseFolder(const Args& args);
 absl::StatusOr<std::unique_ptr<EventStore>> OpenDatabase(const Args& args, bool read_only);
 
 // Where shell steps of workflows in the database at `db_path` write their logs: the folder

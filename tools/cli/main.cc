@@ -114,8 +114,9 @@ const std::vector<Command>& Commands() {
 
 constexpr char kExitCodes[] = R"(exit codes:
   0 success (also: completed with failures of non-critical steps, which the workflow tolerates)
-  1 workflow failed or cancelled, or verify found violations   2 usage
-  3 bad definition or import file   4 unknown workflow   5 not a Chorus database or corrupt
+  1 workflow failed or cancelled, or verify found violations
+  2 usage (also: a --db in a folder that does not exist)   3 bad definition, input or import file
+  4 unknown workflow   5 not a Chorus database or corrupt
   6 workflow busy or started with another definition   7 internal   130 interrupted
 )";
 
@@ -160,6 +161,9 @@ int Main(int argc, char** argv) {
     if (args->Has("help")) {
       PrintCommandHelp(command);
       return kExitOk;
+    }
+    if (absl::Status folder = CheckDatabaseFolder(*args); !folder.ok()) {
+      return Fail(kExitUsage, folder.message());
     }
     return command.run(*args);
   }
