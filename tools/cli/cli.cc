@@ -1,21 +1,24 @@
 #include "tools/cli/cli.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "event/internal/status_macros.h"
 #include "storage/sqlite_event_store.h"
+#include "tools/cli/terminal.h"
 
 namespace chorus::cli {
 
-int Fail(ExitCode code, absl::string_view message) {
-  std::fprintf(stderr, "chorus: %s\n", std::string(message).c_str());
+int Fail(ExitCode code, absl::string_view message, absl::Span<const absl::string_view> names) {
+  absl::FPrintF(stderr, "chorus: %s\n", TerminalMessage(message, names));
   return code;
 }
 
-int Fail(const absl::Status& status) { return Fail(ExitCodeFor(status), status.message()); }
+int Fail(const absl::Status& status, absl::Span<const absl::string_view> names) {
+  return Fail(ExitCodeFor(status), status.message(), names);
+}
 
 ExitCode ExitCodeFor(const absl::Status& status) {
   switch (status.code()) {

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "storage/event_store.h"
 #include "tools/cli/args.h"
 
@@ -27,10 +28,11 @@ enum ExitCode {
   kExitInterrupted = 130,    // SIGINT or SIGTERM: the workflow was recorded as cancelled
 };
 
-// Prints "chorus: <message>" to stderr and returns `code`.
-int Fail(ExitCode code, absl::string_view message);
+// Prints "chorus: <message>" to stderr, as TerminalMessage (tools/cli/terminal.h) shows it
+// with `names` (the names it may quote: a workflow id, step names), and returns `code`.
+int Fail(ExitCode code, absl::string_view message, absl::Span<const absl::string_view> names = {});
 // Fail with the exit code that fits `status` (see ExitCodeFor).
-int Fail(const absl::Status& status);
+int Fail(const absl::Status& status, absl::Span<const absl::string_view> names = {});
 // NotFound → unknown workflow, DataLoss → bad database, InvalidArgument → bad input,
 // FailedPrecondition/Aborted/Unavailable → busy, anything else → internal.
 ExitCode ExitCodeFor(const absl::Status& status);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/progress.h"
 #include "tools/cli/signal_canceller.h"
+#include "tools/cli/terminal.h"
 #include "tools/definition_file.h"
 #include "tools/read_file.h"
 #include "tools/shell_step.h"
@@ -82,7 +84,9 @@ absl::StatusOr<std::string> ReadInput(const Args& args, size_t max_bytes) {
 int Drive(EventStore& store, const std::string& id, const WorkflowDefinition& definition,
           const std::optional<std::string>& input, EngineOptions options) {
   absl::StatusOr<StepRegistry> registry = ShellRegistry(definition);
-  if (!registry.ok()) return Fail(kExitBadInput, registry.status().message());
+  if (!registry.ok()) {
+    return Fail(kExitBadInput, registry.status().message(), NamesOf(id, definition));
+  }
   absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(store, id);
   WorkflowState before = recorded.ok() ? *recorded : WorkflowState();
   before.set_definition(std::make_shared<const WorkflowDefinition>(definition));
@@ -101,26 +105,25 @@ int Drive(EventStore& store, const std::string& id, const WorkflowDefinition& de
   }
   if (result.ok() && result->status == WORKFLOW_STATUS_COMPLETED_WITH_FAILURES) {
     // The workflow tolerates the failures of its non-critical steps.
-    std::printf("workflow '%s' completed with failures: %s\n", id.c_str(),
-                absl::StrJoin(result->failed_steps, ", ").c_str());
+    PrintLine(stdout, "workflow '%s' completed with failures: %s", id,
+              absl::StrJoin(result->failed_steps, ", "));
     return kExitOk;
   }
   if (result.ok()) {
-    std::printf("workflow '%s' completed: %d steps\n", id.c_str(), definition.steps_size());
+    PrintLine(stdout, "workflow '%s' completed: %d steps", id, definition.steps_size());
     return kExitOk;
   }
-  if (signals.received() != 0) {
-    Fail(kExitInterrupted, result.status().message());
-    return kExitInterrupted;
-  }
+  const std::vector<absl::string_view> names = NamesOf(id, definition);
+  if (signals.received() != 0) return Fail(kExitInterrupted, result.status().message(), names);
   if (IsDriverFault(result.status())) {  // not the step's failure: nothing of it was recorded
-    return Fail(kExitInternal,
-                absl::StrCat(result.status().message(), " (chorus resume ", id, ")"));
+    return Fail(kExitInternal, absl::StrCat(result.status().message(), " (chorus resume ", id, ")"),
+                names);
   }
   absl::StatusOr<WorkflowState> after = LoadWorkflowState(store, id);
   const bool ended = after.ok() && (after->status == WORKFLOW_STATUS_FAILED ||
                                     after->status == WORKFLOW_STATUS_CANCELLED);
-  return ended ? Fail(kExitWorkflowFailed, result.status().message()) : Fail(result.status());
+  return ended ? Fail(kExitWorkflowFailed, result.status().message(), names)
+               : Fail(result.status(), names);
 }
 
 std::string DefaultId(const WorkflowDefinition& definition) {
@@ -135,8 +138,9 @@ int RunCommand(const Args& args) {
   const std::string& path = args.positional()[0];
   absl::StatusOr<WorkflowDefinition> definition = ReadDefinitionFile(path);
   if (!definition.ok()) return Fail(kExitBadInput, definition.status().message());
+  const std::string id = args.Get("id", DefaultId(*definition));
   if (absl::Status valid = ValidateDefinition(*definition, nullptr); !valid.ok()) {
-    return Fail(kExitBadInput, absl::StrCat(path, ": ", valid.message()));
+    return Fail(kExitBadInput, absl::StrCat(path, ": ", valid.message()), NamesOf(id, *definition));
   }
   absl::StatusOr<EngineOptions> options = ScheduleOptions(args);
   if (!options.ok()) return Fail(kExitUsage, options.status().message());
@@ -144,7 +148,6 @@ int RunCommand(const Args& args) {
   if (!input.ok()) return Fail(kExitBadInput, input.status().message());
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
-  const std::string id = args.Get("id", DefaultId(*definition));
   return Drive(**store, id, *definition, *input, *options);
 }
 
@@ -156,7 +159,7 @@ int ResumeCommand(const Args& args) {
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
   absl::StatusOr<WorkflowState> recorded = LoadWorkflowState(**store, id);
-  if (!recorded.ok()) return Fail(recorded.status());
+  if (!recorded.ok()) return Fail(recorded.status(), {id});
   return Drive(**store, id, recorded->definition(), std::nullopt, *options);
 }
 
@@ -168,22 +171,24 @@ int CancelCommand(const Args& args) {
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
   absl::StatusOr<WorkflowSummary> summary = (*store)->GetSummary(id);
-  if (!summary.ok()) return Fail(summary.status());
+  if (!summary.ok()) return Fail(summary.status(), {id});
   if (summary->status != WORKFLOW_STATUS_RUNNING) {
-    return Fail(kExitBusy, absl::StrCat("workflow '", id, "' has already ended: ",
-                                        WorkflowStatus_Name(summary->status)));
+    return Fail(kExitBusy,
+                absl::StrCat("workflow '", id,
+                             "' has already ended: ", WorkflowStatus_Name(summary->status)),
+                {id});
   }
   if (absl::Status requested = (*store)->RequestCancellation(id, "cancelled by chorus cancel");
       !requested.ok()) {
-    return Fail(requested);
+    return Fail(requested, {id});
   }
   // A running driver honours the request within a second; give it the time to.
   const absl::Time deadline = absl::Now() + absl::Seconds(*wait_seconds);
   while (absl::Now() < deadline) {
     summary = (*store)->GetSummary(id);
-    if (!summary.ok()) return Fail(summary.status());
+    if (!summary.ok()) return Fail(summary.status(), {id});
     if (summary->status != WORKFLOW_STATUS_RUNNING) {
-      std::printf("workflow '%s' cancelled by its driver\n", id.c_str());
+      PrintLine(stdout, "workflow '%s' cancelled by its driver", id);
       return kExitOk;
     }
     absl::SleepFor(absl::Milliseconds(100));
@@ -191,8 +196,8 @@ int CancelCommand(const Args& args) {
   // No driver answered: record the cancellation here.
   StepRegistry no_functions;
   Engine engine(store->get(), &no_functions);
-  if (absl::Status cancelled = engine.Cancel(id); !cancelled.ok()) return Fail(cancelled);
-  std::printf("workflow '%s' cancelled (no running driver)\n", id.c_str());
+  if (absl::Status cancelled = engine.Cancel(id); !cancelled.ok()) return Fail(cancelled, {id});
+  PrintLine(stdout, "workflow '%s' cancelled (no running driver)", id);
   return kExitOk;
 }
 

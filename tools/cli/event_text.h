@@ -1,5 +1,6 @@
 // One-line human descriptions of events and states, shared by `history`, `status`, `replay`
-// and the progress output of `run`.
+// and the progress output of `run`. They quote names and messages as recorded, control
+// characters and all: print them with PrintLine (tools/cli/terminal.h).
 #ifndef CHORUS_TOOLS_CLI_EVENT_TEXT_H_
 #define CHORUS_TOOLS_CLI_EVENT_TEXT_H_
 

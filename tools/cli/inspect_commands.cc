@@ -29,6 +29,7 @@
 #include "tools/cli/cli.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/event_text.h"
+#include "tools/cli/terminal.h"
 #include "tools/definition_file.h"
 #include "tools/export_file.h"
 #include "tools/graph.h"
@@ -145,12 +146,10 @@ std::vector<std::string> NextSteps(const WorkflowState& state) {
 }
 
 // "<title>" and then "  key = json" per key; nothing for an empty state.
-void PrintState(const char* title, const StateValues& values) {
+void PrintState(absl::string_view title, const StateValues& values) {
   if (values.empty()) return;
-  std::printf("%s\n", title);
-  for (const auto& [key, value] : values) {
-    std::printf("  %s = %s\n", key.c_str(), ValueToJson(value).c_str());
-  }
+  PrintLine(stdout, "%s", title);
+  for (const auto& [key, value] : values) PrintLine(stdout, "  %s = %s", key, ValueToJson(value));
 }
 
 // What a row of `status` does not say: "waiting for lock 'db'; next attempt at <time>; ...".
@@ -180,29 +179,31 @@ void PrintStepRow(const WorkflowState& state, const StepState& step, absl::strin
   const absl::Duration duration =
       step.attempts == 0 ? -absl::Seconds(1) : (running ? now : step.finished_at) - step.started_at;
   const int pid = RunningPid(step);
-  std::printf("%-20s %-10s %8d %10s %8s  %s\n", absl::StrCat(indent, step.name).c_str(),
-              std::string(StepStatusName(step.status)).c_str(), step.attempts,
-              DurationText(duration).c_str(), pid > 0 ? absl::StrCat(pid).c_str() : "-",
-              step.details().log_path.empty() ? "-" : step.details().log_path.c_str());
+  const std::string& log_path = step.details().log_path;
+  PrintLine(stdout, "%-20s %-10s %8d %10s %8s  %s", absl::StrCat(indent, step.name),
+            StepStatusName(step.status), step.attempts, DurationText(duration),
+            pid > 0 ? absl::StrCat(pid) : "-", log_path.empty() ? "-" : log_path);
   const std::string notes = StepNotes(state, step);
-  if (!notes.empty()) std::printf("%-20s %s\n", "", notes.c_str());
+  if (!notes.empty()) PrintLine(stdout, "%-20s %s", "", notes);
 }
 
 void PrintStatusHeader(const WorkflowState& state) {
-  std::printf("workflow '%s' (definition '%s'): %s, seq %lld, created %s, updated %s\n",
-              state.workflow_id.c_str(), state.definition().name().c_str(),
-              StatusName(state.status).c_str(), static_cast<long long>(state.last_seq),
-              TimeText(state.created_at).c_str(), TimeText(state.updated_at).c_str());
+  PrintLine(stdout, "workflow '%s' (definition '%s'): %s, seq %d, created %s, updated %s",
+            state.workflow_id, state.definition().name(), StatusName(state.status), state.last_seq,
+            TimeText(state.created_at), TimeText(state.updated_at));
   if (!state.failed_steps.empty()) {
-    std::printf("  failed non-critical steps: %s\n",
-                absl::StrJoin(state.failed_steps, ", ").c_str());
+    PrintLine(stdout, "  failed non-critical steps: %s", absl::StrJoin(state.failed_steps, ", "));
   }
   if (state.definition().budget() > 0) {
-    std::printf("  budget: spent %s of %s%s\n", CostText(state.cost_spent).c_str(),
-                CostText(state.definition().budget()).c_str(),
-                state.cost_spent > state.definition().budget() ? " (exceeded)" : "");
+    PrintLine(stdout, "  budget: spent %s of %s%s", CostText(state.cost_spent),
+              CostText(state.definition().budget()),
+              state.cost_spent > state.definition().budget() ? " (exceeded)" : "");
   }
-  if (!state.error.ok()) std::printf("  %s\n", state.error.ToString().c_str());
+  // The error keeps its lines: a failed step's quotes the last lines of its stderr.
+  if (!state.error.ok()) {
+    absl::PrintF("  %s\n", TerminalMessage(state.error.ToString(),
+                                           NamesOf(state.workflow_id, state.definition())));
+  }
 }
 
 // Every invariant the history of `id` breaks, in order. After a seq out of place the check
@@ -280,14 +281,18 @@ int ListCommand(const Args& args) {
   absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
   if (!summaries.ok()) return Fail(summaries.status());
   const std::string wanted = args.Get("status");
-  std::printf("%-24s %-16s %-23s %9s  %-23s  %s\n", "ID", "DEFINITION", "STATUS", "DONE", "CREATED",
-              "UPDATED");
+  PrintLine(stdout, "%-24s %-16s %-23s %9s  %-23s  %s", "ID", "DEFINITION", "STATUS", "DONE",
+            "CREATED", "UPDATED");
   // A history that cannot be folded is listed as unreadable, and the first such error ends
   // the command once every workflow is listed.
   absl::Status unreadable;
+  absl::string_view unreadable_id;
   for (const WorkflowSummary& summary : *summaries) {
     absl::StatusOr<WorkflowState> state = LoadWorkflowState(**store, summary.workflow_id);
-    if (!state.ok() && unreadable.ok()) unreadable = state.status();
+    if (!state.ok() && unreadable.ok()) {
+      unreadable = state.status();
+      unreadable_id = summary.workflow_id;
+    }
     // The folded status, which tells completed_with_failures from completed.
     const std::string status = state.ok() ? StatusName(state->status) : "unreadable";
     if (!wanted.empty() && status != wanted) continue;
@@ -295,20 +300,21 @@ int ListCommand(const Args& args) {
         state.ok()
             ? absl::StrCat(CountSteps(*state, StepStatus::kCompleted), "/", state->steps.size())
             : "-";
-    std::printf("%-24s %-16s %-23s %9s  %-23s  %s\n", summary.workflow_id.c_str(),
-                summary.definition_name.c_str(), status.c_str(), done.c_str(),
-                TimeText(summary.created_at).c_str(), TimeText(summary.updated_at).c_str());
+    PrintLine(stdout, "%-24s %-16s %-23s %9s  %-23s  %s", summary.workflow_id,
+              summary.definition_name, status, done, TimeText(summary.created_at),
+              TimeText(summary.updated_at));
   }
-  return unreadable.ok() ? kExitOk : Fail(unreadable);
+  return unreadable.ok() ? kExitOk : Fail(unreadable, {unreadable_id});
 }
 
 int StatusCommand(const Args& args) {
   if (args.positional().size() != 1) return Fail(kExitUsage, "status takes one workflow ID");
-  absl::StatusOr<WorkflowState> state = LoadState(args, args.positional()[0]);
-  if (!state.ok()) return Fail(state.status());
+  const std::string& id = args.positional()[0];
+  absl::StatusOr<WorkflowState> state = LoadState(args, id);
+  if (!state.ok()) return Fail(state.status(), {id});
   PrintStatusHeader(*state);
-  std::printf("%-20s %-10s %8s %10s %8s  %s\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "PID",
-              "LOG");
+  PrintLine(stdout, "%-20s %-10s %8s %10s %8s  %s", "STEP", "STATUS", "ATTEMPTS", "DURATION", "PID",
+            "LOG");
   const absl::Time now = absl::Now();
   for (int i = 0; i < state->definition().steps_size(); ++i) {
     PrintStepRow(*state, state->steps[i], "", now);
@@ -327,8 +333,9 @@ int HistoryCommand(const Args& args) {
   if (!from.ok() || !to.ok()) return Fail(kExitUsage, (from.ok() ? to : from).status().message());
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/true);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
-  absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(args.positional()[0], *from);
-  if (!stream.ok()) return Fail(stream.status());
+  const std::string& id = args.positional()[0];
+  absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(id, *from);
+  if (!stream.ok()) return Fail(stream.status(), {id});
   google::protobuf::util::JsonPrintOptions json;
   json.preserve_proto_field_names = true;
   while ((*stream)->Next() && (*stream)->event().seq() <= *to) {
@@ -338,48 +345,47 @@ int HistoryCommand(const Args& args) {
       if (!google::protobuf::util::MessageToJsonString(event, &line, json).ok()) {
         return Fail(kExitInternal, absl::StrCat("cannot print seq ", event.seq(), " as JSON"));
       }
+      // JSON is for programs: names stay exact, escaped as JSON escapes them.
       std::printf("%s\n", line.c_str());
     } else {
-      std::printf("%5lld  %s  %s\n", static_cast<long long>(event.seq()),
-                  TimeText(RecordedAt(event)).c_str(), DescribeEvent(event).c_str());
+      PrintLine(stdout, "%5d  %s  %s", event.seq(), TimeText(RecordedAt(event)),
+                DescribeEvent(event));
     }
   }
-  return (*stream)->status().ok() ? kExitOk : Fail((*stream)->status());
+  return (*stream)->status().ok() ? kExitOk : Fail((*stream)->status(), {id});
 }
 
 int ReplayCommand(const Args& args) {
   if (args.positional().size() != 1) return Fail(kExitUsage, "replay takes one workflow ID");
   absl::StatusOr<int64_t> at = args.GetInt("at", std::numeric_limits<int64_t>::max());
   if (!at.ok()) return Fail(kExitUsage, at.status().message());
-  absl::StatusOr<WorkflowState> state = LoadState(args, args.positional()[0], *at);
-  if (!state.ok()) return Fail(state.status());
-  std::printf("workflow '%s' as of seq %lld: %s\n", state->workflow_id.c_str(),
-              static_cast<long long>(state->last_seq), StatusName(state->status).c_str());
+  const std::string& id = args.positional()[0];
+  absl::StatusOr<WorkflowState> state = LoadState(args, id, *at);
+  if (!state.ok()) return Fail(state.status(), {id});
+  PrintLine(stdout, "workflow '%s' as of seq %d: %s", state->workflow_id, state->last_seq,
+            StatusName(state->status));
   for (int index : MergeOrder(*state)) {
     const StepState& step = state->steps[index];
     switch (step.status) {
       case StepStatus::kCompleted:
-        std::printf("  done       %-20s output %s\n", step.name.c_str(),
-                    Preview(step.output).c_str());
+        PrintLine(stdout, "  done       %-20s output %s", step.name, Preview(step.output));
         break;
       case StepStatus::kFailed:
       case StepStatus::kCancelled:
-        std::printf("  %-10s %-20s attempt %d: %s\n",
-                    std::string(StepStatusName(step.status)).c_str(), step.name.c_str(),
-                    step.attempts, step.error.ToString().c_str());
+        PrintLine(stdout, "  %-10s %-20s attempt %d: %s", StepStatusName(step.status), step.name,
+                  step.attempts, step.error.ToString());
         break;
       case StepStatus::kRunning:
-        std::printf("  running    %-20s attempt %d (started, no outcome yet)\n", step.name.c_str(),
-                    step.attempts);
+        PrintLine(stdout, "  running    %-20s attempt %d (started, no outcome yet)", step.name,
+                  step.attempts);
         break;
       default:
         break;
     }
   }
-  PrintState(absl::StrCat("state as of seq ", state->last_seq, ":").c_str(),
-             CompletedState(*state));
+  PrintState(absl::StrCat("state as of seq ", state->last_seq, ":"), CompletedState(*state));
   const std::vector<std::string> next = NextSteps(*state);
-  std::printf("would run next: %s\n", next.empty() ? "nothing" : absl::StrJoin(next, ", ").c_str());
+  PrintLine(stdout, "would run next: %s", next.empty() ? "nothing" : absl::StrJoin(next, ", "));
   return kExitOk;
 }
 
@@ -401,14 +407,14 @@ int VerifyCommand(const Args& args) {
   int unsound = 0;
   for (const std::string& id : ids) {
     absl::StatusOr<std::vector<std::string>> violations = Violations(**store, id);
-    if (!violations.ok()) return Fail(violations.status());
+    if (!violations.ok()) return Fail(violations.status(), {id});
     if (violations->empty()) {
-      std::printf("%s: ok\n", id.c_str());
+      PrintLine(stdout, "%s: ok", id);
       continue;
     }
     ++unsound;
-    std::printf("%s: %zu violation(s)\n", id.c_str(), violations->size());
-    for (const std::string& violation : *violations) std::printf("  %s\n", violation.c_str());
+    PrintLine(stdout, "%s: %d violation(s)", id, violations->size());
+    for (const std::string& violation : *violations) PrintLine(stdout, "  %s", violation);
   }
   return unsound == 0 ? kExitOk : kExitWorkflowFailed;
 }
@@ -427,7 +433,7 @@ int GraphCommand(const Args& args) {
     dot = RenderDot(*definition, /*state=*/nullptr);
   } else {
     absl::StatusOr<WorkflowState> state = LoadState(args, subject);
-    if (!state.ok()) return Fail(state.status());
+    if (!state.ok()) return Fail(state.status(), {subject});
     dot = RenderDot(state->definition(), &*state);
   }
   if (format == "dot") return Emit(args, dot);
@@ -449,7 +455,7 @@ int TimelineCommand(const Args& args) {
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
   const std::string& id = args.positional()[0];
   absl::StatusOr<std::vector<Event>> events = ReadHistory(**store, id);
-  if (!events.ok()) return Fail(events.status());
+  if (!events.ok()) return Fail(events.status(), {id});
   return Emit(args, svg ? RenderTimelineSvg(id, *events) : RenderTimelineHtml(id, *events));
 }
 
@@ -459,7 +465,7 @@ int ExportCommand(const Args& args) {
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
   const std::string& id = args.positional()[0];
   absl::StatusOr<std::unique_ptr<EventStream>> stream = (*store)->Read(id, 1);
-  if (!stream.ok()) return Fail(stream.status());
+  if (!stream.ok()) return Fail(stream.status(), {id});
   std::string out;
   while ((*stream)->Next()) {
     absl::StatusOr<std::string> line = ExportLine(id, (*stream)->event());
@@ -467,11 +473,11 @@ int ExportCommand(const Args& args) {
     // before ids were checked may hold.
     if (!line.ok()) {
       return Fail(absl::IsInvalidArgument(line.status()) ? kExitBadDatabase : kExitInternal,
-                  line.status().message());
+                  line.status().message(), {id});
     }
     absl::StrAppend(&out, *line, "\n");
   }
-  if (!(*stream)->status().ok()) return Fail((*stream)->status());
+  if (!(*stream)->status().ok()) return Fail((*stream)->status(), {id});
   return Emit(args, out);
 }
 
@@ -484,19 +490,19 @@ int ImportCommand(const Args& args) {
   if (!history.ok()) return Fail(kExitBadInput, history.status().message());
   // Every invariant and limit holds before anything is written; then the history goes in as
   // one batch.
+  const std::string& id = history->workflow_id;
   if (absl::Status importable = CheckImportable(*history); !importable.ok()) {
-    return Fail(kExitBadInput, importable.message());
+    return Fail(kExitBadInput, importable.message(), {id});
   }
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenDatabase(args, /*read_only=*/false);
   if (!store.ok()) return Fail(kExitBadDatabase, store.status().message());
-  const std::string& id = history->workflow_id;
   absl::Status appended = (*store)->Append(id, 0, history->events);
   if (absl::IsAborted(appended)) {
     return Fail(kExitBusy,
-                absl::StrCat("workflow '", id, "' already exists in ", DatabasePath(args)));
+                absl::StrCat("workflow '", id, "' already exists in ", DatabasePath(args)), {id});
   }
-  if (!appended.ok()) return Fail(appended);
-  std::printf("imported workflow '%s': %zu events\n", id.c_str(), history->events.size());
+  if (!appended.ok()) return Fail(appended, {id});
+  PrintLine(stdout, "imported workflow '%s': %d events", id, history->events.size());
   return kExitOk;
 }
 

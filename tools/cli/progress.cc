@@ -6,9 +6,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "event/events.h"
+#include "event/text.h"
 #include "tools/cli/event_text.h"
+#include "tools/cli/terminal.h"
 
 namespace chorus::cli {
 namespace {
@@ -52,7 +55,7 @@ void Progress::OnEvents(absl::Span<const Event> events) {
   MutexLock lock(&mu_);
   for (const Event& event : events) {
     Apply(event);
-    if (!live_) std::fprintf(out_, "%s\n", DescribeEvent(event).c_str());
+    if (!live_) PrintLine(out_, "%s", DescribeEvent(event));
   }
   if (live_) {
     Redraw();
@@ -99,9 +102,10 @@ void Progress::Redraw() {
   for (const auto& [step, started] : running_) {
     absl::StrAppend(&line, " ", step, " ", DurationText(now - started));
   }
+  line = TerminalText(line);
   const size_t width = TerminalWidth(out_);
-  if (line.size() >= width) line = absl::StrCat(line.substr(0, width - 4), "...");
-  std::fprintf(out_, "\r\033[K%s", line.c_str());
+  if (line.size() >= width) line = absl::StrCat(Utf8Prefix(line, width - 4), "...");
+  absl::FPrintF(out_, "\r\033[K%s", line);
   std::fflush(out_);
 }
 
