@@ -10,34 +10,37 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "event/text.h"
 #include "tools/graphviz_session.h"
 
 namespace chorus {
 namespace {
 
-// `text` as a quoted DOT string. The DOT parser unescapes only \", but labels and tooltips
-// then interpret backslash escapes, so a backslash is doubled to stay literal.
+// `text` as a quoted DOT string that Graphviz shows as it is, its line breaks kept. Each line
+// is shown as TerminalText (event/text.h) shows it: cgraph reads a NUL as the end of the
+// graph, Graphviz refuses bytes that are not UTF-8, and SVG (XML 1.0) cannot hold most
+// control characters. The DOT parser unescapes only \", but labels and tooltips then
+// interpret backslash escapes and HTML entities, so a backslash is doubled and '&' written as
+// "&amp;" to stay literal, and a line break is written as \n.
 std::string QuoteDot(absl::string_view text) {
-  std::string quoted = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        quoted += "\\\"";
-        break;
-      case '\\':
-        quoted += "\\\\";
-        break;
-      case '\n':
-        quoted += "\\n";
-        break;
-      default:
-        quoted += c;
-    }
-  }
-  quoted += '"';
-  return quoted;
+  const std::string lines = absl::StrJoin(absl::StrSplit(text, '\n'), "\\n",
+                                          [](std::string* out, absl::string_view line) {
+                                            for (char c : TerminalText(line)) {
+                                              if (c == '&') {
+                                                out->append("&amp;");
+                                                continue;
+                                              }
+                                              if (c == '"' || c == '\\') out->push_back('\\');
+                                              out->push_back(c);
+                                            }
+                                          });
+  return absl::StrCat("\"", lines, "\"");
 }
+
+// A name as a quoted DOT string: all of it shown as TerminalText shows it, a line break too.
+std::string QuoteName(absl::string_view name) { return QuoteDot(TerminalText(name)); }
 
 // The most instances of one map step drawn; the rest are summed up in one node.
 constexpr int kMaxInstancesDrawn = 12;
@@ -108,7 +111,7 @@ std::string NodeStatement(const StepDefinition& step, const WorkflowState* state
     absl::StrAppend(&attributes, ", fillcolor=", QuoteDot(FillColorOf(step, *step_state)),
                     ", tooltip=", QuoteDot(DescribeStep(*step_state)));
   }
-  return absl::StrCat("  ", QuoteDot(step.name()), " [", attributes, "];\n");
+  return absl::StrCat("  ", QuoteName(step.name()), " [", attributes, "];\n");
 }
 
 // The instances of map step `step` (once expanded), each a small node joined to the map step
@@ -121,18 +124,18 @@ std::string InstanceStatements(const StepDefinition& step, const WorkflowState& 
   for (int i = 0; i < count && i < kMaxInstancesDrawn; ++i) {
     const StepState& instance = state.steps[map_step->details().instances[i]];
     absl::StrAppend(
-        &dot, "  ", QuoteDot(instance.name),
+        &dot, "  ", QuoteName(instance.name),
         " [shape=box, fontsize=10, fillcolor=", QuoteDot(FillColorOf(step, instance)), ", tooltip=",
         QuoteDot(absl::StrCat(instance.details().map_item, ": ", DescribeStep(instance))), "];\n  ",
-        QuoteDot(step.name()), " -> ", QuoteDot(instance.name),
+        QuoteName(step.name()), " -> ", QuoteName(instance.name),
         " [style=dotted, arrowhead=none];\n");
   }
   if (count > kMaxInstancesDrawn) {
     const std::string rest =
         absl::StrCat(step.name(), "[", kMaxInstancesDrawn, "..", count - 1, "]");
-    absl::StrAppend(&dot, "  ", QuoteDot(rest), " [shape=plaintext, style=\"\", label=",
+    absl::StrAppend(&dot, "  ", QuoteName(rest), " [shape=plaintext, style=\"\", label=",
                     QuoteDot(absl::StrCat(count - kMaxInstancesDrawn, " more instances")), "];\n  ",
-                    QuoteDot(step.name()), " -> ", QuoteDot(rest),
+                    QuoteName(step.name()), " -> ", QuoteName(rest),
                     " [style=dotted, arrowhead=none];\n");
   }
   return dot;
@@ -174,7 +177,7 @@ absl::string_view StepStatusColor(StepStatus status) {
 }
 
 std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState* state) {
-  std::string dot = absl::StrCat("digraph ", QuoteDot(definition.name()), " {\n",
+  std::string dot = absl::StrCat("digraph ", QuoteName(definition.name()), " {\n",
                                  "  node [style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n");
   if (state != nullptr)
     absl::StrAppend(&dot, "  labelloc=b;\n  label=", QuoteDot(Legend(definition)), ";\n");
@@ -184,7 +187,7 @@ std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState*
   }
   for (const StepDefinition& step : definition.steps()) {
     for (const std::string& dependency : step.depends_on()) {
-      absl::StrAppend(&dot, "  ", QuoteDot(dependency), " -> ", QuoteDot(step.name()), ";\n");
+      absl::StrAppend(&dot, "  ", QuoteName(dependency), " -> ", QuoteName(step.name()), ";\n");
     }
   }
   dot += "}\n";

@@ -31,6 +31,9 @@ absl::string_view StepStatusColor(StepStatus status);
 // its attempts and, if it failed, its error; each expanded map step has its instances drawn
 // below it, joined by dotted edges (at most 12, then a node counting the rest); and the graph
 // is labelled with a legend of the colours (and of the special shapes the workflow uses).
+// Names are written as TerminalText (event/text.h) shows them, a line break as \n, since
+// neither cgraph (NUL), Graphviz (bytes that are not UTF-8) nor SVG (control characters) can
+// hold every name; other text keeps its line breaks.
 std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState* state);
 
 // Lays `dot` out with Graphviz's "dot" engine and renders it as an SVG document.

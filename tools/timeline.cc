@@ -10,9 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "event/events.h"
+#include "event/text.h"
 #include "event/workflow_state.h"
 #include "tools/graph.h"
 
@@ -40,7 +43,7 @@ constexpr StepStatus kOutcomes[] = {StepStatus::kCompleted, StepStatus::kFailed,
 
 // One attempt of a step, as the events tell it.
 struct AttemptRow {
-  std::string step;
+  std::string step;  // its name as TerminalText shows it
   int attempt;
   absl::Time started_at;
   absl::Time finished_at;  // of the outcome, else of the last event
@@ -59,39 +62,23 @@ struct TimeScale {
   }
 };
 
-// Text for XML and HTML: markup characters as entities, and the control characters XML
-// forbids as '?'.
+// Text for XML and HTML, its line breaks kept: each line as TerminalText (event/text.h) shows
+// it, since XML 1.0 cannot hold most control characters even as references, and markup
+// characters as entities. Names are shown as TerminalText shows them before they are put in
+// such text, so that a line break in one shows as \n.
 std::string EscapeXml(absl::string_view text) {
-  std::string escaped;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '"':
-        escaped += "&quot;";
-        break;
-      default:
-        bool forbidden = static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t';
-        escaped += forbidden ? '?' : c;
-    }
-  }
-  return escaped;
+  return absl::StrJoin(
+      absl::StrSplit(text, '\n'), "\n", [](std::string* out, absl::string_view line) {
+        out->append(absl::StrReplaceAll(
+            TerminalText(line), {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}}));
+      });
 }
 
 // "name #2", shortened to at most kMaxLabelBytes (never inside a UTF-8 sequence).
 std::string Label(const AttemptRow& row) {
   std::string label = absl::StrCat(row.step, " #", row.attempt);
   if (label.size() <= kMaxLabelBytes) return label;
-  size_t end = kMaxLabelBytes - 3;
-  while (end > 0 && (static_cast<unsigned char>(label[end]) & 0xC0) == 0x80) --end;
-  return absl::StrCat(label.substr(0, end), "...");
+  return absl::StrCat(Utf8Prefix(label, kMaxLabelBytes - 3), "...");
 }
 
 std::string FormatSeconds(double seconds) { return absl::StrFormat("%.3f s", seconds); }
@@ -130,7 +117,8 @@ std::vector<AttemptRow> CollectAttempts(absl::Span<const Event> events, absl::Ti
     std::pair<std::string, int> key(StepName(event), Attempt(event));
     if (event.has_step_started()) {
       row_of_attempt[key] = rows.size();
-      rows.push_back({key.first, key.second, RecordedAt(event), end, StepStatus::kRunning, ""});
+      rows.push_back(
+          {TerminalText(key.first), key.second, RecordedAt(event), end, StepStatus::kRunning, ""});
     } else if (auto it = row_of_attempt.find(key); it != row_of_attempt.end()) {
       RecordOutcome(event, rows[it->second]);
     }
@@ -244,26 +232,34 @@ void AppendRow(const AttemptRow& row, size_t index, const TimeScale& scale, std:
 }
 
 // What the last workflow-terminal event says: "completed", "completed with failures (a, b)",
-// "failed (step 'x')", "cancelled"; "running" if there is none yet.
+// "failed (step 'x')", "cancelled"; "running" if there is none yet. Names as TerminalText
+// shows them.
 std::string WorkflowStatusOf(absl::Span<const Event> events) {
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     if (!IsWorkflowTerminal(*it)) continue;
     std::string status(absl::StripPrefix(KindName(*it), "workflow_"));
     if (it->has_workflow_failed()) {
-      absl::StrAppend(&status, " (step '", it->workflow_failed().step(), "')");
+      absl::StrAppend(&status, " (step '", TerminalText(it->workflow_failed().step()), "')");
     }
     if (it->has_workflow_completed() && !it->workflow_completed().failed_steps().empty()) {
       absl::StrAppend(&status, " with failures (",
-                      absl::StrJoin(it->workflow_completed().failed_steps(), ", "), ")");
+                      absl::StrJoin(it->workflow_completed().failed_steps(), ", ",
+                                    [](std::string* out, absl::string_view step) {
+                                      out->append(TerminalText(step));
+                                    }),
+                      ")");
     }
     return status;
   }
   return "running";
 }
 
+// The definition's name as TerminalText shows it.
 std::string DefinitionNameOf(absl::Span<const Event> events) {
   for (const Event& event : events) {
-    if (event.has_workflow_started()) return event.workflow_started().definition().name();
+    if (event.has_workflow_started()) {
+      return TerminalText(event.workflow_started().definition().name());
+    }
   }
   return "";
 }
@@ -283,7 +279,7 @@ std::string RenderTimelineSvg(absl::string_view workflow_id, absl::Span<const Ev
   std::string svg = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
       "viewBox=\"0 0 %.0f %.0f\">\n<title>Timeline of workflow %s</title>\n",
-      width, height, width, height, EscapeXml(workflow_id));
+      width, height, width, height, EscapeXml(TerminalText(workflow_id)));
   AppendStyle(svg);
   AppendLegend(svg);
   AppendStripes(rows.size(), width, svg);
@@ -295,7 +291,7 @@ std::string RenderTimelineSvg(absl::string_view workflow_id, absl::Span<const Ev
 
 std::string RenderTimelineHtml(absl::string_view workflow_id, absl::Span<const Event> events) {
   auto [begin, end] = TimeRange(events);
-  std::string id = EscapeXml(workflow_id);
+  std::string id = EscapeXml(TerminalText(workflow_id));
   return absl::StrFormat(
       R"html(<!DOCTYPE html>
 <html lang="en">
@@ -310,7 +306,7 @@ p{margin:0 0 12px;color:#333}
 </head>
 <body>
 <h1>Workflow %s</h1>
-<p>definition <b>%s</b> &middot; status <b>%s</b> &middot; makespan <b>%s</b></p>
+<p>definition <b>%s</b> &#183; status <b>%s</b> &#183; makespan <b>%s</b></p>
 %s</body>
 </html>
 )html",

@@ -10,6 +10,10 @@
 // attempt ran past its timeout) or cancellation reason. Each instance of a map step
 // ("resize[3]") has rows of its own.
 //
+// Names (the workflow's id, its definition's and its steps') are shown as TerminalText
+// (event/text.h) shows them, since XML cannot hold control characters; errors and reasons
+// keep their line breaks.
+//
 // Rows have a fixed height and long step names are shortened, so labels never overlap; a
 // long history makes a tall chart, and the page scrolls. Each row is a few plain SVG
 // elements (styles are shared), so 1,000 attempts stay a few hundred kilobytes.

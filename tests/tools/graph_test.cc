@@ -2,11 +2,16 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "event/text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/tools/xml_characters.h"
 #include "workflow/definition.h"
 
 namespace chorus {
@@ -196,12 +201,63 @@ TEST(RenderDot, EscapesQuotesBackslashesAndNewlines) {
                                       .Build();
   std::string dot = RenderDot(definition, nullptr);
   EXPECT_THAT(dot, StartsWith("digraph \"say \\\"hi\\\"\" {"));
-  EXPECT_THAT(dot, HasSubstr("\"say \\\"hi\\\"\\\\\" -> \"two\\nlines\";"));
-  // Graphviz reads it back and draws the names as they are.
+  EXPECT_THAT(dot, HasSubstr("\"say \\\"hi\\\"\\\\\" -> \"two\\\\nlines\";"));
+  // Graphviz reads it back and draws the names as they are, a line break in one as \n.
   absl::StatusOr<std::string> svg = RenderSvg(dot);
   ASSERT_TRUE(svg.ok()) << svg.status();
-  EXPECT_THAT(*svg, AllOf(HasSubstr(">say &quot;hi&quot;\\</text>"), HasSubstr(">two</text>"),
-                          HasSubstr(">lines</text>")));
+  EXPECT_THAT(*svg,
+              AllOf(HasSubstr(">say &quot;hi&quot;\\</text>"), HasSubstr(">two\\nlines</text>")));
+}
+
+// Names as a history recorded before names were checked may hold them.
+std::vector<std::string> OddNames() {
+  return {"esc\x1b[2J", std::string("nul\0x", 5), "two\nlines", "say \"hi\"",
+          "<tag>&amp;", "bad\xff\xfe utf8",       "dash--dash"};
+}
+
+// A chain of steps named OddNames(), each failed with an error of two lines.
+WorkflowState OddChain() {
+  WorkflowDefinition definition;
+  definition.set_name("odd\x1b]0;title\x07 <&>");
+  const std::vector<std::string> names = OddNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    StepDefinition* step = definition.add_steps();
+    step->set_name(names[i]);
+    if (i > 0) step->add_depends_on(names[i - 1]);
+  }
+  WorkflowState state = StateOf(definition, {});
+  for (const std::string& name : names) {
+    StepState step;
+    step.name = name;
+    step.status = StepStatus::kFailed;
+    step.attempts = 1;
+    step.error = absl::UnknownError("no\x1b[1m way\nout\xff");
+    state.AddStep(step);
+  }
+  return state;
+}
+
+// Graphviz reads every name back as one node, and the SVG it draws holds only characters XML
+// allows, the names shown as TerminalText shows them.
+TEST(RenderDot, QuotesNamesWithControlCharactersForGraphvizAndValidXml) {
+  const WorkflowState state = OddChain();
+  for (const WorkflowState* drawn : {static_cast<const WorkflowState*>(nullptr), &state}) {
+    SCOPED_TRACE(drawn == nullptr ? "definition" : "state");
+    const std::string dot = RenderDot(state.definition(), drawn);
+    EXPECT_TRUE(IsValidUtf8(dot));
+    EXPECT_EQ(TerminalText(dot), absl::StrReplaceAll(dot, {{"\n", "\\n"}}))
+        << "a control character other than a line break in " << dot;
+    absl::StatusOr<std::string> svg = RenderSvg(dot);
+    ASSERT_TRUE(svg.ok()) << svg.status();
+    EXPECT_EQ(XmlCharacterProblem(*svg), "") << *svg;
+    const std::vector<absl::string_view> nodes = absl::StrSplit(*svg, "class=\"node\"");
+    EXPECT_EQ(nodes.size(), OddNames().size() + 1) << *svg;
+    EXPECT_THAT(
+        *svg,
+        AllOf(HasSubstr(">esc\\x1B[2J</text>"), HasSubstr(">nul\\0x</text>"),
+              HasSubstr(">two\\nlines</text>"), HasSubstr(">say &quot;hi&quot;</text>"),
+              HasSubstr(">&lt;tag&gt;&amp;amp;</text>"), HasSubstr(">bad\\xFF\\xFE utf8</text>")));
+  }
 }
 
 TEST(RenderSvg, DrawsTheGraph) {

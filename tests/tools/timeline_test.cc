@@ -10,6 +10,7 @@
 #include "event/events.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/tools/xml_characters.h"
 
 namespace chorus {
 namespace {
@@ -167,9 +168,36 @@ TEST(Timeline, EscapesNames) {
   std::string svg = RenderTimelineSvg(
       "<id & \"quotes\">",
       HistoryBuilder().Start(0).Step("a<b>&c\x01", 1, 0).Completed("a<b>&c\x01", 1, 1).Build());
-  EXPECT_THAT(svg, AllOf(HasSubstr(">a&lt;b&gt;&amp;c? #1<"),
+  EXPECT_THAT(svg, AllOf(HasSubstr(">a&lt;b&gt;&amp;c\\x01 #1<"),
                          HasSubstr("&lt;id &amp; &quot;quotes&quot;&gt;"), Not(HasSubstr("a<b>")),
                          Not(HasSubstr("\x01"))));
+}
+
+// Names and messages as a history recorded before names were checked may hold them: shown as
+// TerminalText shows them (a message keeps its lines), with only characters XML allows.
+TEST(Timeline, ShowsNamesWithControlCharactersInValidXml) {
+  const std::string names[] = {"esc\x1b[2J", std::string("nul\0x", 5), "two\nlines", "say \"hi\"",
+                               "<tag>&amp;", "bad\xff\xfe utf8"};
+  HistoryBuilder history;
+  history.Start(0, "def\x1b]0;title\x07 <&>");
+  for (const std::string& name : names) {
+    history.Step(name, 1, 0).Failed(name, 1, 1, "no\x1b[1m way\nout\xff");
+  }
+  const std::vector<Event> events = history.WorkflowFailed(names[2], 2).Build();
+  const std::string id = "w\x1b[31m\nid <&>";
+  for (const std::string& document :
+       {RenderTimelineSvg(id, events), RenderTimelineHtml(id, events)}) {
+    EXPECT_EQ(XmlCharacterProblem(document), "") << document;
+    EXPECT_THAT(document,
+                AllOf(HasSubstr(">esc\\x1B[2J #1<"), HasSubstr(">nul\\0x #1<"),
+                      HasSubstr(">two\\nlines #1<"), HasSubstr(">say &quot;hi&quot; #1<"),
+                      HasSubstr(">&lt;tag&gt;&amp;amp; #1<"), HasSubstr(">bad\\xFF\\xFE utf8 #1<"),
+                      HasSubstr("error: no\\x1B[1m way\nout\\xFF</title>"),
+                      HasSubstr("workflow w\\x1B[31m\\nid &lt;&amp;&gt;")));
+  }
+  EXPECT_THAT(RenderTimelineHtml(id, events),
+              AllOf(HasSubstr("<b>def\\x1B]0;title\\x07 &lt;&amp;&gt;</b>"),
+                    HasSubstr("<b>failed (step 'two\\nlines')</b>")));
 }
 
 TEST(Timeline, HtmlIsSelfContained) {
