@@ -278,12 +278,14 @@ TEST_F(CliTest, ADatabaseInAFolderThatDoesNotExistIsAUsageError) {
 TEST_F(CliTest, CorruptEventIsReportedWithItsSeq) {
   WriteFile(dir_ + "/one.dot", "digraph one { a [cmd=\"echo unmistakable\"]; }\n");
   ASSERT_EQ(Chorus({"run", dir_ + "/one.dot", "--id", "c"}).exit_code, 0);
-  // Damage the recorded definition below SQL (the schema forbids UPDATE): the command's bytes
-  // become invalid UTF-8, which protobuf refuses to parse.
+  // Damage the recorded definition below SQL (the schema forbids UPDATE): the length of the
+  // command, the byte before it, now runs past the end of its step, so that the event at seq 1
+  // is no message protobuf parses.
   std::string bytes = ReadFile(db_);
   const size_t at = bytes.find("echo unmistakable");
   ASSERT_NE(at, std::string::npos);
-  bytes.replace(at, 4, "\xff\xfe\xff\xfe");
+  ASSERT_EQ(bytes[at - 1], '\x11');  // 17 bytes
+  bytes[at - 1] = '\x7f';
   WriteFile(db_, bytes);
   for (const char* command : {"verify", "status", "history"}) {
     SCOPED_TRACE(command);
@@ -292,6 +294,30 @@ TEST_F(CliTest, CorruptEventIsReportedWithItsSeq) {
     EXPECT_THAT(result.out + result.err, AllOf(HasSubstr("workflow 'c'"), HasSubstr("seq 1")));
   }
   EXPECT_TRUE(ReadFile(db_) == bytes) << "inspecting a corrupt database changed it";
+}
+
+// Text that is not UTF-8, as an earlier version could record it, reads escaped; verify finds
+// the definition no longer the one its fingerprint is of.
+TEST_F(CliTest, TextThatIsNotUtf8InAHistoryReadsEscaped) {
+  WriteFile(dir_ + "/one.dot", "digraph one { a [cmd=\"echo unmistakable\"]; }\n");
+  ASSERT_EQ(Chorus({"run", dir_ + "/one.dot", "--id", "c"}).exit_code, 0);
+  std::string bytes = ReadFile(db_);
+  const size_t at = bytes.find("echo unmistakable");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 4, "\xff\xfe\xff\xfe");
+  WriteFile(db_, bytes);
+  for (const char* command : {"status", "history"}) {
+    SCOPED_TRACE(command);
+    Result result = Chorus({command, "c"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err, "");  // protobuf's log of the text it refused stays out of it
+  }
+  EXPECT_THAT(Chorus({"history", "c", "--json"}).out,
+              HasSubstr(R"("command":"\\xFF\\xFE\\xFF\\xFE unmistakable")"));
+  const Result verified = Chorus({"verify", "c"});
+  EXPECT_EQ(verified.exit_code, 1);
+  EXPECT_THAT(verified.out, HasSubstr("workflow 'c', seq 1: workflow_started.fingerprint is"));
+  EXPECT_TRUE(ReadFile(db_) == bytes) << "inspecting the database changed it";
 }
 
 // A snapshot is checked against the fold of the history it claims to be of.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/logging.h"
 #include "tools/cli/args.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/commands.h"
@@ -173,4 +174,9 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace chorus::cli
 
-int main(int argc, char** argv) { return chorus::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Protobuf logs for developers, e.g. when it meets text that is not UTF-8 in a history an
+  // earlier version recorded (which is then read escaped); chorus reports errors itself.
+  google::protobuf::SetLogHandler(nullptr);
+  return chorus::cli::Main(argc, argv);
+}
