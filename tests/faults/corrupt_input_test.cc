@@ -24,6 +24,7 @@
 #include "proto/event.pb.h"
 #include "tests/cli/cli_fixture.h"
 #include "tests/storage/raw_sqlite.h"
+#include "workflow/definition.h"
 
 namespace chorus {
 namespace {
@@ -59,6 +60,7 @@ Event Started(int64_t seq) {
   b->set_name("b");
   b->set_command("echo b");
   b->add_depends_on("a");
+  event.mutable_workflow_started()->set_fingerprint(Fingerprint(*definition));
   return event;
 }
 
