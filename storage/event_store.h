@@ -131,8 +131,27 @@ class EventStore {
   //                      nothing of the batch is written;
   //   FailedPrecondition the store was opened read-only;
   //   other codes        the database failed; nothing of the batch is written.
+  // For writers that hold no lease (an import, tests); a driver appends with
+  // AppendAsLeaseOwner.
   virtual absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
                               absl::Span<const Event> events) = 0;
+
+  // Appends as Append does, on behalf of `lease_owner_id`, the driver that holds the owner lease
+  // of `workflow_id` (AcquireLease). The lease is checked in the append's own transaction, so a
+  // driver that lost it however long after it last looked (another owner took it over, or it
+  // was released) writes nothing. As for RenewLease, the lease need not be live, only still this
+  // owner's: one that expired and that nobody took over is still its owner's. Returns what
+  // Append returns, and:
+  //   Aborted            `lease_owner_id` does not hold the lease when the transaction runs;
+  //                      the message names the holder, if any, e.g. "workflow 'x': owner 3f2a...
+  //                      no longer holds its lease; it is held by owner 9c1e... (host h, pid
+  //                      123) until 2026-11-21 23:59:01 UTC"; nothing is written. The lease is
+  //                      checked before `expected_last_seq`: a driver that lost its lease is
+  //                      told so, whatever the new owner has appended since.
+  virtual absl::Status AppendAsLeaseOwner(absl::string_view workflow_id,
+                                          absl::string_view lease_owner_id,
+                                          int64_t expected_last_seq,
+                                          absl::Span<const Event> events) = 0;
 
   // Streams the events of `workflow_id` with seq >= from_seq, in seq order.
   // Returns NotFound if the store has no such workflow.
@@ -158,8 +177,8 @@ class EventStore {
       absl::string_view workflow_id) = 0;
 
   // Owner leases: at most one driver holds the lease of a workflow at a time, and only the
-  // holder appends to its history. A lease is not history; it lives beside it, in the same
-  // database, and may be taken before the workflow exists (to start it).
+  // holder appends to its history (AppendAsLeaseOwner). A lease is not history; it lives beside
+  // it, in the same database, and may be taken before the workflow exists (to start it).
   //
   // Takes the lease of `workflow_id` for `request.owner_id` until request.now + ttl, in one
   // atomic step (compare-and-set on the current holder). It is granted when nobody holds it,

@@ -1,6 +1,6 @@
 // ForwardingEventStore: an EventStore that passes every call to another store. A subclass
-// overrides the calls it changes: the engine's lease keeper guards Append with it, and tests
-// share one store between "connections" or inject faults.
+// overrides the calls it changes: the engine's lease keeper turns the run's appends into appends
+// as the lease owner with it, and tests share one store between "connections" or inject faults.
 #ifndef CHORUS_STORAGE_FORWARDING_EVENT_STORE_H_
 #define CHORUS_STORAGE_FORWARDING_EVENT_STORE_H_
 
@@ -22,6 +22,11 @@ class ForwardingEventStore : public EventStore {
   absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
                       absl::Span<const Event> events) override {
     return store_.Append(workflow_id, expected_last_seq, events);
+  }
+  absl::Status AppendAsLeaseOwner(absl::string_view workflow_id, absl::string_view lease_owner_id,
+                                  int64_t expected_last_seq,
+                                  absl::Span<const Event> events) override {
+    return store_.AppendAsLeaseOwner(workflow_id, lease_owner_id, expected_last_seq, events);
   }
   absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
                                                     int64_t from_seq) override {

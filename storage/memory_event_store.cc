@@ -38,6 +38,9 @@ class MemoryEventStore : public EventStore {
  public:
   absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
                       absl::Span<const Event> events) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status AppendAsLeaseOwner(absl::string_view workflow_id, absl::string_view lease_owner_id,
+                                  int64_t expected_last_seq,
+                                  absl::Span<const Event> events) override ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
                                                     int64_t from_seq) override
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -70,6 +73,11 @@ class MemoryEventStore : public EventStore {
     std::optional<StoredSnapshot> snapshot;
   };
 
+  // Append and AppendAsLeaseOwner: the latter passes the owner whose lease the append needs.
+  absl::Status AppendBatch(absl::string_view workflow_id,
+                           std::optional<absl::string_view> lease_owner_id,
+                           int64_t expected_last_seq, absl::Span<const Event> events)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The workflow named `workflow_id`, or nullptr.
   Workflow* Find(absl::string_view workflow_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The lease of `workflow_id`, or nullopt.
@@ -84,8 +92,25 @@ class MemoryEventStore : public EventStore {
 
 absl::Status MemoryEventStore::Append(absl::string_view workflow_id, int64_t expected_last_seq,
                                       absl::Span<const Event> events) {
+  return AppendBatch(workflow_id, std::nullopt, expected_last_seq, events);
+}
+
+absl::Status MemoryEventStore::AppendAsLeaseOwner(absl::string_view workflow_id,
+                                                  absl::string_view lease_owner_id,
+                                                  int64_t expected_last_seq,
+                                                  absl::Span<const Event> events) {
+  return AppendBatch(workflow_id, lease_owner_id, expected_last_seq, events);
+}
+
+absl::Status MemoryEventStore::AppendBatch(absl::string_view workflow_id,
+                                           std::optional<absl::string_view> lease_owner_id,
+                                           int64_t expected_last_seq,
+                                           absl::Span<const Event> events) {
   CHORUS_RETURN_IF_ERROR(CheckBatchNotEmpty(workflow_id, events));
   MutexLock lock(&mu_);
+  if (lease_owner_id.has_value()) {
+    CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, FindLease(workflow_id), *lease_owner_id));
+  }
   const Workflow* existing = Find(workflow_id);
   const int64_t last_seq = existing == nullptr ? 0 : existing->summary.last_seq;
   CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, last_seq));

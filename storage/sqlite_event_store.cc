@@ -511,6 +511,9 @@ class SqliteEventStore : public EventStore {
 
   absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
                       absl::Span<const Event> events) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status AppendAsLeaseOwner(absl::string_view workflow_id, absl::string_view lease_owner_id,
+                                  int64_t expected_last_seq,
+                                  absl::Span<const Event> events) override ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::unique_ptr<EventStream>> Read(absl::string_view workflow_id,
                                                     int64_t from_seq) override {
     return OpenStream(path_, options_.read_only, options_.busy_timeout, workflow_id, from_seq);
@@ -536,9 +539,15 @@ class SqliteEventStore : public EventStore {
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Append's work between BEGIN and COMMIT.
-  absl::Status AppendInTransaction(absl::string_view workflow_id, int64_t expected_last_seq,
-                                   absl::Span<const Event> events)
+  // Append and AppendAsLeaseOwner: the latter passes the owner whose lease the append needs.
+  absl::Status AppendBatch(absl::string_view workflow_id,
+                           std::optional<absl::string_view> lease_owner_id,
+                           int64_t expected_last_seq, absl::Span<const Event> events)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // AppendBatch's work between BEGIN and COMMIT.
+  absl::Status AppendInTransaction(absl::string_view workflow_id,
+                                   std::optional<absl::string_view> lease_owner_id,
+                                   int64_t expected_last_seq, absl::Span<const Event> events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<WorkflowSummary>> FindSummary(absl::string_view workflow_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -586,6 +595,20 @@ class SqliteEventStore : public EventStore {
 
 absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t expected_last_seq,
                                       absl::Span<const Event> events) {
+  return AppendBatch(workflow_id, std::nullopt, expected_last_seq, events);
+}
+
+absl::Status SqliteEventStore::AppendAsLeaseOwner(absl::string_view workflow_id,
+                                                  absl::string_view lease_owner_id,
+                                                  int64_t expected_last_seq,
+                                                  absl::Span<const Event> events) {
+  return AppendBatch(workflow_id, lease_owner_id, expected_last_seq, events);
+}
+
+absl::Status SqliteEventStore::AppendBatch(absl::string_view workflow_id,
+                                           std::optional<absl::string_view> lease_owner_id,
+                                           int64_t expected_last_seq,
+                                           absl::Span<const Event> events) {
   if (options_.read_only) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s is open read-only: cannot append to workflow '%s'", path_, workflow_id));
@@ -598,7 +621,7 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
                                events.front().seq(), events.back().seq());
       },
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return AppendInTransaction(workflow_id, expected_last_seq, events);
+        return AppendInTransaction(workflow_id, lease_owner_id, expected_last_seq, events);
       });
   const std::optional<uint32_t> data_version = db_.DataVersion();
   if (appended.ok() && data_version.has_value()) {
@@ -610,8 +633,13 @@ absl::Status SqliteEventStore::Append(absl::string_view workflow_id, int64_t exp
 }
 
 absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id,
+                                                   std::optional<absl::string_view> lease_owner_id,
                                                    int64_t expected_last_seq,
                                                    absl::Span<const Event> events) {
+  if (lease_owner_id.has_value()) {
+    CHORUS_ASSIGN_OR_RETURN(const std::optional<Lease> held, FindLease(workflow_id));
+    CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, held, *lease_owner_id));
+  }
   CHORUS_ASSIGN_OR_RETURN(int64_t seq, LastSeq(workflow_id));
   CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, seq));
   // Each event is checked as it goes in; a bad one rolls back those before it.

@@ -244,6 +244,83 @@ TEST_P(EventStoreTest, MalformedBatchIsInvalidAndWritesNothing) {
   }
 }
 
+// A lease for `owner`, taken at `now` for an hour.
+LeaseRequest LeaseRequestOf(absl::string_view owner, absl::string_view host, int64_t pid,
+                            absl::Time now) {
+  LeaseRequest request;
+  request.owner_id = std::string(owner);
+  request.host = std::string(host);
+  request.pid = pid;
+  request.ttl = absl::Hours(1);
+  request.now = now;
+  return request;
+}
+
+// Owner A starts a workflow whose lease each row has left in another state: only A's own
+// lease, live or lapsed, lets the start in.
+TEST_P(EventStoreTest, AppendAsLeaseOwnerAppendsOnlyWhileTheOwnerHoldsTheLease) {
+  const absl::Time now = absl::Now();
+  const LeaseRequest a_live = LeaseRequestOf("A", "h1", 11, now);
+  const LeaseRequest a_lapsed = LeaseRequestOf("A", "h1", 11, now - absl::Hours(2));
+  const LeaseRequest b_live = LeaseRequestOf("B", "h2", 22, now);
+  constexpr char kNobody[] = "owner A no longer holds its lease; nobody does";
+  constexpr char kHeldByB[] =
+      "owner A no longer holds its lease; it is held by owner B (host h2, pid 22)";
+  const struct {
+    const char* name;
+    std::vector<LeaseRequest> taken;  // in this order
+    bool released_by_a;
+    const char* refusal;  // empty when A's start lands
+  } cases[] = {
+      {"A holds it", {a_live}, false, ""},
+      {"A holds it, lapsed, nobody took it over", {a_lapsed}, false, ""},
+      {"nobody ever held it", {}, false, kNobody},
+      {"B holds it, A never did", {b_live}, false, kHeldByB},
+      {"B took it over once A's lapsed", {a_lapsed, b_live}, false, kHeldByB},
+      {"A released it", {a_live}, true, kNobody},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    for (const LeaseRequest& request : c.taken) {
+      ASSERT_TRUE(store_->AcquireLease(c.name, request).ok());
+    }
+    if (c.released_by_a) {
+      ASSERT_TRUE(store_->ReleaseLease(c.name, "A").ok());
+    }
+    const absl::Status status = store_->AppendAsLeaseOwner(c.name, "A", 0, {StartedEvent()});
+    if (absl::string_view(c.refusal).empty()) {
+      ASSERT_TRUE(status.ok()) << status;
+      EXPECT_THAT(HistoryOf(*store_, c.name), ElementsAre(StartedEvent().ShortDebugString()));
+      continue;
+    }
+    EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+    EXPECT_THAT(status.message(), HasSubstr(absl::StrCat("workflow '", c.name, "': ", c.refusal)));
+    EXPECT_EQ(store_->GetSummary(c.name).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(store_->Read(c.name, 1).status().code(), absl::StatusCode::kNotFound);
+  }
+}
+
+// A driver that stopped for a while: its lease lapsed, owner B took the workflow over and
+// appended. A's append, expecting the history it last saw, is refused for the lease.
+TEST_P(EventStoreTest, AppendAsLeaseOwnerRefusesAnOwnerWhoLostTheLeaseWhateverSeqItExpects) {
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(store_->AcquireLease("w", LeaseRequestOf("A", "h1", 11, now - absl::Hours(2))).ok());
+  ASSERT_TRUE(store_->AppendAsLeaseOwner("w", "A", 0, {StartedEvent()}).ok());
+  ASSERT_TRUE(store_->AcquireLease("w", LeaseRequestOf("B", "h2", 22, now)).ok());
+  ASSERT_TRUE(store_->AppendAsLeaseOwner("w", "B", 1, {StepStartedEvent(2, 2)}).ok());
+  for (const int64_t expected_last_seq : {1, 2}) {
+    SCOPED_TRACE(absl::StrCat("A expects last seq ", expected_last_seq));
+    const absl::Status status = store_->AppendAsLeaseOwner(
+        "w", "A", expected_last_seq, {StepStartedEvent(expected_last_seq + 1)});
+    EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+    EXPECT_THAT(
+        status.message(),
+        HasSubstr("workflow 'w': owner A no longer holds its lease; it is held by owner B"));
+    EXPECT_THAT(HistoryOf(*store_, "w"), ElementsAre(StartedEvent().ShortDebugString(),
+                                                     StepStartedEvent(2, 2).ShortDebugString()));
+  }
+}
+
 TEST_P(EventStoreTest, UnknownWorkflowIsNotFound) {
   Append("w", 0, {StartedEvent()});
   const absl::Status read = store_->Read("x", 1).status();
