@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -12,13 +13,17 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "event/events.h"
+#include "event/internal/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/forwarding_event_store.h"
+#include "storage/load_state.h"
 #include "storage/memory_event_store.h"
 #include "storage/sqlite_event_store.h"
 #include "tests/storage/storage_test_util.h"
@@ -32,6 +37,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -107,6 +113,59 @@ class FailingReleaseStore : public ForwardingEventStore {
     return absl::UnavailableError("disk I/O error");
   }
 };
+
+// A driver's store with a place to stop the driver where a scheduler might: after its lease
+// keeper has checked the lease, before the store appends. The first append that `pauses_before`
+// picks calls `pause` first and `after_pause` with what it returned, in the driving thread.
+// Once StopRenewals returns, the driver's lease keeper renews nothing more: its lease lapses.
+class PausingStore : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+
+  absl::Status AppendAsLeaseOwner(absl::string_view workflow_id, absl::string_view lease_owner_id,
+                                  int64_t expected_last_seq,
+                                  absl::Span<const Event> events) override {
+    const bool pausing = !paused_ && pauses_before(events);
+    if (pausing) {
+      paused_ = true;
+      pause();
+    }
+    const absl::Status appended = ForwardingEventStore::AppendAsLeaseOwner(
+        workflow_id, lease_owner_id, expected_last_seq, events);
+    if (pausing) after_pause(appended);
+    return appended;
+  }
+  absl::StatusOr<Lease> RenewLease(absl::string_view workflow_id, absl::string_view owner_id,
+                                   absl::Time expires_at) override ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    if (!renewing_) return absl::UnavailableError("database is locked");
+    return ForwardingEventStore::RenewLease(workflow_id, owner_id, expires_at);
+  }
+  // No renewal is under way once this returns: the lease's expiry stays as it is.
+  void StopRenewals() ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    renewing_ = false;
+  }
+
+  // Set before the driver starts.
+  std::function<bool(absl::Span<const Event>)> pauses_before;
+  std::function<void()> pause;
+  std::function<void(const absl::Status&)> after_pause = [](const absl::Status&) {};
+
+ private:
+  bool paused_ = false;  // by the driving thread only
+  Mutex mu_;
+  bool renewing_ ABSL_GUARDED_BY(mu_) = true;
+};
+
+// Picks the batch that records step `step`'s completion.
+std::function<bool(absl::Span<const Event>)> CompletionOf(std::string step) {
+  return [step](absl::Span<const Event> events) {
+    return std::any_of(events.begin(), events.end(), [&](const Event& event) {
+      return event.has_step_completed() && event.step_completed().step() == step;
+    });
+  };
+}
 
 class EngineLeaseTest : public testing::TestWithParam<StoreKind> {
  protected:
@@ -371,6 +430,90 @@ TEST_P(EngineLeaseTest, ALostLeaseStopsTheRunWhichAppendsNothingMore) {
   EXPECT_THAT(step_saw, HasSubstr("held by owner 0ther"));
   EXPECT_THAT(Trace("lost"), ElementsAre("workflow_started", "step_started a#1"));
   EXPECT_EQ(HeldLease("lost")->owner_id, "0ther") << "the new owner keeps it";
+}
+
+// A driver stopped between its lease keeper's check and its append (descheduled, say) while
+// its lease lapses and a second driver takes the workflow over and drives it to its end. The
+// stopped append goes on either before the second driver's first append or after its last; the
+// store refuses it both times, and from the takeover on the history is the second driver's.
+TEST_P(EngineLeaseTest, APausedDriverThatLostItsLeaseAppendsNothing) {
+  Register("a",
+           [](const StepContext& context) { return Ok(absl::StrCat("A", context.attempt())); });
+  Register("b", [](const StepContext&) { return Ok("B"); });
+  const WorkflowDefinition definition = DefinitionBuilder("w").Step("a").Step("b", {"a"}).Build();
+  const struct {
+    const char* id;
+    bool goes_on_before_the_second_appends;  // else once the second driver has finished
+  } cases[] = {
+      {"on before the second driver appends", true},
+      {"on after the second driver finished", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.id);
+    Latch paused(2);      // the first driver is stopped before its append
+    Latch taken_over(2);  // the second driver holds the lease: the first goes on
+    Latch refused(2);     // the first driver's append has returned: the second goes on
+    PausingStore first_store(*store_);
+    absl::Status paused_append;
+    first_store.pauses_before = CompletionOf("a");
+    first_store.pause = [&] {
+      first_store.StopRenewals();
+      paused.ArriveAndWait();
+      taken_over.ArriveAndWait();
+    };
+    first_store.after_pause = [&](const absl::Status& appended) {
+      paused_append = appended;
+      if (c.goes_on_before_the_second_appends) refused.ArriveAndWait();
+    };
+    EngineOptions short_lease;
+    short_lease.lease_ttl = absl::Milliseconds(300);
+    Engine first(&first_store, &registry_, short_lease);
+    absl::Status first_result;
+    std::thread first_driver([&] { first_result = first.Run(c.id, definition, "").status(); });
+    ASSERT_TRUE(paused.ArriveAndWait());
+    const std::vector<std::string> before_takeover = HistoryOf(*store_, c.id);
+    const std::optional<Lease> first_lease = HeldLease(c.id);
+    ASSERT_TRUE(first_lease.has_value());
+    // Nobody renews the lease any more: waiting out its expiry is what lets it lapse.
+    absl::SleepFor(first_lease->expires_at - absl::Now());
+
+    std::unique_ptr<EventStore> other_store = Connect();
+    PausingStore second_store(*other_store);
+    std::string second_owner;
+    second_store.pauses_before = [](absl::Span<const Event>) { return true; };  // the first
+    second_store.pause = [&] {
+      second_owner = HeldLease(c.id)->owner_id;
+      if (!c.goes_on_before_the_second_appends) return;
+      taken_over.ArriveAndWait();
+      refused.ArriveAndWait();
+    };
+    std::vector<std::string> second_wrote;
+    EngineOptions options;
+    options.on_commit = [&](absl::string_view, absl::Span<const Event> events) {
+      for (const Event& event : events) second_wrote.push_back(event.ShortDebugString());
+    };
+    Engine second(&second_store, &registry_, options);
+    const absl::StatusOr<WorkflowState> second_result = second.Resume(c.id);
+    if (!c.goes_on_before_the_second_appends) taken_over.ArriveAndWait();
+    first_driver.join();
+
+    EXPECT_EQ(paused_append.code(), absl::StatusCode::kAborted) << paused_append;
+    EXPECT_THAT(
+        paused_append.message(),
+        HasSubstr(absl::StrCat(
+            "workflow '", c.id, "': owner ", first_lease->owner_id, " no longer holds its lease; ",
+            c.goes_on_before_the_second_appends ? absl::StrCat("it is held by owner ", second_owner)
+                                                : "nobody does")));
+    EXPECT_EQ(first_result.code(), absl::StatusCode::kAborted) << first_result;
+    ASSERT_TRUE(second_result.ok()) << second_result.status();
+    std::vector<std::string> history = before_takeover;
+    history.insert(history.end(), second_wrote.begin(), second_wrote.end());
+    EXPECT_THAT(HistoryOf(*store_, c.id), ElementsAreArray(history));
+    const absl::StatusOr<WorkflowState> folded = LoadWorkflowState(*store_, c.id);
+    ASSERT_TRUE(folded.ok()) << folded.status();
+    EXPECT_EQ(folded->status, WORKFLOW_STATUS_COMPLETED);
+    EXPECT_EQ(folded->FindStep("a")->output, "A2");
+  }
 }
 
 TEST_P(EngineLeaseTest, ALeaseThatCannotBeRenewedBeforeItLapsesStopsTheRun) {

@@ -63,20 +63,22 @@ absl::Status RegisterNoOps(const WorkflowDefinition& definition, StepRegistry& r
 
 struct RunStats {
   absl::Duration elapsed;    // the engine's: wall time less the interleaved bound's
-  absl::Duration appending;  // of elapsed, the time spent in the store's Append (commits)
+  absl::Duration appending;  // of elapsed, the time spent in the store's appends (commits)
   int64_t transactions = 0;  // appended batches, including the workflow's start and end
   int64_t events = 0;
 };
 
-// Adds up the time its Appends take. Append is called from the engine's driving thread only.
+// Adds up the time the engine's appends take: as the lease owner, from its driving thread only.
 class TimedAppendStore : public ForwardingEventStore {
  public:
   explicit TimedAppendStore(EventStore& store) : ForwardingEventStore(store) {}
 
-  absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
-                      absl::Span<const Event> events) override {
+  absl::Status AppendAsLeaseOwner(absl::string_view workflow_id, absl::string_view lease_owner_id,
+                                  int64_t expected_last_seq,
+                                  absl::Span<const Event> events) override {
     const absl::Time start = absl::Now();
-    absl::Status appended = ForwardingEventStore::Append(workflow_id, expected_last_seq, events);
+    absl::Status appended = ForwardingEventStore::AppendAsLeaseOwner(workflow_id, lease_owner_id,
+                                                                     expected_last_seq, events);
     appending_ += absl::Now() - start;
     return appended;
   }
@@ -155,7 +157,7 @@ double AddRunFields(JsonLine& line, const WorkflowDefinition& definition,
   return steps / seconds;
 }
 
-// Where a durable run's time went, per transaction: the store's Append (its commit included)
+// Where a durable run's time went, per transaction: the store's append (its commit included)
 // against the raw bound's transaction, and the engine's own time besides its appends.
 void AddCommitFields(JsonLine& line, const DurableRun& run) {
   const RunStats& stats = run.stats;

@@ -109,7 +109,8 @@ bool ProcessIsGone(int64_t pid) {
   return errno == ESRCH;
 }
 
-// The store as a run of the keeper's workflow sees it: appends only while the lease is held.
+// The store as a run of the keeper's workflow sees it: appends only while the lease is held,
+// each as the lease's owner.
 class LeaseKeeper::GuardedStore : public ForwardingEventStore {
  public:
   GuardedStore(EventStore& store, LeaseKeeper& keeper)
@@ -117,10 +118,14 @@ class LeaseKeeper::GuardedStore : public ForwardingEventStore {
 
   absl::Status Append(absl::string_view workflow_id, int64_t expected_last_seq,
                       absl::Span<const Event> events) override {
-    // A takeover between this check and the append is caught by the store: the new owner's
-    // appends move the last seq, so this one is Aborted, or it moves it and theirs are.
+    // The keeper's own verdict comes first: a lease it could not renew before it lapsed is lost
+    // to the run although nobody has taken it over yet (the store would still take the append),
+    // and a refusal here is what Release reports.
     CHORUS_RETURN_IF_ERROR(keeper_.CheckHeld());
-    return ForwardingEventStore::Append(workflow_id, expected_last_seq, events);
+    // A takeover after that check (this thread was descheduled, say) is caught by the store,
+    // which checks the lease again in the append's own transaction.
+    return ForwardingEventStore::AppendAsLeaseOwner(workflow_id, keeper_.owner_id_,
+                                                    expected_last_seq, events);
   }
 
  private:

@@ -7,7 +7,9 @@
 // until the lease lapses; a driver on the owner's own host takes over at once when the
 // owner's process is gone (ProcessIsGone), or when the owner is this very process and none of
 // its keepers holds the lease any more (a run whose release failed left it behind). A run whose
-// lease is lost stops: its cancellation token is cancelled and it appends nothing more.
+// lease is lost stops: its cancellation token is cancelled and it appends nothing more. It
+// appends nothing even before the keeper hears of the loss: the store checks the lease in each
+// append's own transaction (EventStore::AppendAsLeaseOwner).
 //
 // The keeper also watches the store for a request to cancel the run (EventStore::
 // RequestCancellation, made by another process or engine), so that the run hears of it
@@ -75,8 +77,10 @@ class LeaseKeeper {
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
-  // The store the run must write through: Append fails with Aborted, saying how the lease was
-  // lost, once it is lost; everything else passes through. Lives as long as the keeper.
+  // The store the run must write through: Append appends as the lease's owner
+  // (EventStore::AppendAsLeaseOwner), and fails with Aborted, saying how the lease was lost,
+  // once the keeper knows it is lost; everything else passes through. Lives as long as the
+  // keeper.
   EventStore& store() { return *guarded_store_; }
 
   // Stops watching and gives the lease up (unless another owner holds it by now). Returns the
