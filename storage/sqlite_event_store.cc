@@ -1,5 +1,6 @@
 #include "storage/sqlite_event_store.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -194,14 +195,34 @@ absl::StatusOr<int64_t> ProbeFile(const std::string& path, absl::Duration busy_t
   return header.user_version;
 }
 
-absl::Status UseWal(SqliteConnection& db) {
+// Asks for WAL mode; returns the journal mode the file is in after.
+absl::StatusOr<std::string> AskForWal(SqliteConnection& db) {
   CHORUS_ASSIGN_OR_RETURN(SqliteStatement pragma, db.Prepare("PRAGMA journal_mode = WAL"));
   std::string mode;
   CHORUS_RETURN_IF_ERROR(
       pragma.ForEachRow([&](const SqliteStatement& row) { mode = std::string(row.Text(0)); }));
-  if (mode == "wal") return absl::OkStatus();
+  return mode;
+}
+
+// Puts the file in WAL mode. Only a file still in rollback mode is written (its header, under
+// an exclusive lock), and SQLite asks for that lock while the pragma holds a read lock: rather
+// than wait on the busy handler, which could deadlock, the pragma fails at once with
+// SQLITE_BUSY while another connection holds or wants the write lock. The first openers of a
+// new file all meet at this point, so each tries again, as the busy handler would, for up to
+// `busy_timeout`; once one of them has switched the file, the others have nothing to write.
+absl::Status UseWal(SqliteConnection& db, absl::Duration busy_timeout) {
+  const absl::Time deadline = absl::Now() + busy_timeout;
+  absl::Duration pause = absl::Milliseconds(1);
+  absl::StatusOr<std::string> mode = AskForWal(db);
+  while (absl::IsUnavailable(mode.status()) && absl::Now() < deadline) {
+    absl::SleepFor(std::min(pause, deadline - absl::Now()));
+    pause = std::min(2 * pause, absl::Milliseconds(50));
+    mode = AskForWal(db);
+  }
+  CHORUS_RETURN_IF_ERROR(Annotate(mode.status(), "switching to WAL mode"));
+  if (*mode == "wal") return absl::OkStatus();
   return absl::FailedPreconditionError(
-      absl::StrFormat("%s: cannot use WAL mode (journal_mode stays %s)", db.path(), mode));
+      absl::StrFormat("%s: cannot use WAL mode (journal_mode stays %s)", db.path(), *mode));
 }
 
 // Creates the schema and stamps the file as ours, in one transaction: a crash leaves either
@@ -236,9 +257,9 @@ absl::Status UpgradeSchema(SqliteConnection& db, int64_t probed_version) {
 
 // `schema_version` is what ProbeFile found: 0 for no database yet.
 absl::Status PrepareForWriting(SqliteConnection& db, int64_t schema_version,
-                               SqliteOptions::Durability durability) {
-  CHORUS_RETURN_IF_ERROR(UseWal(db));
-  CHORUS_RETURN_IF_ERROR(db.Exec(durability == SqliteOptions::Durability::kFull
+                               const SqliteOptions& options) {
+  CHORUS_RETURN_IF_ERROR(UseWal(db, options.busy_timeout));
+  CHORUS_RETURN_IF_ERROR(db.Exec(options.durability == SqliteOptions::Durability::kFull
                                      ? "PRAGMA synchronous = FULL"
                                      : "PRAGMA synchronous = NORMAL"));
   if (schema_version == 0) return CreateSchema(db);
@@ -908,7 +929,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenSqliteEventStore(const std::stri
                              options.read_only ? SqliteMode::kReadOnly : SqliteMode::kReadWrite,
                              options.busy_timeout));
   if (!options.read_only) {
-    CHORUS_RETURN_IF_ERROR(PrepareForWriting(db, schema_version, options.durability));
+    CHORUS_RETURN_IF_ERROR(PrepareForWriting(db, schema_version, options));
   }
   const bool has_snapshots = !options.read_only || schema_version >= kFirstVersionWithSnapshots;
   CHORUS_ASSIGN_OR_RETURN(Statements statements, PrepareStatements(db, has_snapshots));

@@ -8,7 +8,9 @@
 // not a Chorus database, or one written by a newer version, is refused and left byte-for-byte
 // unchanged. A file of an older schema version (1: summary rows kept the last seq; 2: no
 // snapshots) is upgraded in place, in one transaction, when opened for writing, and read as it
-// is when opened read-only (without snapshots, then).
+// is when opened read-only (without snapshots, then). Any number of processes may open one file
+// for writing at the same time, also a file that does not exist yet: one of them creates (or
+// upgrades) the database, and each of them opens it.
 //
 // Each EventStream reads on a connection of its own, from a snapshot taken when Read returns:
 // appends neither wait for an open stream nor show up in it. An open stream keeps the WAL

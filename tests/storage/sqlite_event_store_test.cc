@@ -2,9 +2,18 @@
 // refusing foreign files without touching them.
 #include "storage/sqlite_event_store.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -15,10 +24,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "event/internal/status_macros.h"
 #include "event/started_outline.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
@@ -34,6 +46,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 void WriteBytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
@@ -738,6 +751,172 @@ TEST(SqliteEventStore, TwoStoresOnOneFileShareHistoriesAndRaces) {
   EXPECT_THAT(HistoryOf(**second, "w"),
               ElementsAre(StartedEvent().ShortDebugString(), StepStartedEvent(2).ShortDebugString(),
                           StepCompletedEvent(3).ShortDebugString()));
+}
+
+// The schema and header of the database at `path`, as text, to compare two files by.
+std::string SchemaOf(const std::string& path) {
+  return absl::StrCat(
+      RawRows(path,
+              "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema "
+              "ORDER BY name"),
+      "\napplication_id ", RawRows(path, "PRAGMA application_id"), ", user_version ",
+      RawRows(path, "PRAGMA user_version"), ", journal_mode ",
+      RawRows(path, "PRAGMA journal_mode"));
+}
+
+// Child processes that open files at the same moment, round after round: in round r, opener i
+// runs open(r, i) and reports what it returned. The openers wait on one pipe per round and start
+// when the parent closes it. Each lives through every round: forking once per opener rather
+// than once per opener and round keeps the test quick in the sanitizer builds, where a fork
+// takes 15 ms or so. The children start no thread and assert nothing.
+class ConcurrentOpeners {
+ public:
+  using OpenFunction = std::function<absl::Status(int round, int opener)>;
+
+  ConcurrentOpeners() = default;
+  ConcurrentOpeners(const ConcurrentOpeners&) = delete;
+  ConcurrentOpeners& operator=(const ConcurrentOpeners&) = delete;
+
+  // Kills the openers still running (none once every round ran) and reaps them.
+  ~ConcurrentOpeners() {
+    for (const pid_t child : children_) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+    }
+    for (const std::array<int, 2>& start : starts_) {
+      if (start[1] >= 0) close(start[1]);  // rounds that never ran
+    }
+    if (report_[0] >= 0) close(report_[0]);
+  }
+
+  // Forks `openers` children for `rounds` rounds; false if a pipe or a fork failed.
+  bool Start(int openers, int rounds, const OpenFunction& open) {
+    starts_.assign(rounds, {-1, -1});
+    for (std::array<int, 2>& start : starts_) {
+      if (pipe(start.data()) != 0) return false;
+    }
+    if (pipe(report_) != 0) return false;
+    for (int opener = 0; opener < openers; ++opener) {
+      const pid_t child = fork();
+      if (child == 0) RunInChild(opener, open);
+      if (child < 0) return false;
+      children_.push_back(child);
+    }
+    for (const std::array<int, 2>& start : starts_) close(start[0]);
+    close(report_[1]);
+    return true;
+  }
+
+  // Starts round `round` in every opener at once. Returns the failures they reported ("opener
+  // 3: UNAVAILABLE: ..."), or ReadReports' error if they stopped reporting.
+  absl::StatusOr<std::vector<std::string>> RunRound(int round) {
+    close(starts_[round][1]);
+    starts_[round][1] = -1;
+    std::vector<std::string> failures;
+    for (size_t i = 0; i < children_.size(); ++i) {
+      CHORUS_ASSIGN_OR_RETURN(const std::string line, NextReport());
+      if (!absl::EndsWith(line, ": OK")) failures.push_back(line);
+    }
+    return failures;
+  }
+
+ private:
+  [[noreturn]] void RunInChild(int opener, const OpenFunction& open) {
+    for (const std::array<int, 2>& start : starts_) close(start[1]);
+    close(report_[0]);
+    for (int round = 0; round < static_cast<int>(starts_.size()); ++round) {
+      char byte;
+      while (read(starts_[round][0], &byte, 1) < 0 && errno == EINTR) {
+      }
+      const std::string line =
+          absl::StrCat("opener ", opener, ": ", open(round, opener).ToString(), "\n");
+      if (write(report_[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        _exit(1);
+      }
+    }
+    _exit(0);
+  }
+
+  // The next line the openers reported (each writes whole lines at once).
+  absl::StatusOr<std::string> NextReport() {
+    const absl::Time deadline = absl::Now() + absl::Minutes(1);
+    size_t end;
+    while ((end = reported_.find('\n')) == std::string::npos) {
+      CHORUS_RETURN_IF_ERROR(ReadReports(deadline));
+    }
+    std::string line = reported_.substr(0, end);
+    reported_.erase(0, end + 1);
+    return line;
+  }
+
+  // Appends to reported_ what the openers have written, once they have written something.
+  // DeadlineExceeded if they write nothing until `deadline`; Aborted if they are all gone.
+  absl::Status ReadReports(absl::Time deadline) {
+    pollfd report = {report_[0], POLLIN, 0};
+    int ready;
+    do {
+      const int64_t wait_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+      ready = poll(&report, 1, static_cast<int>(std::max<int64_t>(wait_ms, 0)));
+    } while (ready < 0 && errno == EINTR);
+    if (ready <= 0) return absl::DeadlineExceededError("the openers stopped reporting");
+    char buffer[4096];
+    const ssize_t n = read(report_[0], buffer, sizeof(buffer));
+    if (n <= 0) return absl::AbortedError("the openers are gone");
+    reported_.append(buffer, n);
+    return absl::OkStatus();
+  }
+
+  std::vector<std::array<int, 2>> starts_;  // a pipe per round, closed to start it
+  int report_[2] = {-1, -1};
+  std::vector<pid_t> children_;
+  std::string reported_;  // read from report_ and not yet returned
+};
+
+// `chorus run`s started together on a file that does not exist yet: each round, kOpeners
+// processes open a new file at once. Every one of them opens it, whichever creates the database,
+// and appends its own workflow; the file holds the schema that a file created by one opener
+// alone holds. Durability NORMAL changes nothing in how a file is opened or created; it spares
+// the test a sync per append.
+TEST(SqliteEventStore, ProcessesOpeningANewFileAtOnceAllOpenOneDatabase) {
+  constexpr int kOpeners = 8;
+  constexpr int kRounds = 100;
+  const TempDir dir;
+  const std::string alone = dir.File("alone.db");
+  ASSERT_TRUE(Open(alone).ok());
+  const std::string schema = SchemaOf(alone);
+  const auto file_of_round = [&dir](int round) {
+    return dir.File(absl::StrCat("round-", round, ".db"));
+  };
+  std::vector<std::string> ids;  // each opener's workflow
+  for (int opener = 0; opener < kOpeners; ++opener) ids.push_back(absl::StrCat("w", opener));
+  ConcurrentOpeners openers;
+  ASSERT_TRUE(openers.Start(kOpeners, kRounds, [&](int round, int opener) -> absl::Status {
+    SqliteOptions options;
+    options.durability = SqliteOptions::Durability::kNormal;
+    CHORUS_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store, Open(file_of_round(round), options));
+    return store->Append(ids[opener], 0, {StartedEvent()});
+  }));
+  std::vector<std::string> failures;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    const absl::StatusOr<std::vector<std::string>> failed = openers.RunRound(round);
+    ASSERT_TRUE(failed.ok()) << failed.status();
+    if (!failed->empty()) {
+      failures.push_back(absl::StrCat("round ", round, ": ", absl::StrJoin(*failed, "; ")));
+      continue;
+    }
+    EXPECT_EQ(SchemaOf(file_of_round(round)), schema);
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open(file_of_round(round));
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::vector<WorkflowSummary>> summaries = (*store)->List();
+    ASSERT_TRUE(summaries.ok()) << summaries.status();
+    std::vector<std::string> appended;
+    for (const WorkflowSummary& summary : *summaries) {
+      if (summary.last_seq == 1) appended.push_back(summary.workflow_id);
+    }
+    EXPECT_EQ(appended, ids);
+  }
+  EXPECT_THAT(failures, IsEmpty());
 }
 
 }  // namespace
