@@ -135,9 +135,8 @@ absl::Status CheckSqliteMagic(const std::string& path) {
       absl::StrFormat("%s is not a Chorus database (not a SQLite file)", path));
 }
 
-absl::StatusOr<FileHeader> ReadFileHeader(const std::string& path, absl::Duration busy_timeout) {
-  CHORUS_ASSIGN_OR_RETURN(SqliteConnection db,
-                          SqliteConnection::Open(path, SqliteMode::kReadOnly, busy_timeout));
+// The header of the database open on `db`, read in one statement: from one snapshot.
+absl::StatusOr<FileHeader> ReadFileHeader(SqliteConnection& db) {
   CHORUS_ASSIGN_OR_RETURN(SqliteStatement select,
                           db.Prepare("SELECT (SELECT application_id FROM pragma_application_id), "
                                      "(SELECT user_version FROM pragma_user_version), "
@@ -147,6 +146,25 @@ absl::StatusOr<FileHeader> ReadFileHeader(const std::string& path, absl::Duratio
     header = {row.Int(0), row.Int(1), row.Int(2)};
   }));
   return header;
+}
+
+// The schema version that `header`, read from the file at `path`, gives a Chorus database that
+// this version reads: 0 for an empty SQLite database; FailedPrecondition for anything else.
+absl::StatusOr<int64_t> SchemaVersionOf(const std::string& path, const FileHeader& header) {
+  if (header.application_id == 0 && header.user_version == 0 && header.schema_objects == 0) {
+    return 0;
+  }
+  if (header.application_id != kApplicationId) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s is not a Chorus database (application_id 0x%x, expected 0x%x)", path,
+                        static_cast<uint32_t>(header.application_id), kApplicationId));
+  }
+  if (header.user_version < kOldestSchemaVersion || header.user_version > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s has schema version %d; this Chorus reads versions %d to %d", path,
+                        header.user_version, kOldestSchemaVersion, kSchemaVersion));
+  }
+  return header.user_version;
 }
 
 // Whether `path-journal` is a rollback journal of a transaction that began on an empty file:
@@ -178,21 +196,10 @@ absl::StatusOr<int64_t> ProbeFile(const std::string& path, absl::Duration busy_t
   }
   if (size == 0 || CreationWasCutOff(path)) return 0;
   CHORUS_RETURN_IF_ERROR(CheckSqliteMagic(path));
-  CHORUS_ASSIGN_OR_RETURN(const FileHeader header, ReadFileHeader(path, busy_timeout));
-  if (header.application_id == 0 && header.user_version == 0 && header.schema_objects == 0) {
-    return 0;
-  }
-  if (header.application_id != kApplicationId) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s is not a Chorus database (application_id 0x%x, expected 0x%x)", path,
-                        static_cast<uint32_t>(header.application_id), kApplicationId));
-  }
-  if (header.user_version < kOldestSchemaVersion || header.user_version > kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s has schema version %d; this Chorus reads versions %d to %d", path,
-                        header.user_version, kOldestSchemaVersion, kSchemaVersion));
-  }
-  return header.user_version;
+  CHORUS_ASSIGN_OR_RETURN(SqliteConnection db,
+                          SqliteConnection::Open(path, SqliteMode::kReadOnly, busy_timeout));
+  CHORUS_ASSIGN_OR_RETURN(const FileHeader header, ReadFileHeader(db));
+  return SchemaVersionOf(path, header);
 }
 
 // Asks for WAL mode; returns the journal mode the file is in after.
@@ -225,34 +232,39 @@ absl::Status UseWal(SqliteConnection& db, absl::Duration busy_timeout) {
       absl::StrFormat("%s: cannot use WAL mode (journal_mode stays %s)", db.path(), *mode));
 }
 
-// Creates the schema and stamps the file as ours, in one transaction: a crash leaves either
-// an empty file or a complete Chorus database.
-absl::Status CreateSchema(SqliteConnection& db) {
-  const std::string sql = absl::StrCat("BEGIN IMMEDIATE;", kCreateTables, kCreateSnapshots,
-                                       "PRAGMA application_id = ", kApplicationId,
-                                       "; PRAGMA user_version = ", kSchemaVersion, "; COMMIT;");
-  const absl::Status status = db.Exec(sql.c_str());
-  if (!status.ok() && db.InTransaction()) return AfterRollback(status, db.Exec("ROLLBACK"));
-  return status;
+// Writes what a file of schema `version` (0: an empty file) lacks to be of the current one.
+absl::Status WriteSchemaFrom(SqliteConnection& db, int64_t version) {
+  if (version == 0) {
+    const std::string create =
+        absl::StrCat(kCreateTables, kCreateSnapshots, "PRAGMA application_id = ", kApplicationId,
+                     "; PRAGMA user_version = ", kSchemaVersion, ";");
+    return db.Exec(create.c_str());
+  }
+  if (version == 1) CHORUS_RETURN_IF_ERROR(db.Exec(kUpgradeFromVersion1));
+  CHORUS_RETURN_IF_ERROR(db.Exec(kCreateSnapshots));
+  return db.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str());
 }
 
-// Brings an older database to the current version, in one transaction. Under the write lock
-// it reads the version again: another connection may have upgraded the file meanwhile.
-absl::Status UpgradeSchema(SqliteConnection& db, int64_t probed_version) {
+// Brings the file to the current schema version in one transaction: a crash leaves it as it
+// was, or up to date. Other processes may open the file at the same time: the first openers of
+// a new file all probe it empty, and all but one then find it created. So this reads the
+// header again under the write lock and goes by what it finds there, not by what ProbeFile
+// found: it creates the schema in an empty file, upgrades an older version, leaves the current
+// one as it is, and refuses anything else as ProbeFile does, writing nothing.
+absl::Status BringSchemaUpToDate(SqliteConnection& db) {
   CHORUS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   absl::Status status = [&]() -> absl::Status {
-    CHORUS_ASSIGN_OR_RETURN(SqliteStatement select, db.Prepare("PRAGMA user_version"));
-    int64_t version = 0;
-    CHORUS_RETURN_IF_ERROR(
-        select.ForEachRow([&](const SqliteStatement& row) { version = row.Int(0); }));
+    CHORUS_ASSIGN_OR_RETURN(const FileHeader header, ReadFileHeader(db));
+    CHORUS_ASSIGN_OR_RETURN(const int64_t version, SchemaVersionOf(db.path(), header));
     if (version == kSchemaVersion) return absl::OkStatus();
-    if (version == 1) CHORUS_RETURN_IF_ERROR(db.Exec(kUpgradeFromVersion1));
-    CHORUS_RETURN_IF_ERROR(db.Exec(kCreateSnapshots));
-    return db.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str());
+    const std::string writing =
+        version == 0 ? "creating the schema"
+                     : absl::StrCat("upgrading schema version ", version, " to ", kSchemaVersion);
+    return Annotate(WriteSchemaFrom(db, version), writing);
   }();
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok() && db.InTransaction()) status = AfterRollback(status, db.Exec("ROLLBACK"));
-  return Annotate(status, "upgrading schema version ", probed_version, " to ", kSchemaVersion);
+  return status;
 }
 
 // `schema_version` is what ProbeFile found: 0 for no database yet.
@@ -262,8 +274,8 @@ absl::Status PrepareForWriting(SqliteConnection& db, int64_t schema_version,
   CHORUS_RETURN_IF_ERROR(db.Exec(options.durability == SqliteOptions::Durability::kFull
                                      ? "PRAGMA synchronous = FULL"
                                      : "PRAGMA synchronous = NORMAL"));
-  if (schema_version == 0) return CreateSchema(db);
-  return schema_version == kSchemaVersion ? absl::OkStatus() : UpgradeSchema(db, schema_version);
+  if (schema_version == kSchemaVersion) return absl::OkStatus();
+  return BringSchemaUpToDate(db);
 }
 
 Lease LeaseFrom(const SqliteStatement& row) {

@@ -591,6 +591,36 @@ TEST(SqliteEventStore, Version1FileOpenedByTwoWritersAtOnceIsUpgradedOnce) {
   }
 }
 
+// An opener goes by what the file holds once it has the write lock, not by what it probed: a
+// file that another program fills meanwhile is refused, as the probe refuses it, and gets no
+// Chorus schema. The program's connection holds the write lock, its table written but not
+// committed (the file is still empty), while the opener probes the file and waits for the
+// lock, as above. (By then the opener has put the file in WAL mode: switching, before the
+// schema, is the one change such a file gets.)
+TEST(SqliteEventStore, AFileFilledWhileAnOpenerWaitsForTheWriteLockIsRefusedWithoutTheSchema) {
+  const TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; CREATE TABLE notes (text TEXT)", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  absl::StatusOr<std::unique_ptr<EventStore>> store;
+  std::thread opener([&path, &store] { store = Open(path); });
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  opener.join();
+
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_EQ(
+      store.status().message(),
+      absl::StrCat(path, " is not a Chorus database (application_id 0x0, expected 0x43484f52)"));
+  EXPECT_EQ(RawRows(path, "SELECT group_concat(name, ' ') FROM sqlite_schema"), "notes");
+  EXPECT_EQ(RawRows(path, "PRAGMA application_id"), "0");
+  EXPECT_EQ(RawRows(path, "PRAGMA user_version"), "0");
+}
+
 TEST(SqliteEventStore, Version1FileOpenedReadOnlyIsReadAsItIs) {
   const TempDir dir;
   const std::string path = dir.File("chorus.db");
