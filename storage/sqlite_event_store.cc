@@ -472,6 +472,7 @@ struct Statements {
   SqliteStatement insert_cancellation;  // keeps the first request
   SqliteStatement find_cancellation;
   SqliteStatement find_lease;
+  SqliteStatement lease_is_held_by;  // a row if the lease is the given owner's
   SqliteStatement upsert_lease;
   SqliteStatement renew_lease;
   SqliteStatement delete_lease;  // only the given owner's
@@ -514,6 +515,9 @@ absl::StatusOr<Statements> PrepareStatements(SqliteConnection& db, bool has_snap
   CHORUS_ASSIGN_OR_RETURN(s.find_lease,
                           db.Prepare("SELECT workflow_id, owner_id, host, pid, expires_at_ns "
                                      "FROM leases WHERE workflow_id = ?1"));
+  CHORUS_ASSIGN_OR_RETURN(
+      s.lease_is_held_by,
+      db.Prepare("SELECT 1 FROM leases WHERE workflow_id = ?1 AND owner_id = ?2"));
   CHORUS_ASSIGN_OR_RETURN(
       s.upsert_lease, db.Prepare("INSERT OR REPLACE INTO leases (workflow_id, owner_id, host, pid, "
                                  "expires_at_ns) VALUES (?1, ?2, ?3, ?4, ?5)"));
@@ -604,6 +608,11 @@ class SqliteEventStore : public EventStore {
   absl::Status CheckWritable(absl::string_view what) const;
   absl::StatusOr<std::optional<Lease>> FindLease(absl::string_view workflow_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // OK if `owner_id` holds the lease of `workflow_id`; else CheckLeaseHeldBy's refusal. Runs
+  // with every append of a driver: one point lookup, and the lease is read whole only to say
+  // who holds it instead.
+  absl::Status CheckLeaseHeld(absl::string_view workflow_id, absl::string_view owner_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteLease(const Lease& lease) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
@@ -670,8 +679,7 @@ absl::Status SqliteEventStore::AppendInTransaction(absl::string_view workflow_id
                                                    int64_t expected_last_seq,
                                                    absl::Span<const Event> events) {
   if (lease_owner_id.has_value()) {
-    CHORUS_ASSIGN_OR_RETURN(const std::optional<Lease> held, FindLease(workflow_id));
-    CHORUS_RETURN_IF_ERROR(CheckLeaseHeldBy(workflow_id, held, *lease_owner_id));
+    CHORUS_RETURN_IF_ERROR(CheckLeaseHeld(workflow_id, *lease_owner_id));
   }
   CHORUS_ASSIGN_OR_RETURN(int64_t seq, LastSeq(workflow_id));
   CHORUS_RETURN_IF_ERROR(CheckExpectedLastSeq(workflow_id, expected_last_seq, seq));
@@ -916,6 +924,18 @@ absl::StatusOr<std::optional<Lease>> SqliteEventStore::FindLease(absl::string_vi
   }
   CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the lease"));
   return lease;
+}
+
+absl::Status SqliteEventStore::CheckLeaseHeld(absl::string_view workflow_id,
+                                              absl::string_view owner_id) {
+  SqliteStatement& held_by = statements_.lease_is_held_by;
+  bool held = false;
+  absl::Status status = held_by.Bind(workflow_id, owner_id);
+  if (status.ok()) status = held_by.ForEachRow([&](const SqliteStatement&) { held = true; });
+  CHORUS_RETURN_IF_ERROR(Annotate(status, "workflow '", workflow_id, "': reading the lease"));
+  if (held) return absl::OkStatus();
+  CHORUS_ASSIGN_OR_RETURN(const std::optional<Lease> lease, FindLease(workflow_id));
+  return CheckLeaseHeldBy(workflow_id, lease, owner_id);
 }
 
 absl::Status SqliteEventStore::WriteLease(const Lease& lease) {
