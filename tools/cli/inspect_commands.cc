@@ -2,6 +2,7 @@
 // export; and import, which writes a history only once all of it has been checked.
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -36,6 +37,7 @@
 #include "tools/read_file.h"
 #include "tools/timeline.h"
 #include "workflow/definition.h"
+#include "workflow/internal/scheduler.h"
 
 namespace chorus::cli {
 namespace {
@@ -94,54 +96,29 @@ int RunningPid(const StepState& step) {
   return kill(pid, 0) == 0 || errno == EPERM ? pid : 0;
 }
 
-// The definition of `step`: its own, or for an instance its map step's.
-const StepDefinition& DefinitionOf(const WorkflowState& state, const StepState& step) {
-  return state.definition().steps(step.map_of >= 0 ? step.map_of : state.IndexOf(step.name));
-}
-
-// Whether `step` failed for good in a way that stops the workflow: a critical step (or an
-// instance of one) with no retry scheduled, under the fail-fast policy.
-bool StopsTheWorkflow(const WorkflowState& state, const StepState& step) {
-  if (step.status == StepStatus::kCancelled) return true;
-  return step.status == StepStatus::kFailed && step.details().retry_at == absl::InfinitePast() &&
-         !DefinitionOf(state, step).non_critical() &&
-         state.definition().failure_policy() != FAILURE_POLICY_CONTINUE;
-}
-
-// Steps that would start next: pending or cut off with every dependency completed (sync
-// points wait for the background steps before them), and failed steps with a retry
-// scheduled. None while the workflow is stopping (fail-fast, an exceeded budget, or
-// cancellation) or has ended.
+// Steps that would start next, as the scheduler decides for a run continuing from `state`:
+// those ready (pending or cut off, with every dependency completed), and failed steps with a
+// retry scheduled, by index. None while the workflow is stopping (fail-fast, an exceeded
+// budget, or cancellation) or has ended.
 std::vector<std::string> NextSteps(const WorkflowState& state) {
   std::vector<std::string> next;
   if (state.status != WORKFLOW_STATUS_RUNNING) return next;
-  const double budget = state.definition().budget();
-  if (budget > 0 && state.cost_spent > budget) return next;
-  for (const StepState& step : state.steps) {
-    if (StopsTheWorkflow(state, step)) return next;
+  const RecordedDecisions decisions =
+      DecideFromRecorded(state, EffectiveDependencies(state.definition()));
+  if (decisions.stopping) return next;
+  std::vector<std::pair<int, std::string>> by_index;
+  for (const auto& [step, at] : decisions.retries) {
+    by_index.emplace_back(step, absl::StrCat(state.steps[step].name, " (retry at ", TimeText(at), ")"));
   }
-  const std::vector<std::vector<int>> dependencies = EffectiveDependencies(state.definition());
-  for (size_t i = 0; i < state.steps.size(); ++i) {
-    const StepState& step = state.steps[i];
-    const StepDetails& details = step.details();
-    if (step.status == StepStatus::kFailed && details.retry_at != absl::InfinitePast()) {
-      next.push_back(absl::StrCat(step.name, " (retry at ", TimeText(details.retry_at), ")"));
-      continue;
-    }
-    if (step.status != StepStatus::kPending && step.status != StepStatus::kRunning) continue;
-    // An expanded map step completes with its instances; an instance needs nothing more.
-    if (step.expanded) continue;
-    bool ready = true;
-    if (step.map_of < 0) {
-      for (int dependency : dependencies[i]) {
-        ready = ready && state.steps[dependency].status == StepStatus::kCompleted;
-      }
-    }
-    if (!ready) continue;
-    next.push_back(details.blocked_on.empty()
-                       ? step.name
-                       : absl::StrCat(step.name, " (waiting for lock '", details.blocked_on, "')"));
+  for (int step : decisions.ready) {
+    const StepState& ready = state.steps[step];
+    const std::string& lock = ready.details().blocked_on;
+    by_index.emplace_back(step, lock.empty() ? ready.name
+                                             : absl::StrCat(ready.name, " (waiting for lock '",
+                                                            lock, "')"));
   }
+  std::sort(by_index.begin(), by_index.end());
+  for (auto& [step, text] : by_index) next.push_back(std::move(text));
   return next;
 }
 
@@ -166,7 +143,10 @@ std::string StepNotes(const WorkflowState& state, const StepState& step) {
   if (step.timed_out) notes.push_back(absl::StrCat("attempt ", step.attempts, " timed out"));
   if (step.status == StepStatus::kFailed && details.retry_at != absl::InfinitePast()) {
     notes.push_back(absl::StrCat("next attempt at ", TimeText(details.retry_at)));
-  } else if (step.status == StepStatus::kFailed && DefinitionOf(state, step).non_critical()) {
+  } else if (step.status == StepStatus::kFailed &&
+             EffectOfFinalFailure(state.definition(),
+                                  DefinitionOfStep(state, state.IndexOf(step.name))) ==
+                 FinalFailure::kTolerated) {
     notes.push_back("non-critical: its failure is tolerated");
   }
   if (details.cost > 0) notes.push_back(absl::StrCat("cost ", CostText(details.cost)));

@@ -16,6 +16,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "workflow/definition.h"
 #include "workflow/file_name.h"
+#include "workflow/internal/scheduler.h"
 #include "workflow/step_context.h"
 
 namespace chorus {
@@ -37,21 +38,6 @@ std::string LogPath(absl::string_view directory, absl::string_view workflow_id,
 
 absl::Duration FromProto(const google::protobuf::Duration& duration) {
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
-// How long attempt `attempt` (which just failed) waits before the next one.
-absl::Duration Backoff(const RetryPolicy& policy, int attempt) {
-  const double multiplier = policy.multiplier() > 0 ? policy.multiplier() : 1;
-  absl::Duration wait = FromProto(policy.initial_backoff()) * std::pow(multiplier, attempt - 1);
-  if (policy.has_max_backoff()) wait = std::min(wait, FromProto(policy.max_backoff()));
-  return wait;
-}
-
-bool IsRetriedAfter(const RetryPolicy& policy, int attempt, const absl::Status& error) {
-  if (attempt >= policy.max_attempts()) return false;
-  const std::string code = absl::StatusCodeToString(error.code());
-  return std::find(policy.non_retryable_codes().begin(), policy.non_retryable_codes().end(),
-                   code) == policy.non_retryable_codes().end();
 }
 
 // A map step's items: the non-empty lines of the output it maps over.
@@ -130,8 +116,9 @@ absl::StatusOr<WorkflowState> Coordinator::Resume(WorkflowState recorded, Defini
 }
 
 absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
+  const RecordedDecisions recorded = DecideFromRecorded(state(), graph.dependencies);
   BuildGraph(std::move(graph));
-  ClassifyRecordedSteps();
+  ContinueRecorded(recorded);
   while (true) {
     if (!stopping_ && cancellation_.IsCancelled()) {
       StopForCancellation(RecordedReason(cancellation_));
@@ -163,43 +150,14 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   return Finish();
 }
 
-// What the history says is in progress continues: a step cut off by a crash runs again as its
-// next attempt, a scheduled retry keeps its time, a recorded failure or cancellation means the
-// run was stopping when it was cut off, and it finishes stopping.
-void Coordinator::ClassifyRecordedSteps() {
-  const int defined = state().definition().steps_size();
-  for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
-    const StepState& step = state().steps[i];
-    if (step.status == StepStatus::kCompleted && i < defined) {
-      for (int d : DependentsOf(i)) --unmet_dependencies_[d];
-    } else if (step.status == StepStatus::kFailed) {
-      ClassifyFailed(i);
-    } else if (step.status == StepStatus::kCancelled) {
-      if (!cancel_reason_) cancel_reason_ = std::string(step.error.message());
-      stopping_ = true;
-    }
-  }
-  CheckRecordedBudget();
-  for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
-    const StepState& step = state().steps[i];
-    const bool startable =
-        step.status == StepStatus::kPending || step.status == StepStatus::kRunning;
-    if (startable && !step.expanded && unmet_dependencies_[i] == 0) MakeReady(i);
-  }
-}
-
-void Coordinator::ClassifyFailed(int step) {
-  const StepState& s = state().steps[step];
-  if (s.details().retry_at != absl::InfinitePast()) {
-    retries_.emplace(s.details().retry_at, step);
-  } else if (DefinitionOf(step).non_critical()) {
-    if (s.map_of < 0) tolerated_failures_.push_back(s.name);
-  } else if (state().definition().failure_policy() == FAILURE_POLICY_CONTINUE) {
-    if (!failure_) failure_.emplace(step, s.error);
-  } else {
-    if (!failure_) failure_.emplace(step, s.error);
-    stopping_ = true;
-  }
+// What the history shows in progress continues, as the scheduler decided.
+void Coordinator::ContinueRecorded(const RecordedDecisions& recorded) {
+  for (const auto& [step, at] : recorded.retries) retries_.emplace(at, step);
+  for (int step : recorded.tolerated) tolerated_failures_.push_back(state().steps[step].name);
+  failure_ = recorded.failure;
+  cancel_reason_ = recorded.cancel_reason;
+  stopping_ = recorded.stopping;
+  for (int step : recorded.ready) MakeReady(step);
 }
 
 std::vector<std::pair<int, CancellationToken>> Coordinator::StartReadySteps() {
@@ -517,8 +475,9 @@ void Coordinator::RecordCompleted(int step, int attempt, std::string output,
 
 void Coordinator::RecordFailed(int step, int attempt, const absl::Status& error, bool timed_out,
                                double cost) {
-  const RetryPolicy& policy = DefinitionOf(step).retry();
-  const bool retried = !stopping_ && IsRetriedAfter(policy, attempt, error);
+  const std::optional<absl::Time> next =
+      stopping_ ? std::nullopt
+                : NextAttemptAt(DefinitionOf(step).retry(), attempt, error, absl::Now());
   Event event;
   StepFailed* failed = event.mutable_step_failed();
   failed->set_step(state().steps[step].name);
@@ -527,40 +486,36 @@ void Coordinator::RecordFailed(int step, int attempt, const absl::Status& error,
   failed->set_retryable(IsRetryable(error));
   failed->set_timed_out(timed_out);
   failed->set_cost(cost);
-  if (retried) {
-    const absl::Time next = absl::Now() + Backoff(policy, attempt);
+  if (next) {
     *failed->mutable_next_attempt_at() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(next));
-    retries_.emplace(next, step);
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*next));
+    retries_.emplace(*next, step);
   }
   Record(std::move(event));
-  if (!retried) FailFinally(step, error);
+  if (!next) FailFinally(step, error);
 }
 
 // `step` failed for good. A non-critical step's dependents are skipped; under the continue
 // policy so are a critical step's, and the run fails at its end; otherwise the run stops now.
 void Coordinator::FailFinally(int step, const absl::Status& error) {
   const int map_of = state().steps[step].map_of;
-  if (DefinitionOf(step).non_critical()) {
-    if (map_of >= 0) {
-      MaybeFinishMap(map_of);
-    } else {
-      tolerated_failures_.push_back(state().steps[step].name);
-      SkipDependents(step);
-    }
-    return;
+  switch (EffectOfFinalFailure(state().definition(), DefinitionOf(step))) {
+    case FinalFailure::kTolerated:
+      if (map_of < 0) tolerated_failures_.push_back(state().steps[step].name);
+      break;
+    case FinalFailure::kFailsAtTheEnd:
+      if (!failure_) failure_.emplace(step, error);
+      break;
+    case FinalFailure::kStopsTheRun:
+      if (!stopping_) StopForFailure(step, error);
+      if (map_of >= 0) MaybeFinishMap(map_of);
+      return;
   }
-  if (state().definition().failure_policy() == FAILURE_POLICY_CONTINUE) {
-    if (!failure_) failure_.emplace(step, error);
-    if (map_of >= 0) {
-      MaybeFinishMap(map_of);
-    } else {
-      SkipDependents(step);
-    }
-    return;
+  if (map_of >= 0) {
+    MaybeFinishMap(map_of);
+  } else {
+    SkipDependents(step);
   }
-  if (!stopping_) StopForFailure(step, error);
-  if (map_of >= 0) MaybeFinishMap(map_of);
 }
 
 void Coordinator::SkipDependents(int step) {
@@ -620,35 +575,21 @@ void Coordinator::MaybeFinishMap(int map_step) {
   failed->set_attempt(attempt);
   *failed->mutable_error() = ToError(error);
   Record(std::move(event));
-  if (DefinitionOf(map_step).non_critical()) {
-    tolerated_failures_.push_back(name);
-    SkipDependents(map_step);
-  } else if (state().definition().failure_policy() == FAILURE_POLICY_CONTINUE) {
-    SkipDependents(map_step);
+  switch (EffectOfFinalFailure(state().definition(), DefinitionOf(map_step))) {
+    case FinalFailure::kTolerated:
+      tolerated_failures_.push_back(name);
+      SkipDependents(map_step);
+      break;
+    case FinalFailure::kFailsAtTheEnd:
+      SkipDependents(map_step);
+      break;
+    case FinalFailure::kStopsTheRun:
+      break;
   }
 }
 
 void Coordinator::CheckBudget(int step) {
-  const double budget = state().definition().budget();
-  if (budget <= 0 || state().cost_spent <= budget || stopping_) return;
-  StopForFailure(step, absl::ResourceExhaustedError(absl::StrFormat(
-                           "budget exceeded: spent %g of %g", state().cost_spent, budget)));
-}
-
-// A run cut off right after the batch that went over the budget stops as that run would
-// have: the step that went over is the last one that reported a cost.
-void Coordinator::CheckRecordedBudget() {
-  const double budget = state().definition().budget();
-  if (budget <= 0 || state().cost_spent <= budget) return;  // as CheckBudget would
-  int last_costly = -1;
-  for (int i = 0; i < static_cast<int>(state().steps.size()); ++i) {
-    const StepState& step = state().steps[i];
-    if (step.details().cost > 0 &&
-        (last_costly < 0 || step.finished_at > state().steps[last_costly].finished_at)) {
-      last_costly = i;
-    }
-  }
-  if (last_costly >= 0) CheckBudget(last_costly);
+  if (!stopping_ && OverBudget(state())) StopForFailure(step, BudgetExceeded(state()));
 }
 
 void Coordinator::StopForFailure(int step, absl::Status error) {

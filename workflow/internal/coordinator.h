@@ -37,6 +37,7 @@
 #include "workflow/definition.h"
 #include "workflow/engine_options.h"
 #include "workflow/executor.h"
+#include "workflow/internal/scheduler.h"
 #include "workflow/step_context.h"
 #include "workflow/step_registry.h"
 
@@ -116,8 +117,7 @@ class Coordinator {
   DependencyCopies CopyDependencyOutputs(int step) const;
 
   // Scheduling.
-  void ClassifyRecordedSteps();
-  void ClassifyFailed(int step);
+  void ContinueRecorded(const RecordedDecisions& recorded);
   std::vector<std::pair<int, CancellationToken>> StartReadySteps();
   bool HasRoomForAnotherStep() const;
   bool TakeResources(int step);
@@ -163,7 +163,6 @@ class Coordinator {
   void SkipDependents(int step);
   void MaybeFinishMap(int map_step);
   void CheckBudget(int step);
-  void CheckRecordedBudget();
   void StopForFailure(int step, absl::Status error);
   std::string FailureReason() const;
   void StopForCancellation(std::string reason);
@@ -195,7 +194,7 @@ class Coordinator {
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
   // By step index (instances of map steps included, appended as they are expanded).
   std::vector<const StepFunction*> functions_;  // null for steps that run no function
-  std::vector<int> unmet_dependencies_;
+  std::vector<int> unmet_dependencies_;  // of each step, those not completed
   // A list of steps for each step by definition index: list i is items[start[i], start[i + 1]).
   // Two arrays rather than a vector per step, for workflows of many steps.
   struct StepLists {
@@ -230,7 +229,7 @@ class Coordinator {
   absl::flat_hash_map<int, MapProgress> map_progress_;  // map step -> its progress
   bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
   // What failed the run: the step (-1 when no step did, e.g. a limit) and its error.
-  std::optional<std::pair<int, absl::Status>> failure_;
+  std::optional<RunFailure> failure_;
   std::optional<std::string> cancel_reason_;  // why the run was cancelled
   absl::Status driver_fault_;  // OK unless the run stops for a fault of the driver's own
   std::vector<std::string> tolerated_failures_;  // non-critical steps that failed

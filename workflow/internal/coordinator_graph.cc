@@ -30,9 +30,12 @@ void Coordinator::BuildGraph(DefinitionGraph graph) {
   dependencies_.start.assign(defined + 1, 0);
   dependents_.start.assign(defined + 1, 0);
   for (int i = 0; i < defined; ++i) {
-    unmet_dependencies_[i] = static_cast<int>(graph.dependencies[i].size());
-    dependencies_.start[i + 1] = dependencies_.start[i] + unmet_dependencies_[i];
-    for (int d : graph.dependencies[i]) ++dependents_.start[d + 1];
+    const std::vector<int>& deps = graph.dependencies[i];
+    unmet_dependencies_[i] = static_cast<int>(std::count_if(deps.begin(), deps.end(), [&](int d) {
+      return s.steps[d].status != StepStatus::kCompleted;
+    }));
+    dependencies_.start[i + 1] = dependencies_.start[i] + static_cast<int>(deps.size());
+    for (int d : deps) ++dependents_.start[d + 1];
   }
   dependencies_.items.reserve(dependencies_.start[defined]);
   for (const std::vector<int>& of_step : graph.dependencies) {

@@ -1,0 +1,426 @@
+// The scheduling rules as tables: a definition and a history prefix in, the decisions out. No
+// threads, no store, no sleeps.
+#include "workflow/internal/scheduler.h"
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "event/events.h"
+#include "event/history.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "workflow/definition.h"
+
+namespace chorus {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+template <typename Message>
+Message Parse(const std::string& text) {
+  Message message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+// The fold of a workflow started with `definition` (text format) followed by `events` (text
+// format, numbered from seq 2, each recorded a second after the one before).
+WorkflowState Fold(const std::string& definition, const std::vector<std::string>& events) {
+  History history("wf");
+  Event started;
+  *started.mutable_workflow_started()->mutable_definition() = Parse<WorkflowDefinition>(definition);
+  started.set_seq(1);
+  EXPECT_TRUE(history.Apply(started).ok());
+  for (const std::string& text : events) {
+    Event event = Parse<Event>(text);
+    event.set_seq(history.state().last_seq + 1);
+    SetRecordedAt(absl::FromUnixSeconds(1'700'000'000 + event.seq()), &event);
+    const absl::Status applied = history.Apply(event);
+    EXPECT_TRUE(applied.ok()) << applied << " at " << text;
+  }
+  return std::move(history).TakeState();
+}
+
+std::vector<std::string> Names(const WorkflowState& state, const std::vector<int>& steps) {
+  std::vector<std::string> names;
+  for (int step : steps) names.push_back(state.steps[step].name);
+  return names;
+}
+
+// Seconds since the epoch of a scheduled retry, in history's Timestamp.
+constexpr int64_t kRetryAt = 1'800'000'000;
+const std::string kRetryScheduled = absl::StrCat("next_attempt_at { seconds: ", kRetryAt, " }");
+
+// A definition, a history prefix, and the decisions expected.
+struct RecordedCase {
+  std::string name;
+  std::string definition;           // text format
+  std::vector<std::string> events;  // text format, without seq
+  std::vector<std::string> ready;
+  std::vector<std::string> retries;  // each at kRetryAt
+  std::vector<std::string> tolerated;
+  bool stopping = false;
+  std::string failed_step;    // "" when nothing fails the run
+  std::string failure;        // a part of the failure's message
+  std::string cancel_reason;  // "" when the run is not cancelled
+
+  RecordedCase Events(std::vector<std::string> v) && {
+    events = std::move(v);
+    return std::move(*this);
+  }
+  RecordedCase Ready(std::vector<std::string> v) && {
+    ready = std::move(v);
+    return std::move(*this);
+  }
+  RecordedCase Retries(std::vector<std::string> v) && {
+    retries = std::move(v);
+    return std::move(*this);
+  }
+  RecordedCase Tolerated(std::vector<std::string> v) && {
+    tolerated = std::move(v);
+    return std::move(*this);
+  }
+  RecordedCase Stopping() && {
+    stopping = true;
+    return std::move(*this);
+  }
+  RecordedCase Fails(std::string step, std::string message) && {
+    failed_step = std::move(step);
+    failure = std::move(message);
+    return std::move(*this);
+  }
+  RecordedCase CancelledFor(std::string reason) && {
+    cancel_reason = std::move(reason);
+    return std::move(*this);
+  }
+};
+
+void PrintTo(const RecordedCase& c, std::ostream* os) { *os << c.name; }
+
+RecordedCase Case(std::string name, std::string definition) {
+  RecordedCase c;
+  c.name = std::move(name);
+  c.definition = std::move(definition);
+  return c;
+}
+
+const char kChain[] = R"pb(
+  steps { name: "a" }
+  steps { name: "b" depends_on: "a" }
+  steps { name: "c" })pb";
+const char kChainWithRetries[] = R"pb(
+  steps {
+    name: "a"
+    retry { max_attempts: 3 }
+  }
+  steps { name: "b" depends_on: "a" }
+  steps { name: "c" })pb";
+const char kNonCritical[] = R"pb(
+  steps { name: "a" non_critical: true }
+  steps { name: "b" depends_on: "a" }
+  steps { name: "c" })pb";
+const char kContinue[] = R"pb(
+  failure_policy: FAILURE_POLICY_CONTINUE
+  steps { name: "a" }
+  steps { name: "b" depends_on: "a" }
+  steps { name: "c" })pb";
+const char kBudget[] = R"pb(
+  budget: 3
+  steps { name: "a" }
+  steps { name: "b" }
+  steps { name: "c" depends_on: "a" depends_on: "b" })pb";
+const char kMap[] = R"pb(
+  steps { name: "list" }
+  steps { name: "m" map_over: "list" }
+  steps { name: "after" depends_on: "m" })pb";
+const char kNonCriticalMap[] = R"pb(
+  steps { name: "list" }
+  steps { name: "m" map_over: "list" non_critical: true }
+  steps { name: "after" depends_on: "m" })pb";
+const char kBackground[] = R"pb(
+  steps { name: "slow" background: true }
+  steps { name: "fast" }
+  steps { name: "sync" kind: STEP_KIND_SYNC }
+  steps { name: "last" depends_on: "sync" })pb";
+const char kLocked[] = R"pb(
+  resources { name: "db" capacity: 1 }
+  steps { name: "a" locks: "db" }
+  steps { name: "b" locks: "db" })pb";
+const char kFanOutIn[] = R"pb(
+  steps { name: "split" kind: STEP_KIND_FAN_OUT }
+  steps { name: "x" depends_on: "split" }
+  steps { name: "y" depends_on: "split" }
+  steps { name: "join" kind: STEP_KIND_FAN_IN depends_on: "x" depends_on: "y" })pb";
+
+const std::vector<RecordedCase>& RecordedCases() {
+  static const auto* cases = new std::vector<RecordedCase>{
+      Case("nothing recorded: every step without dependencies", kChain).Ready({"a", "c"}),
+      Case("a completion makes its dependents ready", kChain)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_completed { step: "a" attempt: 1 output: "A" })pb"})
+          .Ready({"b", "c"}),
+      Case("an attempt cut off by a crash runs again", kChain)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_started { step: "c" attempt: 1 })pb",
+                   R"pb(step_completed { step: "c" attempt: 1 })pb"})
+          .Ready({"a"}),
+      Case("a scheduled retry keeps its time; its dependents wait", kChainWithRetries)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   absl::StrCat(R"pb(step_failed { step: "a" attempt: 1
+                                                   error { code: 13 })pb",
+                                kRetryScheduled, " }")})
+          .Ready({"c"})
+          .Retries({"a"}),
+      Case("a timed-out attempt with a retry left waits for it like any failure", kChainWithRetries)
+          .Events(
+              {R"pb(step_started { step: "a" attempt: 1 })pb",
+               absl::StrCat(R"pb(step_failed { step: "a" attempt: 1 timed_out: true
+                                               error { code: 4 message: "timed out after 1s" })pb",
+                            kRetryScheduled, " }")})
+          .Ready({"c"})
+          .Retries({"a"}),
+      Case("a failure for good stops the run under fail-fast", kChain)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "a"
+                          attempt: 1
+                          error { code: 13 message: "boom" }
+                        })pb"})
+          .Ready({"c"})
+          .Stopping()
+          .Fails("a", "boom"),
+      Case("the first failed step by definition order is the run's failure", kChain)
+          .Events({R"pb(step_started { step: "c" attempt: 1 })pb",
+                   R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "c"
+                          attempt: 1
+                          error { code: 13 message: "c" }
+                        })pb",
+                   R"pb(step_failed {
+                          step: "a"
+                          attempt: 1
+                          error { code: 13 message: "a" }
+                        })pb"})
+          .Stopping()
+          .Fails("a", "a"),
+      Case("a non-critical step's failure is tolerated and the run goes on", kNonCritical)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb", R"pb(step_failed {
+                                                                          step: "a"
+                                                                          attempt: 1
+                                                                          error { code: 13 }
+                                                                        })pb",
+                   R"pb(step_skipped { step: "b" reason: "depends on failed step 'a'" })pb"})
+          .Ready({"c"})
+          .Tolerated({"a"}),
+      Case("under the continue policy a failure fails the run at its end only", kContinue)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "a"
+                          attempt: 1
+                          error { code: 13 message: "boom" }
+                        })pb",
+                   R"pb(step_skipped { step: "b" reason: "depends on failed step 'a'" })pb"})
+          .Ready({"c"})
+          .Fails("a", "boom"),
+      Case("a cancelled step means the run was stopping: it finishes stopping", kChain)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_cancelled { step: "a" attempt: 1 reason: "user asked" })pb"})
+          .Ready({"c"})
+          .Stopping()
+          .CancelledFor("user asked"),
+      Case("a spent budget stops the run, charged to the last step that cost", kBudget)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_started { step: "b" attempt: 1 })pb",
+                   R"pb(step_completed { step: "a" attempt: 1 cost: 2 })pb",
+                   R"pb(step_completed { step: "b" attempt: 1 cost: 2 })pb"})
+          .Ready({"c"})
+          .Stopping()
+          .Fails("b", "budget exceeded: spent 4 of 3"),
+      Case("a budget not yet spent lets the run go on", kBudget)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_completed { step: "a" attempt: 1 cost: 3 })pb"})
+          .Ready({"b"}),
+      Case("a map step is ready once what it maps over completed", kMap)
+          .Events({R"pb(step_started { step: "list" attempt: 1 })pb",
+                   R"pb(step_completed { step: "list" attempt: 1 output: "x\ny\n" })pb"})
+          .Ready({"m"}),
+      Case("an expanded map step's instances are ready in its place, not the map step", kMap)
+          .Events({R"pb(step_started { step: "list" attempt: 1 })pb",
+                   R"pb(step_completed { step: "list" attempt: 1 output: "x\ny\n" })pb",
+                   R"pb(step_started { step: "m" attempt: 1 })pb",
+                   R"pb(step_expanded { step: "m" items: "x" items: "y" })pb",
+                   R"pb(step_started { step: "m[0]" attempt: 1 })pb",
+                   R"pb(step_completed { step: "m[0]" attempt: 1 })pb"})
+          .Ready({"m[1]"}),
+      Case("an instance's failure for good stops the run under fail-fast", kMap)
+          .Events({R"pb(step_started { step: "list" attempt: 1 })pb",
+                   R"pb(step_completed { step: "list" attempt: 1 output: "x\ny\n" })pb",
+                   R"pb(step_started { step: "m" attempt: 1 })pb",
+                   R"pb(step_expanded { step: "m" items: "x" items: "y" })pb",
+                   R"pb(step_started { step: "m[0]" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "m[0]"
+                          attempt: 1
+                          error { code: 13 message: "x" }
+                        })pb"})
+          .Ready({"m[1]"})
+          .Stopping()
+          .Fails("m[0]", "x"),
+      Case("a non-critical instance's failure is its map step's to report, not its own",
+           kNonCriticalMap)
+          .Events({R"pb(step_started { step: "list" attempt: 1 })pb",
+                   R"pb(step_completed { step: "list" attempt: 1 output: "x\ny\n" })pb",
+                   R"pb(step_started { step: "m" attempt: 1 })pb",
+                   R"pb(step_expanded { step: "m" items: "x" items: "y" })pb",
+                   R"pb(step_started { step: "m[0]" attempt: 1 })pb", R"pb(step_failed {
+                                                                             step: "m[0]"
+                                                                             attempt: 1
+                                                                             error { code: 13 }
+                                                                           })pb"})
+          .Ready({"m[1]"}),
+      Case("a sync step waits for the background steps before it", kBackground)
+          .Events({R"pb(step_started { step: "slow" attempt: 1 })pb",
+                   R"pb(step_started { step: "fast" attempt: 1 })pb",
+                   R"pb(step_completed { step: "fast" attempt: 1 })pb"})
+          .Ready({"slow"}),
+      Case("a sync step starts once the background steps completed", kBackground)
+          .Events({R"pb(step_started { step: "slow" attempt: 1 })pb",
+                   R"pb(step_completed { step: "slow" attempt: 1 })pb"})
+          .Ready({"fast", "sync"}),
+      Case("a step blocked on a lock is ready: the lock decides when it starts", kLocked)
+          .Events({R"pb(step_started { step: "a" attempt: 1 })pb",
+                   R"pb(step_blocked { step: "b" resource: "db" })pb"})
+          .Ready({"a", "b"}),
+      Case("a fan-in waits for every branch", kFanOutIn)
+          .Events({R"pb(step_started { step: "split" attempt: 1 })pb",
+                   R"pb(step_completed { step: "split" attempt: 1 })pb",
+                   R"pb(step_started { step: "x" attempt: 1 })pb",
+                   R"pb(step_completed { step: "x" attempt: 1 })pb"})
+          .Ready({"y"}),
+  };
+  return *cases;
+}
+
+class DecideFromRecordedTest : public testing::TestWithParam<RecordedCase> {};
+
+TEST_P(DecideFromRecordedTest, Decides) {
+  const RecordedCase& c = GetParam();
+  const WorkflowState state = Fold(c.definition, c.events);
+  const RecordedDecisions decisions =
+      DecideFromRecorded(state, EffectiveDependencies(state.definition()));
+  EXPECT_THAT(Names(state, decisions.ready), ElementsAreArray(c.ready));
+  std::vector<std::string> retries;
+  for (const auto& [step, at] : decisions.retries) {
+    retries.push_back(state.steps[step].name);
+    EXPECT_EQ(at, absl::FromUnixSeconds(kRetryAt));
+  }
+  EXPECT_THAT(retries, ElementsAreArray(c.retries));
+  EXPECT_THAT(Names(state, decisions.tolerated), ElementsAreArray(c.tolerated));
+  EXPECT_EQ(decisions.stopping, c.stopping);
+  if (c.failed_step.empty()) {
+    EXPECT_FALSE(decisions.failure.has_value());
+  } else {
+    ASSERT_TRUE(decisions.failure.has_value());
+    ASSERT_GE(decisions.failure->first, 0);
+    EXPECT_EQ(state.steps[decisions.failure->first].name, c.failed_step);
+    EXPECT_THAT(decisions.failure->second.message(), HasSubstr(c.failure));
+  }
+  EXPECT_EQ(decisions.cancel_reason.value_or(""), c.cancel_reason);
+}
+
+INSTANTIATE_TEST_SUITE_P(Histories, DecideFromRecordedTest, testing::ValuesIn(RecordedCases()),
+                         [](const testing::TestParamInfo<RecordedCase>& info) {
+                           return absl::StrCat("Case", info.index);
+                         });
+
+struct RetryCase {
+  std::string name;
+  std::string policy;
+  int attempt;
+  absl::StatusCode code;
+  std::optional<absl::Duration> wait;  // nullopt: no further attempt
+};
+
+TEST(NextAttemptAtTest, FollowsThePolicy) {
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  const std::vector<RetryCase> cases = {
+      {"no policy: no retry", "", 1, absl::StatusCode::kInternal, std::nullopt},
+      {"one attempt allowed: no retry", "max_attempts: 1", 1, absl::StatusCode::kInternal,
+       std::nullopt},
+      {"no backoff: at once", "max_attempts: 2", 1, absl::StatusCode::kInternal,
+       absl::ZeroDuration()},
+      {"the last attempt: no retry", "max_attempts: 3", 3, absl::StatusCode::kInternal,
+       std::nullopt},
+      {"first backoff", "max_attempts: 5 initial_backoff { seconds: 2 } multiplier: 3", 1,
+       absl::StatusCode::kInternal, absl::Seconds(2)},
+      {"backoff grows by the multiplier",
+       "max_attempts: 5 initial_backoff { seconds: 2 } multiplier: 3", 3,
+       absl::StatusCode::kInternal, absl::Seconds(18)},
+      {"a multiplier of 0 is 1", "max_attempts: 5 initial_backoff { seconds: 2 }", 4,
+       absl::StatusCode::kInternal, absl::Seconds(2)},
+      {"max_backoff caps it",
+       "max_attempts: 9 initial_backoff { seconds: 1 } multiplier: 10 max_backoff { seconds: 60 }",
+       4, absl::StatusCode::kInternal, absl::Seconds(60)},
+      {"a code named not retryable: no retry",
+       "max_attempts: 5 non_retryable_codes: \"INVALID_ARGUMENT\"", 1,
+       absl::StatusCode::kInvalidArgument, std::nullopt},
+      {"other codes are retried", "max_attempts: 5 non_retryable_codes: \"INVALID_ARGUMENT\"", 1,
+       absl::StatusCode::kUnavailable, absl::ZeroDuration()},
+  };
+  for (const RetryCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::optional<absl::Time> next =
+        NextAttemptAt(Parse<RetryPolicy>(c.policy), c.attempt, absl::Status(c.code, "failed"), now);
+    ASSERT_EQ(next.has_value(), c.wait.has_value());
+    if (next) {
+      EXPECT_EQ(*next - now, *c.wait);
+    }
+  }
+}
+
+TEST(EffectOfFinalFailureTest, NonCriticalThenPolicy) {
+  const auto effect = [](const std::string& definition, const std::string& step) {
+    return EffectOfFinalFailure(Parse<WorkflowDefinition>(definition), Parse<StepDefinition>(step));
+  };
+  EXPECT_EQ(effect("", "name: 'a'"), FinalFailure::kStopsTheRun);
+  EXPECT_EQ(effect("", "name: 'a' non_critical: true"), FinalFailure::kTolerated);
+  EXPECT_EQ(effect("failure_policy: FAILURE_POLICY_CONTINUE", "name: 'a'"),
+            FinalFailure::kFailsAtTheEnd);
+  EXPECT_EQ(effect("failure_policy: FAILURE_POLICY_CONTINUE", "name: 'a' non_critical: true"),
+            FinalFailure::kTolerated);
+}
+
+TEST(BudgetTest, OverOnlyWhenSpentIsMoreThanTheBudget) {
+  const std::string definition = R"pb(budget: 3
+                                      steps { name: "a" }
+                                      steps { name: "b" })pb";
+  EXPECT_FALSE(OverBudget(Fold(definition, {})));
+  EXPECT_FALSE(
+      OverBudget(Fold(definition, {R"pb(step_started { step: "a" attempt: 1 })pb",
+                                   R"pb(step_completed { step: "a" attempt: 1 cost: 3 })pb"})));
+  const WorkflowState over =
+      Fold(definition, {R"pb(step_started { step: "a" attempt: 1 })pb", R"pb(step_failed {
+                                                                               step: "a"
+                                                                               attempt: 1
+                                                                               cost: 3.5
+                                                                               error { code: 13 }
+                                                                             })pb"});
+  EXPECT_TRUE(OverBudget(over));
+  EXPECT_EQ(BudgetExceeded(over).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_FALSE(OverBudget(Fold(R"pb(steps { name: "a" })pb",
+                               {R"pb(step_started { step: "a" attempt: 1 })pb",
+                                R"pb(step_completed { step: "a" attempt: 1 cost: 99 })pb"})))
+      << "no budget: nothing is over it";
+}
+
+}  // namespace
+}  // namespace chorus
