@@ -1,13 +1,9 @@
 #include "workflow/internal/coordinator.h"
 
 #include <algorithm>
-#include <cmath>
-#include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "event/events.h"
 #include "event/internal/status_macros.h"
@@ -25,31 +21,11 @@ namespace {
 // How often the coordinator looks at its run's token while it waits with no step running (for
 // a retry, say): the token is cancelled from other threads (Engine::Cancel, the lease keeper).
 constexpr absl::Duration kCancellationCheck = absl::Milliseconds(250);
-// How long the coordinator polls for an outcome before it sleeps: a short step's outcome
-// comes sooner than a sleeping thread could be woken. Also the longest gap between outcomes
-// that it gathers into one commit (GatherStreamingOutcomes).
-constexpr absl::Duration kOutcomeSpin = absl::Microseconds(20);
 
 std::string LogPath(absl::string_view directory, absl::string_view workflow_id,
                     absl::string_view step, int attempt) {
   return absl::StrCat(directory, "/", FileNameFor(workflow_id), "/", FileNameFor(step), ".",
                       attempt, ".log");
-}
-
-absl::Duration FromProto(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
-// A map step's items: the non-empty lines of the output it maps over.
-std::vector<std::string> OutputLines(absl::string_view output) {
-  return absl::StrSplit(output, '\n', absl::SkipEmpty());
-}
-
-int ResourceCapacity(const WorkflowDefinition& definition, absl::string_view resource) {
-  for (const Resource& declared : definition.resources()) {
-    if (declared.name() == resource) return std::max(declared.capacity(), 1);
-  }
-  return 1;
 }
 
 // What an attempt would add to history: its output and its state updates.
@@ -64,17 +40,6 @@ size_t PayloadBytes(const absl::StatusOr<std::string>& result,
 // caller's token, a cancellation request stored by another program), so it is made recordable.
 std::string RecordedReason(const CancellationToken& token) {
   return RecordableText(token.reason());
-}
-
-absl::StatusOr<std::string> CallStepFunction(const StepFunction& function, StepContext& context) {
-  // No exception may escape into the engine: a throwing step is a failed step.
-  try {
-    return function(context);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("step threw an exception: ", e.what()));
-  } catch (...) {
-    return absl::InternalError("step threw a non-standard exception");
-  }
 }
 
 }  // namespace
@@ -138,10 +103,12 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
       return saved;
     }
     if (running_.empty() && (stopping_ || retries_.empty())) break;
-    std::vector<Outcome> outcomes = AwaitOutcomes(NextWakeUp());
+    std::vector<Outcome> outcomes = outcomes_.Await(
+        running_.size(), options_.mode == ScheduleMode::kWave, NextWakeUp(), last_commit_time_);
     CancelTimedOutSteps();
     std::sort(outcomes.begin(), outcomes.end(), [this](const Outcome& a, const Outcome& b) {
-      return std::make_pair(KeyOf(a.step), a.attempt) < std::make_pair(KeyOf(b.step), b.attempt);
+      return std::make_pair(OrderKeyOf(state(), a.step), a.attempt) <
+             std::make_pair(OrderKeyOf(state(), b.step), b.attempt);
     });
     for (Outcome& outcome : outcomes) RecordOutcome(outcome);
   }
@@ -216,45 +183,15 @@ bool Coordinator::HasRoomForAnotherStep() const {
 
 // Takes every resource `step` names, or none: then records, once, which one it waits for.
 bool Coordinator::TakeResources(int step) {
-  const auto& locks = DefinitionOf(step).locks();
-  for (const std::string& lock : locks) {
-    if (held_[lock] < ResourceCapacity(state().definition(), lock)) continue;
-    if (state().steps[step].details().blocked_on != lock) {
-      Event event;
-      event.mutable_step_blocked()->set_step(state().steps[step].name);
-      event.mutable_step_blocked()->set_resource(lock);
-      Record(std::move(event));
-    }
-    return false;
+  const std::optional<std::string> full = resources_->TakeAll(DefinitionOf(step).locks());
+  if (!full) return true;
+  if (state().steps[step].details().blocked_on != *full) {
+    Event event;
+    event.mutable_step_blocked()->set_step(state().steps[step].name);
+    event.mutable_step_blocked()->set_resource(*full);
+    Record(std::move(event));
   }
-  for (const std::string& lock : locks) ++held_[lock];
-  return true;
-}
-
-void Coordinator::ReleaseResources(int step) {
-  for (const std::string& lock : DefinitionOf(step).locks()) --held_[lock];
-}
-
-// A map step starts by recording its items; its instances are then ready in its place.
-void Coordinator::StartMapStep(int step) {
-  const WorkflowState& s = state();
-  const StepState* source = s.FindStep(DefinitionOf(step).map_over());
-  std::vector<std::string> items = OutputLines(source->output);
-  const int attempt = s.steps[step].attempts + 1;
-  Event start;
-  start.mutable_step_started()->set_step(s.steps[step].name);
-  start.mutable_step_started()->set_attempt(attempt);
-  Record(std::move(start));
-  Event expand;
-  expand.mutable_step_expanded()->set_step(state().steps[step].name);
-  SetMapItems(std::move(items), expand.mutable_step_expanded());
-  Record(std::move(expand));
-  for (int instance : state().steps[step].details().instances) {
-    functions_.push_back(functions_[step]);
-    unmet_dependencies_.push_back(0);
-    MakeReady(instance);
-  }
-  if (state().steps[step].details().instances.empty()) RecordCompleted(step, attempt, "", {}, 0);
+  return false;
 }
 
 void Coordinator::ScheduleDueRetries() {
@@ -281,8 +218,8 @@ void Coordinator::CancelTimedOutSteps() {
   for (auto& [step, running] : running_) {
     if (running.timed_out || running.deadline > now) continue;
     running.timed_out = true;
-    running.token.Cancel(absl::StrCat(
-        "timed out after ", absl::FormatDuration(FromProto(DefinitionOf(step).timeout()))));
+    running.token.Cancel(
+        absl::StrCat("timed out after ", absl::FormatDuration(TimeoutOf(DefinitionOf(step)))));
   }
 }
 
@@ -332,82 +269,19 @@ void Coordinator::Dispatch(std::vector<std::pair<int, CancellationToken>> starte
 
 std::function<void()> Coordinator::AttemptTask(int step, CancellationToken token) {
   const StepState& s = state().steps[step];
-  const StepDefinition& definition = DefinitionOf(step);
-  Running running{token, absl::InfiniteFuture()};
-  if (definition.has_timeout()) running.deadline = absl::Now() + FromProto(definition.timeout());
-  running_.emplace(step, std::move(running));
+  running_.emplace(step, Running{token, DeadlineOf(DefinitionOf(step), absl::Now())});
   AttemptData data{functions_[step],
+                   &state(),
                    s.name,
                    s.attempts,
                    s.details().log_path,
-                   CopyDependencyOutputs(step),
-                   uses_state_ ? VisibleState(step) : StateValues(),
+                   views_->CopyDependencyOutputs(step),
+                   views_->uses_state() ? views_->VisibleState(step) : StateValues(),
                    s.details().map_index,
                    s.details().map_item};
   return [this, step, token = std::move(token), data = std::move(data)]() mutable {
-    RunAttempt(step, token, std::move(data));
+    outcomes_.Post(RunAttempt(step, token, std::move(data)));
   };
-}
-
-void Coordinator::RunAttempt(int step, const CancellationToken& token, AttemptData data) {
-  absl::StatusOr<std::string> result = std::string();  // a step without function outputs ""
-  std::vector<StateUpdate> updates;
-  double cost = 0;
-  if (data.function != nullptr) {
-    StepAttempt attempt;
-    // The workflow id, input and definition never change while the workflow runs.
-    attempt.workflow_id = state().workflow_id;
-    attempt.input = state().input;
-    attempt.definition = &state().definition();
-    attempt.step = data.step;
-    attempt.attempt = data.attempt;
-    attempt.log_path = data.log_path;
-    attempt.dependencies = std::move(data.dependencies.views);  // into data's bytes
-    attempt.cancellation = token;
-    attempt.state = std::move(data.state);
-    attempt.map_index = data.map_index;
-    attempt.map_item = data.map_item;
-    StepContext context(std::move(attempt));
-    result = CallStepFunction(*data.function, context);
-    updates = context.TakeStateUpdates();
-    cost = context.cost();
-  }
-  const bool cancelled = token.IsCancelled();
-  MutexLock lock(&mu_);
-  if (!result.ok() && !cancelled) failure_posted_ = true;
-  outcomes_.push_back(
-      Outcome{step, data.attempt, std::move(result), cancelled, std::move(updates), cost});
-}
-
-std::vector<Coordinator::Outcome> Coordinator::AwaitOutcomes(absl::Time deadline) {
-  const size_t running = running_.size();
-  const bool wave = options_.mode == ScheduleMode::kWave;
-  std::vector<Outcome> outcomes;
-  MutexLock lock(&mu_);
-  // A wave is all running steps' outcomes; a failure ends it early so that fail-fast cancels
-  // the siblings at once.
-  const bool ready = mu_.AwaitWithDeadline(
-      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return wave ? outcomes_.size() == running || failure_posted_ : !outcomes_.empty();
-      },
-      deadline, kOutcomeSpin);
-  if (!ready) return outcomes;
-  if (!wave) GatherStreamingOutcomes(running, deadline);
-  failure_posted_ = false;
-  outcomes.swap(outcomes_);
-  return outcomes;
-}
-
-void Coordinator::GatherStreamingOutcomes(size_t running, absl::Time deadline) {
-  const absl::Time until = std::min(deadline, absl::Now() + last_commit_time_);
-  while (outcomes_.size() < running && !failure_posted_) {
-    const size_t gathered = outcomes_.size();
-    const absl::Time gap_end = std::min(until, absl::Now() + kOutcomeSpin);
-    const auto more_came = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return outcomes_.size() > gathered || failure_posted_;
-    };
-    if (!mu_.AwaitWithDeadline(more_came, gap_end, kOutcomeSpin)) return;
-  }
 }
 
 void Coordinator::RecordOutcome(Outcome& outcome) {
@@ -416,7 +290,7 @@ void Coordinator::RecordOutcome(Outcome& outcome) {
   const CancellationToken token = running->second.token;
   const bool timed_out = running->second.timed_out;
   running_.erase(running);
-  ReleaseResources(step);
+  resources_->Release(DefinitionOf(step).locks());
   const int map_of = state().steps[step].map_of;
   if (map_of >= 0) --running_instances_[map_of];
   if (!outcome.result.ok() && IsDriverFault(outcome.result.status())) {
@@ -456,7 +330,7 @@ void Coordinator::RecordOutcome(Outcome& outcome) {
 
 void Coordinator::RecordCompleted(int step, int attempt, std::string output,
                                   std::vector<StateUpdate> updates, double cost) {
-  if (!updates.empty()) uses_state_ = true;
+  if (!updates.empty()) views_->NoteUpdates();
   Event event;
   StepCompleted* completed = event.mutable_step_completed();
   completed->set_step(state().steps[step].name);
@@ -518,76 +392,6 @@ void Coordinator::FailFinally(int step, const absl::Status& error) {
   }
 }
 
-void Coordinator::SkipDependents(int step) {
-  const absl::Span<const int> dependents = DependentsOf(step);
-  std::vector<int> pending(dependents.begin(), dependents.end());
-  const std::string reason =
-      absl::StrCat("depends on failed step '", state().steps[step].name, "'");
-  while (!pending.empty()) {
-    const int next = pending.back();
-    pending.pop_back();
-    if (state().steps[next].status != StepStatus::kPending) continue;
-    Event event;
-    event.mutable_step_skipped()->set_step(state().steps[next].name);
-    event.mutable_step_skipped()->set_reason(reason);
-    Record(std::move(event));
-    const absl::Span<const int> next_dependents = DependentsOf(next);
-    pending.insert(pending.end(), next_dependents.begin(), next_dependents.end());
-  }
-}
-
-// Once every instance of a map step has ended for good, the map step ends: completed when
-// they all completed, else failed (or cancelled) like its first unsuccessful instance.
-void Coordinator::MaybeFinishMap(int map_step) {
-  if (state().steps[map_step].status != StepStatus::kRunning) return;
-  const std::vector<int>& instances = state().steps[map_step].details().instances;
-  MapProgress& progress = map_progress_[map_step];
-  for (; progress.finished < instances.size(); ++progress.finished) {
-    const int instance = instances[progress.finished];
-    const StepState& s = state().steps[instance];
-    const bool retrying =
-        s.status == StepStatus::kFailed && s.details().retry_at != absl::InfinitePast();
-    if (!IsTerminal(s.status) || retrying || running_.count(instance) > 0) return;
-    if (s.status != StepStatus::kCompleted && progress.unsuccessful < 0) {
-      progress.unsuccessful = instance;
-    }
-  }
-  const int unsuccessful = progress.unsuccessful;
-  const int attempt = state().steps[map_step].attempts;
-  if (unsuccessful < 0) {
-    RecordCompleted(map_step, attempt, "", {}, 0);
-    return;
-  }
-  const StepState& instance = state().steps[unsuccessful];
-  const std::string name = state().steps[map_step].name;
-  const absl::Status error(instance.error.code(), absl::StrCat("instance '", instance.name,
-                                                               "': ", instance.error.message()));
-  Event event;
-  if (instance.status == StepStatus::kCancelled) {
-    event.mutable_step_cancelled()->set_step(name);
-    event.mutable_step_cancelled()->set_attempt(attempt);
-    event.mutable_step_cancelled()->set_reason(std::string(error.message()));
-    Record(std::move(event));
-    return;
-  }
-  StepFailed* failed = event.mutable_step_failed();
-  failed->set_step(name);
-  failed->set_attempt(attempt);
-  *failed->mutable_error() = ToError(error);
-  Record(std::move(event));
-  switch (EffectOfFinalFailure(state().definition(), DefinitionOf(map_step))) {
-    case FinalFailure::kTolerated:
-      tolerated_failures_.push_back(name);
-      SkipDependents(map_step);
-      break;
-    case FinalFailure::kFailsAtTheEnd:
-      SkipDependents(map_step);
-      break;
-    case FinalFailure::kStopsTheRun:
-      break;
-  }
-}
-
 void Coordinator::CheckBudget(int step) {
   if (!stopping_ && OverBudget(state())) StopForFailure(step, BudgetExceeded(state()));
 }
@@ -630,10 +434,7 @@ void Coordinator::StopForCancellation(std::string reason) {
 
 void Coordinator::AbandonRunningSteps(absl::string_view reason) {
   for (auto& [step, running] : running_) running.token.Cancel(reason);
-  const size_t running = running_.size();
-  MutexLock lock(&mu_);
-  mu_.Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return outcomes_.size() == running; });
-  outcomes_.clear();
+  outcomes_.DropAll(running_.size());
   running_.clear();
 }
 
@@ -662,7 +463,7 @@ absl::StatusOr<WorkflowState> Coordinator::Finish() {
     }
     std::vector<std::string> failed = tolerated_failures_;
     std::sort(failed.begin(), failed.end(), [this](const std::string& a, const std::string& b) {
-      return KeyOf(state().IndexOf(a)) < KeyOf(state().IndexOf(b));
+      return OrderKeyOf(state(), state().IndexOf(a)) < OrderKeyOf(state(), state().IndexOf(b));
     });
     WorkflowCompleted* completed = event.mutable_workflow_completed();
     for (const std::string& name : failed) completed->add_failed_steps(name);

@@ -30,14 +30,17 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "event/history.h"
-#include "event/internal/mutex.h"
 #include "event/workflow_state.h"
 #include "storage/event_store.h"
 #include "workflow/cancellation.h"
 #include "workflow/definition.h"
 #include "workflow/engine_options.h"
 #include "workflow/executor.h"
+#include "workflow/internal/attempt_runner.h"
+#include "workflow/internal/resource_pool.h"
 #include "workflow/internal/scheduler.h"
+#include "workflow/internal/state_views.h"
+#include "workflow/internal/step_graph.h"
 #include "workflow/step_context.h"
 #include "workflow/step_registry.h"
 
@@ -74,54 +77,26 @@ class Coordinator {
   // step: the workflow stays unfinished, to be resumed.
 
  private:
-  // What a step thread reports back for one attempt.
-  struct Outcome {
-    int step;
-    int attempt;
-    absl::StatusOr<std::string> result;
-    bool cancelled;  // the attempt's token was cancelled when the function returned
-    std::vector<StateUpdate> state_updates;
-    double cost;
-  };
   // An attempt on the executor.
   struct Running {
     CancellationToken token;
     absl::Time deadline;  // of its timeout; InfiniteFuture if none
     bool timed_out = false;
   };
-  // Ready steps in definition order; an instance of a map step sits at its map step's place.
-  using ReadyKey = std::tuple<int, int, int>;  // definition index, map index, step
 
   absl::StatusOr<WorkflowState> Drive(DefinitionGraph graph);
 
-  // The graph (coordinator_graph.cc).
+  // The graph.
   void BuildGraph(DefinitionGraph graph);
-  const StepDefinition& DefinitionOf(int step) const;
-  ReadyKey KeyOf(int step) const;
-  void MakeReady(int step);
+  const StepDefinition& DefinitionOf(int step) const { return DefinitionOfStep(state(), step); }
+  void MakeReady(int step) { ready_.insert(OrderKeyOf(state(), step)); }
   void MarkCompleted(int step);
-  // The steps that depend on `step` (none for an instance).
-  absl::Span<const int> DependentsOf(int step) const;
-  // The steps `step` waits for (an instance: its map step's).
-  absl::Span<const int> DependenciesOf(int step) const;
-  std::vector<int> AncestorsInOrder(int step) const;
-  // The state `step` sees: the initial state and its ancestors' updates, merged in order.
-  StateValues VisibleState(int step);
-  // A step's dependencies' names and outputs for one attempt, copied out of the state (which
-  // may change while the attempt runs) into one buffer that `views` point into. One buffer
-  // rather than two strings each: a join of 500,000 steps starts with about 20 MB, not 48.
-  struct DependencyCopies {
-    std::shared_ptr<const char[]> bytes;  // shared: executor tasks are copyable
-    std::vector<DependencyOutput> views;  // in StepContext::dependencies() order
-  };
-  DependencyCopies CopyDependencyOutputs(int step) const;
 
   // Scheduling.
   void ContinueRecorded(const RecordedDecisions& recorded);
   std::vector<std::pair<int, CancellationToken>> StartReadySteps();
   bool HasRoomForAnotherStep() const;
   bool TakeResources(int step);
-  void ReleaseResources(int step);
   void StartMapStep(int step);
   void ScheduleDueRetries();
   absl::Time NextWakeUp() const;
@@ -131,28 +106,8 @@ class Coordinator {
   // REQUIRES: everything recorded is committed.
   absl::Status MaybeSaveSnapshot();
   void Dispatch(std::vector<std::pair<int, CancellationToken>> started);
-  // Everything an attempt needs, owned, so that the state may change while it runs.
-  struct AttemptData {
-    const StepFunction* function;  // null: the step runs no function and outputs ""
-    std::string step;
-    int attempt;
-    std::string log_path;
-    DependencyCopies dependencies;
-    StateValues state;
-    int map_index;
-    std::string map_item;
-  };
   // The executor's task for one attempt of `step`, which it records as running.
   std::function<void()> AttemptTask(int step, CancellationToken token);
-  void RunAttempt(int step, const CancellationToken& token, AttemptData data)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  std::vector<Outcome> AwaitOutcomes(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
-  // Eager mode, once an outcome has come: waits on while more of the `running` steps' outcomes
-  // come within kOutcomeSpin of each other, for at most the last commit's time and not past
-  // `deadline`. Steps that finish together then share one commit rather than alternate
-  // between two.
-  void GatherStreamingOutcomes(size_t running, absl::Time deadline)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Outcomes.
   void RecordOutcome(Outcome& outcome);
@@ -184,41 +139,24 @@ class Coordinator {
   const CancellationToken cancellation_;
 
   // Used by the coordinator's thread only.
-  History history_;            // every event recorded so far, folded
-  int64_t committed_seq_ = 0;  // the store's last seq for this workflow
-  int64_t snapshot_seq_ = 0;   // of the last snapshot saved, or of the state the run began with
-  std::vector<Event> batch_;   // recorded, not yet committed
+  History history_;               // every event recorded so far, folded
+  int64_t committed_seq_ = 0;     // the store's last seq for this workflow
+  int64_t snapshot_seq_ = 0;      // of the last snapshot saved, or of the state the run began with
+  std::vector<Event> batch_;      // recorded, not yet committed
   std::vector<Event> committed_;  // the batch last committed, until Drive destroys it
   // How long the store took to append the last batch.
   absl::Duration last_commit_time_;
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
   // By step index (instances of map steps included, appended as they are expanded).
   std::vector<const StepFunction*> functions_;  // null for steps that run no function
-  std::vector<int> unmet_dependencies_;  // of each step, those not completed
-  // A list of steps for each step by definition index: list i is items[start[i], start[i + 1]).
-  // Two arrays rather than a vector per step, for workflows of many steps.
-  struct StepLists {
-    absl::Span<const int> Of(int i) const {
-      return absl::MakeConstSpan(items.data() + start[i], items.data() + start[i + 1]);
-    }
-    std::vector<int> start;
-    std::vector<int> items;
-  };
-  // By definition index (an instance has no dependencies or dependents of its own):
-  StepLists dependencies_;   // what each step waits for, as listed, then sync points
-  StepLists dependents_;     // the steps that wait for each step, in definition order
-  bool uses_state_ = false;  // whether any step may see a state: merge views only then
-  // A step whose one dependency comes after all of its own ancestors in merge order sees that
-  // dependency's view plus the dependency's updates, so that a chain does not merge every
-  // ancestor again at each step. By definition index:
-  std::vector<int> view_source_;       // the dependency whose view a step builds on, or -1
-  std::vector<int> unserved_readers_;  // steps yet to build on this step's view
-  absl::flat_hash_map<int, StateValues> views_;  // what a step with readers saw (retries too)
-  std::set<ReadyKey> ready_;
+  std::vector<int> unmet_dependencies_;         // of each step, those not completed
+  StepGraph graph_;
+  std::optional<StateViews> views_;        // from BuildGraph on
+  std::optional<ResourcePool> resources_;  // from BuildGraph on
+  std::set<OrderKey> ready_;
   std::vector<int> blocked_;  // ready, waiting for a resource or their map's concurrency
   std::multimap<absl::Time, int> retries_;           // when each failed step runs again
   absl::flat_hash_map<int, Running> running_;        // step index -> its attempt
-  absl::flat_hash_map<std::string, int> held_;       // resource -> holders
   absl::flat_hash_map<int, int> running_instances_;  // map step -> instances running
   // How far MaybeFinishMap has found a map step's instances finished for good, in index order
   // (an instance, once finished, stays so), so that each instance is looked at once.
@@ -234,10 +172,7 @@ class Coordinator {
   absl::Status driver_fault_;  // OK unless the run stops for a fault of the driver's own
   std::vector<std::string> tolerated_failures_;  // non-critical steps that failed
 
-  // Shared with step threads.
-  Mutex mu_;
-  std::vector<Outcome> outcomes_ ABSL_GUARDED_BY(mu_);
-  bool failure_posted_ ABSL_GUARDED_BY(mu_) = false;
+  OutcomeQueue outcomes_;  // shared with step threads
 };
 
 }  // namespace chorus

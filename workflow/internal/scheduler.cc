@@ -37,12 +37,23 @@ const StepDefinition& DefinitionOfStep(const WorkflowState& state, int step) {
   return state.definition().steps(map_of >= 0 ? map_of : step);
 }
 
+OrderKey OrderKeyOf(const WorkflowState& state, int step) {
+  const StepState& s = state.steps[step];
+  return s.map_of >= 0 ? OrderKey{s.map_of, s.details().map_index, step} : OrderKey{step, -1, step};
+}
+
 FinalFailure EffectOfFinalFailure(const WorkflowDefinition& definition,
                                   const StepDefinition& step) {
   if (step.non_critical()) return FinalFailure::kTolerated;
   if (definition.failure_policy() == FAILURE_POLICY_CONTINUE) return FinalFailure::kFailsAtTheEnd;
   return FinalFailure::kStopsTheRun;
 }
+
+absl::Time DeadlineOf(const StepDefinition& step, absl::Time started) {
+  return step.has_timeout() ? started + TimeoutOf(step) : absl::InfiniteFuture();
+}
+
+absl::Duration TimeoutOf(const StepDefinition& step) { return FromProto(step.timeout()); }
 
 std::optional<absl::Time> NextAttemptAt(const RetryPolicy& policy, int attempt,
                                         const absl::Status& error, absl::Time now) {

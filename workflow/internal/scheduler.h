@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,12 @@ namespace chorus {
 // of a map step, its map step's.
 const StepDefinition& DefinitionOfStep(const WorkflowState& state, int step);
 
+// Where step `step` comes in definition order: the order in which ready steps start, outcomes
+// are recorded and states merge. An instance of a map step sits at its map step's place, in
+// index order.
+using OrderKey = std::tuple<int, int, int>;  // definition index, map index, step
+OrderKey OrderKeyOf(const WorkflowState& state, int step);
+
 // What a step's failing for good (no retry left) does to the run.
 enum class FinalFailure {
   kTolerated,      // a non-critical step: its dependents are skipped; the run completes
@@ -34,6 +41,12 @@ enum class FinalFailure {
   kStopsTheRun,    // fail-fast: the running steps are cancelled and nothing more starts
 };
 FinalFailure EffectOfFinalFailure(const WorkflowDefinition& definition, const StepDefinition& step);
+
+// When an attempt of `step` that started at `started` times out: InfiniteFuture when the step
+// has no timeout.
+absl::Time DeadlineOf(const StepDefinition& step, absl::Time started);
+// The step's timeout, as its error says it.
+absl::Duration TimeoutOf(const StepDefinition& step);
 
 // When the attempt after `attempt`, which failed with `error` at `now`, starts under `policy`
 // (after the backoff: initial_backoff * multiplier^(attempt-1), at most max_backoff), or
