@@ -37,10 +37,8 @@
 #include "workflow/engine_options.h"
 #include "workflow/executor.h"
 #include "workflow/internal/attempt_runner.h"
-#include "workflow/internal/resource_pool.h"
 #include "workflow/internal/scheduler.h"
 #include "workflow/internal/state_views.h"
-#include "workflow/internal/step_graph.h"
 #include "workflow/step_context.h"
 #include "workflow/step_registry.h"
 
@@ -85,49 +83,30 @@ class Coordinator {
   };
 
   absl::StatusOr<WorkflowState> Drive(DefinitionGraph graph);
-
-  // The graph.
-  void BuildGraph(DefinitionGraph graph);
-  const StepDefinition& DefinitionOf(int step) const { return DefinitionOfStep(state(), step); }
-  void MakeReady(int step) { ready_.insert(OrderKeyOf(state(), step)); }
-  void MarkCompleted(int step);
-
-  // Scheduling.
-  void ContinueRecorded(const RecordedDecisions& recorded);
-  std::vector<std::pair<int, CancellationToken>> StartReadySteps();
-  bool HasRoomForAnotherStep() const;
-  bool TakeResources(int step);
-  void StartMapStep(int step);
-  void ScheduleDueRetries();
+  // The function a step runs (an instance: its map step's); null for a structural step.
+  const StepFunction* FunctionOf(int step) const {
+    const int map_of = state().steps[step].map_of;
+    return functions_[map_of >= 0 ? map_of : step];
+  }
+  std::string LogPathOf(int step, int attempt) const;
   absl::Time NextWakeUp() const;
   void CancelTimedOutSteps();
   absl::Status Commit();
   // Saves a snapshot of the committed state if one is due (EngineOptions::snapshot_min_events).
   // REQUIRES: everything recorded is committed.
   absl::Status MaybeSaveSnapshot();
-  void Dispatch(std::vector<std::pair<int, CancellationToken>> started);
-  // The executor's task for one attempt of `step`, which it records as running.
-  std::function<void()> AttemptTask(int step, CancellationToken token);
-
-  // Outcomes.
+  void Dispatch(const std::vector<int>& started);
+  // The executor's task for the attempt of `step` just started, which it records as running.
+  std::function<void()> AttemptTask(int step);
+  // Gives the scheduler an attempt's outcome.
   void RecordOutcome(Outcome& outcome);
-  void RecordCompleted(int step, int attempt, std::string output, std::vector<StateUpdate> updates,
-                       double cost);
-  void RecordFailed(int step, int attempt, const absl::Status& error, bool timed_out, double cost);
-  void FailFinally(int step, const absl::Status& error);
-  void SkipDependents(int step);
-  void MaybeFinishMap(int map_step);
-  void CheckBudget(int step);
-  void StopForFailure(int step, absl::Status error);
-  std::string FailureReason() const;
-  void StopForCancellation(std::string reason);
+  void CancelRunning(const std::string& reason);
   // Stops the run for `fault`, marked by the step as the driver's own (MarkDriverFault).
   void StopForDriverFault(int step, int attempt, const absl::Status& fault);
   void AbandonRunningSteps(absl::string_view reason);
-  void CancelCutOffAttempts(absl::string_view reason);
-  absl::StatusOr<WorkflowState> Finish();
   // The run's result. Moves the state out (no copy of a large state): the run's last call.
   absl::StatusOr<WorkflowState> RecordedResult();
+  // Gives `event` the next seq and the time, folds it into the state and adds it to the batch.
   void Record(Event event);
   const WorkflowState& state() const { return history_.state(); }
 
@@ -147,30 +126,12 @@ class Coordinator {
   // How long the store took to append the last batch.
   absl::Duration last_commit_time_;
   absl::Status record_error_;  // set if recording an event broke an invariant (a bug)
-  // By step index (instances of map steps included, appended as they are expanded).
-  std::vector<const StepFunction*> functions_;  // null for steps that run no function
-  std::vector<int> unmet_dependencies_;         // of each step, those not completed
-  StepGraph graph_;
-  std::optional<StateViews> views_;        // from BuildGraph on
-  std::optional<ResourcePool> resources_;  // from BuildGraph on
-  std::set<OrderKey> ready_;
-  std::vector<int> blocked_;  // ready, waiting for a resource or their map's concurrency
-  std::multimap<absl::Time, int> retries_;           // when each failed step runs again
-  absl::flat_hash_map<int, Running> running_;        // step index -> its attempt
-  absl::flat_hash_map<int, int> running_instances_;  // map step -> instances running
-  // How far MaybeFinishMap has found a map step's instances finished for good, in index order
-  // (an instance, once finished, stays so), so that each instance is looked at once.
-  struct MapProgress {
-    size_t finished = 0;    // instances[0, finished) are finished
-    int unsuccessful = -1;  // the first of them that did not complete, if any
-  };
-  absl::flat_hash_map<int, MapProgress> map_progress_;  // map step -> its progress
-  bool stopping_ = false;  // fail-fast, budget or cancellation: start nothing more
-  // What failed the run: the step (-1 when no step did, e.g. a limit) and its error.
-  std::optional<RunFailure> failure_;
-  std::optional<std::string> cancel_reason_;  // why the run was cancelled
+  // By definition index: each task step's function; null for structural steps.
+  std::vector<const StepFunction*> functions_;
+  std::optional<Scheduler> scheduler_;         // from Drive on
+  std::optional<StateViews> views_;            // from Drive on
+  absl::flat_hash_map<int, Running> running_;  // step index -> its attempt
   absl::Status driver_fault_;  // OK unless the run stops for a fault of the driver's own
-  std::vector<std::string> tolerated_failures_;  // non-critical steps that failed
 
   OutcomeQueue outcomes_;  // shared with step threads
 };
