@@ -422,5 +422,444 @@ TEST(BudgetTest, OverOnlyWhenSpentIsMoreThanTheBudget) {
       << "no budget: nothing is over it";
 }
 
+// A run's scheduling as a script: a definition and a history prefix, then actions, each with the
+// events the scheduler records for it (each event as its text format on one line, without seq
+// and time) and the runs it asks to cancel.
+struct Action {
+  enum Kind {
+    kStart,
+    kComplete,
+    kFail,
+    kTimeOut,
+    kCancel,
+    kRetriesDue,
+    kStopForCancellation,
+    kEnd
+  };
+  Kind kind;
+  std::string step;                   // for outcomes
+  std::string text;                   // kComplete: output; kFail: error message; kCancel: reason
+  int64_t at = 0;                     // kFail, kRetriesDue: seconds since kStart's time
+  double cost = 0;                    // outcomes
+  std::vector<std::string> expected;  // the events recorded
+  std::vector<std::string> cancelled_running;  // the reasons running steps are cancelled for
+};
+
+Action Start(std::vector<std::string> expected) {
+  return {Action::kStart, "", "", 0, 0, std::move(expected), {}};
+}
+Action Complete(std::string step, std::vector<std::string> expected, double cost = 0) {
+  return {Action::kComplete, std::move(step), "out", 0, cost, std::move(expected), {}};
+}
+Action Fail(std::string step, std::string error, std::vector<std::string> expected,
+            std::vector<std::string> cancelled = {}, int64_t at = 0) {
+  return {Action::kFail,       std::move(step),     std::move(error), at, 0,
+          std::move(expected), std::move(cancelled)};
+}
+Action RetriesDue(int64_t at, std::vector<std::string> expected) {
+  Action action{Action::kRetriesDue, "", "", at, 0, {}, {}};
+  action.expected = std::move(expected);  // what the StartReady after it records
+  return action;
+}
+Action End(std::vector<std::string> expected) {
+  return {Action::kEnd, "", "", 0, 0, std::move(expected), {}};
+}
+
+struct RunCase {
+  std::string name;
+  std::string definition;
+  std::vector<std::string> history;
+  SchedulerLimits limits;
+  std::vector<Action> actions;
+};
+
+void PrintTo(const RunCase& c, std::ostream* os) { *os << c.name; }
+
+constexpr int64_t kNow = 1'700'000'000;
+
+// The event without seq and time, on one line.
+std::string Text(Event event) {
+  event.clear_seq();
+  event.clear_recorded_at();
+  return event.ShortDebugString();
+}
+
+const std::vector<RunCase>& RunCases() {
+  static const auto* cases = new std::vector<RunCase>{
+      {"starts ready steps in definition order within the concurrency",
+       R"pb(steps { name: "a" }
+            steps { name: "b" }
+            steps { name: "c" })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })",
+               R"(step_started { step: "b" attempt: 1 })"}),
+        Complete("b", {R"(step_completed { step: "b" attempt: 1 output: "out" })"}),
+        Start({R"(step_started { step: "c" attempt: 1 })"})}},
+      {"a completion starts its dependents; the last ends the run with the final state",
+       R"pb(steps { name: "a" }
+            steps { name: "b" depends_on: "a" })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })"}), Start({}),
+        Complete("a", {R"(step_completed { step: "a" attempt: 1 output: "out" })"}),
+        Start({R"(step_started { step: "b" attempt: 1 })"}),
+        Complete("b", {R"(step_completed { step: "b" attempt: 1 output: "out" })"}),
+        End({R"(workflow_completed { })"})}},
+      {"a failure with attempts left waits for its backoff, then runs again",
+       R"pb(steps {
+              name: "a"
+              retry {
+                max_attempts: 3
+                initial_backoff { seconds: 10 }
+                multiplier: 2
+              }
+            })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })"}),
+        Fail(
+            "a", "flaky",
+            {absl::StrCat(
+                R"(step_failed { step: "a" attempt: 1 error { code: 13 message: "flaky" } next_attempt_at { seconds: )",
+                kNow + 10, " } }")}),
+        RetriesDue(9, {}), RetriesDue(10, {R"(step_started { step: "a" attempt: 2 })"}),
+        Fail(
+            "a", "flaky",
+            {absl::StrCat(
+                R"(step_failed { step: "a" attempt: 2 error { code: 13 message: "flaky" } next_attempt_at { seconds: )",
+                kNow + 20 + 20, " } }")},
+            {}, 20),
+        RetriesDue(40, {R"(step_started { step: "a" attempt: 3 })"}),
+        Fail("a", "flaky",
+             {R"(step_failed { step: "a" attempt: 3 error { code: 13 message: "flaky" } })"},
+             {"step 'a' failed"}),
+        End({R"(workflow_failed { step: "a" error { code: 13 message: "flaky" } })"})}},
+      {"a timed-out attempt is a failure that says so",
+       R"pb(steps {
+              name: "a"
+              timeout { seconds: 1 }
+            })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })"}),
+        {Action::kTimeOut,
+         "a",
+         "timed out",
+         0,
+         0,
+         {R"(step_failed { step: "a" attempt: 1 error { code: 4 message: "timed out" } timed_out: true })"},
+         {"step 'a' failed"}},
+        End({R"(workflow_failed { step: "a" error { code: 4 message: "timed out" } })"})}},
+      {"fail-fast cancels the running siblings, starts nothing more and fails the run",
+       R"pb(steps { name: "a" }
+            steps { name: "b" }
+            steps { name: "c" depends_on: "a" }
+            steps { name: "d" })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })",
+               R"(step_started { step: "b" attempt: 1 })"}),
+        Fail("a", "boom",
+             {R"(step_failed { step: "a" attempt: 1 error { code: 13 message: "boom" } })"},
+             {"step 'a' failed"}),
+        Start({}),
+        {Action::kCancel,
+         "b",
+         "step 'a' failed",
+         0,
+         0,
+         {R"(step_cancelled { step: "b" attempt: 1 reason: "step \'a\' failed" })"},
+         {}},
+        End({R"(workflow_failed { step: "a" error { code: 13 message: "boom" } })"})}},
+      {"a non-critical failure skips its dependents and the run completes with it",
+       R"pb(steps { name: "a" non_critical: true }
+            steps { name: "b" depends_on: "a" }
+            steps { name: "c" depends_on: "b" }
+            steps { name: "d" })pb",
+       {},
+       {1, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })"}),
+        Fail("a", "meh",
+             {R"(step_failed { step: "a" attempt: 1 error { code: 13 message: "meh" } })",
+              R"(step_skipped { step: "b" reason: "depends on failed step \'a\'" })",
+              R"(step_skipped { step: "c" reason: "depends on failed step \'a\'" })"}),
+        Start({R"(step_started { step: "d" attempt: 1 })"}),
+        Complete("d", {R"(step_completed { step: "d" attempt: 1 output: "out" })"}),
+        End({R"(workflow_completed { failed_steps: "a" })"})}},
+      {"under the continue policy the others run on and the run fails at its end",
+       R"pb(failure_policy: FAILURE_POLICY_CONTINUE
+            steps { name: "a" }
+            steps { name: "b" depends_on: "a" }
+            steps { name: "c" })pb",
+       {},
+       {1, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })"}),
+        Fail("a", "boom",
+             {R"(step_failed { step: "a" attempt: 1 error { code: 13 message: "boom" } })",
+              R"(step_skipped { step: "b" reason: "depends on failed step \'a\'" })"}),
+        Start({R"(step_started { step: "c" attempt: 1 })"}),
+        Complete("c", {R"(step_completed { step: "c" attempt: 1 output: "out" })"}),
+        End({R"(workflow_failed { step: "a" error { code: 13 message: "boom" } })"})}},
+      {"a lock held makes the next holder wait, recorded once",
+       R"pb(steps { name: "a" locks: "db" }
+            steps { name: "b" locks: "db" }
+            steps { name: "c" })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })",
+               R"(step_blocked { step: "b" resource: "db" })",
+               R"(step_started { step: "c" attempt: 1 })"}),
+        Start({}), Complete("a", {R"(step_completed { step: "a" attempt: 1 output: "out" })"}),
+        Start({R"(step_started { step: "b" attempt: 1 })"})}},
+      {"a semaphore lets its capacity in at once",
+       R"pb(resources { name: "gpu" capacity: 2 }
+            steps { name: "a" locks: "gpu" }
+            steps { name: "b" locks: "gpu" }
+            steps { name: "c" locks: "gpu" })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })",
+               R"(step_started { step: "b" attempt: 1 })",
+               R"(step_blocked { step: "c" resource: "gpu" })"})}},
+      {"a map step records its items and starts its instances within its concurrency",
+       R"pb(steps { name: "list" }
+            steps { name: "m" map_over: "list" map_concurrency: 2 }
+            steps { name: "after" depends_on: "m" })pb",
+       {R"pb(step_started { step: "list" attempt: 1 })pb",
+        R"pb(step_completed { step: "list" attempt: 1 output: "x\ny\nz\n" })pb"},
+       {8, 1000},
+       {Start({R"(step_started { step: "m" attempt: 1 })",
+               R"(step_expanded { step: "m" items: "x" items: "y" items: "z" })",
+               R"(step_started { step: "m[0]" attempt: 1 })",
+               R"(step_started { step: "m[1]" attempt: 1 })"}),
+        Complete("m[1]", {R"(step_completed { step: "m[1]" attempt: 1 output: "out" })"}),
+        Start({R"(step_started { step: "m[2]" attempt: 1 })"}),
+        Complete("m[2]", {R"(step_completed { step: "m[2]" attempt: 1 output: "out" })"}),
+        Complete("m[0]", {R"(step_completed { step: "m[0]" attempt: 1 output: "out" })",
+                          R"(step_completed { step: "m" attempt: 1 })"}),
+        Start({R"(step_started { step: "after" attempt: 1 })"})}},
+      {"a map over nothing completes at once",
+       R"pb(steps { name: "list" }
+            steps { name: "m" map_over: "list" })pb",
+       {R"pb(step_started { step: "list" attempt: 1 })pb",
+        R"pb(step_completed { step: "list" attempt: 1 output: "" })pb"},
+       {8, 1000},
+       {Start({R"(step_started { step: "m" attempt: 1 })", R"(step_expanded { step: "m" })",
+               R"(step_completed { step: "m" attempt: 1 })"}),
+        End({R"(workflow_completed { })"})}},
+      {"a non-critical map fails like its first failed instance once all have ended",
+       R"pb(steps { name: "list" }
+            steps { name: "m" map_over: "list" non_critical: true }
+            steps { name: "after" depends_on: "m" })pb",
+       {R"pb(step_started { step: "list" attempt: 1 })pb",
+        R"pb(step_completed { step: "list" attempt: 1 output: "x\ny\n" })pb"},
+       {8, 1000},
+       {Start({R"(step_started { step: "m" attempt: 1 })",
+               R"(step_expanded { step: "m" items: "x" items: "y" })",
+               R"(step_started { step: "m[0]" attempt: 1 })",
+               R"(step_started { step: "m[1]" attempt: 1 })"}),
+        Fail("m[0]", "bad item",
+             {R"(step_failed { step: "m[0]" attempt: 1 error { code: 13 message: "bad item" } })"}),
+        Complete(
+            "m[1]",
+            {R"(step_completed { step: "m[1]" attempt: 1 output: "out" })",
+             R"(step_failed { step: "m" attempt: 1 error { code: 13 message: "instance \'m[0]\': bad item" } })",
+             R"(step_skipped { step: "after" reason: "depends on failed step \'m\'" })"}),
+        End({R"(workflow_completed { failed_steps: "m" })"})}},
+      {"spending more than the budget stops the run, charged to the step that spent it",
+       R"pb(budget: 5
+            steps { name: "a" }
+            steps { name: "b" }
+            steps { name: "c" depends_on: "a" })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "a" attempt: 1 })",
+               R"(step_started { step: "b" attempt: 1 })"}),
+        Complete("b", {R"(step_completed { step: "b" attempt: 1 output: "out" cost: 3 })"}, 3),
+        {Action::kComplete,
+         "a",
+         "out",
+         0,
+         3,
+         {R"(step_completed { step: "a" attempt: 1 output: "out" cost: 3 })"},
+         {"step 'a' failed"}},
+        Start({}),
+        End({R"(workflow_failed { step: "a" error { code: 8 message: "budget exceeded: spent 6 of 5" } })"})}},
+      {"the history limit stops the run before it could not record its end",
+       R"pb(steps { name: "a" }
+            steps { name: "b" }
+            steps { name: "c" })pb",
+       {},
+       {4, 7},
+       {{Action::kStart,
+         "",
+         "",
+         0,
+         0,
+         {R"(step_started { step: "a" attempt: 1 })", R"(step_started { step: "b" attempt: 1 })"},
+         {"the history of workflow 'wf' reached its limit of 7 events"}},
+        Start({}),
+        Complete("a", {R"(step_completed { step: "a" attempt: 1 output: "out" })"}),
+        Complete("b", {R"(step_completed { step: "b" attempt: 1 output: "out" })"}),
+        End({R"(workflow_failed { error { code: 8 message: "the history of workflow \'wf\' reached its limit of 7 events" } })"})}},
+      {"a sync step waits for the background steps before it",
+       R"pb(steps { name: "slow" background: true }
+            steps { name: "fast" }
+            steps { name: "sync" kind: STEP_KIND_SYNC }
+            steps { name: "last" depends_on: "sync" })pb",
+       {},
+       {4, 1000},
+       {Start({R"(step_started { step: "slow" attempt: 1 })",
+               R"(step_started { step: "fast" attempt: 1 })"}),
+        Complete("fast", {R"(step_completed { step: "fast" attempt: 1 output: "out" })"}),
+        Start({}),
+        Complete("slow", {R"(step_completed { step: "slow" attempt: 1 output: "out" })"}),
+        Start({R"(step_started { step: "sync" attempt: 1 })"})}},
+      {"a cancelled run starts nothing more and cancels what a crash cut off",
+       R"pb(steps { name: "a" }
+            steps { name: "b" }
+            steps { name: "c" depends_on: "b" })pb",
+       {R"pb(step_started { step: "b" attempt: 1 })pb"},
+       {1, 1000},
+       {{Action::kStopForCancellation, "", "user asked", 0, 0, {}, {}},
+        Start({}),
+        End({R"(step_cancelled { step: "b" attempt: 1 reason: "user asked" })",
+             R"(workflow_cancelled { reason: "user asked" })"})}},
+      {"a run resumed after a failure for good finishes failing",
+       R"pb(steps { name: "a" }
+            steps { name: "b" })pb",
+       {R"pb(step_started { step: "a" attempt: 1 })pb",
+        R"pb(step_started { step: "b" attempt: 1 })pb", R"pb(step_failed {
+                                                               step: "a"
+                                                               attempt: 1
+                                                               error { code: 13 message: "boom" }
+                                                             })pb"},
+       {4, 1000},
+       {Start({}), End({R"(step_cancelled { step: "b" attempt: 1 reason: "step \'a\' failed" })",
+                        R"(workflow_failed { step: "a" error { code: 13 message: "boom" } })"})}},
+  };
+  return *cases;
+}
+
+class SchedulerRunTest : public testing::TestWithParam<RunCase> {};
+
+TEST_P(SchedulerRunTest, RecordsWhatItDecides) {
+  const RunCase& c = GetParam();
+  History history("wf");
+  {
+    const WorkflowState folded = Fold(c.definition, c.history);
+    history = History(folded);
+  }
+  std::vector<std::string> recorded;
+  std::vector<std::string> cancelled;
+  SchedulerHooks hooks;
+  hooks.record = [&](Event event) {
+    event.set_seq(history.state().last_seq + 1);
+    const absl::Status applied = history.Apply(event);
+    ASSERT_TRUE(applied.ok()) << applied;
+    recorded.push_back(Text(event));
+  };
+  hooks.cancel_running = [&](const std::string& reason) { cancelled.push_back(reason); };
+  hooks.log_path = [](int, int) { return std::string(); };
+  Scheduler scheduler(history.state(), EffectiveDependencies(history.state().definition()),
+                      c.limits, std::move(hooks));
+  const absl::Time now = absl::FromUnixSeconds(kNow);
+  for (size_t i = 0; i < c.actions.size(); ++i) {
+    const Action& action = c.actions[i];
+    SCOPED_TRACE(absl::StrCat("action ", i));
+    recorded.clear();
+    cancelled.clear();
+    const int step = action.step.empty() ? -1 : history.state().IndexOf(action.step);
+    const int attempt = step < 0 ? 0 : history.state().steps[step].attempts;
+    switch (action.kind) {
+      case Action::kStart:
+        scheduler.StartReady();
+        break;
+      case Action::kComplete:
+        scheduler.Ended(step);
+        scheduler.Completed(step, attempt, action.text, {}, action.cost);
+        break;
+      case Action::kFail:
+        scheduler.Ended(step);
+        scheduler.Failed(step, attempt, absl::InternalError(action.text), /*timed_out=*/false,
+                         action.cost, now + absl::Seconds(action.at));
+        break;
+      case Action::kTimeOut:
+        scheduler.Ended(step);
+        scheduler.Failed(step, attempt, absl::DeadlineExceededError(action.text),
+                         /*timed_out=*/true, action.cost, now);
+        break;
+      case Action::kCancel:
+        scheduler.Ended(step);
+        scheduler.Cancelled(step, attempt, action.text);
+        break;
+      case Action::kRetriesDue:
+        scheduler.ReadyDueRetries(now + absl::Seconds(action.at));
+        scheduler.StartReady();
+        break;
+      case Action::kStopForCancellation:
+        scheduler.StopForCancellation(action.text);
+        break;
+      case Action::kEnd:
+        ASSERT_TRUE(scheduler.End().ok());
+        break;
+    }
+    EXPECT_THAT(recorded, ElementsAreArray(action.expected));
+    EXPECT_THAT(cancelled, ElementsAreArray(action.cancelled_running));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Runs, SchedulerRunTest, testing::ValuesIn(RunCases()),
+                         [](const testing::TestParamInfo<RunCase>& info) {
+                           return absl::StrCat("Case", info.index);
+                         });
+
+TEST(SchedulerTest, TheNextRetryIsTheEarliestAndNoneWhileStopping) {
+  History history("wf");
+  history = History(Fold(R"pb(steps {
+                                name: "a"
+                                retry {
+                                  max_attempts: 2
+                                  initial_backoff { seconds: 30 }
+                                }
+                              }
+                              steps {
+                                name: "b"
+                                retry {
+                                  max_attempts: 2
+                                  initial_backoff { seconds: 5 }
+                                }
+                              })pb",
+                         {}));
+  SchedulerHooks hooks;
+  hooks.record = [&](Event event) {
+    event.set_seq(history.state().last_seq + 1);
+    ASSERT_TRUE(history.Apply(event).ok());
+  };
+  hooks.cancel_running = [](const std::string&) {};
+  hooks.log_path = [](int, int) { return std::string(); };
+  Scheduler scheduler(history.state(), EffectiveDependencies(history.state().definition()),
+                      SchedulerLimits{4, 1000}, std::move(hooks));
+  EXPECT_EQ(scheduler.NextRetryAt(), std::nullopt);
+  EXPECT_EQ(scheduler.StartReady(), (std::vector<int>{0, 1}));
+  const absl::Time now = absl::FromUnixSeconds(kNow);
+  for (int step : {0, 1}) {
+    scheduler.Ended(step);
+    scheduler.Failed(step, 1, absl::UnavailableError("down"), false, 0, now);
+  }
+  EXPECT_EQ(scheduler.NextRetryAt(), now + absl::Seconds(5));
+  scheduler.StopForCancellation("enough");
+  EXPECT_EQ(scheduler.NextRetryAt(), std::nullopt);
+}
+
+TEST(DeadlineTest, TimeoutFromTheAttemptsStart) {
+  const absl::Time started = absl::FromUnixSeconds(kNow);
+  EXPECT_EQ(DeadlineOf(Parse<StepDefinition>("name: 'a'"), started), absl::InfiniteFuture());
+  EXPECT_EQ(
+      DeadlineOf(Parse<StepDefinition>("name: 'a' timeout { seconds: 3 nanos: 500 }"), started),
+      started + absl::Seconds(3) + absl::Nanoseconds(500));
+}
+
 }  // namespace
 }  // namespace chorus
