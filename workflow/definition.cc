@@ -274,11 +274,6 @@ bool IsStatusCodeName(absl::string_view name) {
   return false;
 }
 
-// `duration` as the engine reads it: its seconds and nanos added, whatever their signs.
-absl::Duration DurationOf(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
 // False for NaN, for the infinities and for negative numbers.
 bool IsFiniteAndNotNegative(double number) { return std::isfinite(number) && number >= 0; }
 
@@ -522,6 +517,10 @@ absl::StatusOr<DefinitionGraph> ValidateRecordedDefinitionGraph(
 absl::Status ValidateDefinition(const WorkflowDefinition& definition,
                                 const StepRegistry* registry) {
   return ValidateDefinitionGraph(definition, registry).status();
+}
+
+absl::Duration DurationOf(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
 }
 
 std::string Fingerprint(const WorkflowDefinition& definition) {

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "proto/workflow_definition.pb.h"
 #include "workflow/step_registry.h"
 
@@ -88,6 +89,10 @@ absl::StatusOr<DefinitionGraph> ValidateRecordedDefinitionGraph(
 // runs in the background (StepDefinition.background, or depending on such a step, directly
 // or not). Unknown dependency names are left out. REQUIRES: step names are unique.
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition);
+
+// A duration of a definition (a timeout, a backoff) as the engine reads it: its seconds and
+// nanos added, whatever their signs.
+absl::Duration DurationOf(const google::protobuf::Duration& duration);
 
 // A stable fingerprint of everything that affects how the workflow runs: its name, its steps
 // in order, each step's kind, command and dependencies (as a set: their order does not matter).

@@ -1,7 +1,6 @@
 #include "workflow/internal/scheduler.h"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,14 +10,11 @@
 #include "absl/strings/str_split.h"
 #include "event/events.h"
 #include "google/protobuf/util/time_util.h"
+#include "workflow/definition.h"
 #include "workflow/step_registry.h"
 
 namespace chorus {
 namespace {
-
-absl::Duration FromProto(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
 
 bool RetryScheduled(const StepState& step) {
   return step.status == StepStatus::kFailed && step.details().retry_at != absl::InfinitePast();
@@ -79,21 +75,7 @@ absl::Time DeadlineOf(const StepDefinition& step, absl::Time started) {
   return step.has_timeout() ? started + TimeoutOf(step) : absl::InfiniteFuture();
 }
 
-absl::Duration TimeoutOf(const StepDefinition& step) { return FromProto(step.timeout()); }
-
-std::optional<absl::Time> NextAttemptAt(const RetryPolicy& policy, int attempt,
-                                        const absl::Status& error, absl::Time now) {
-  if (attempt >= policy.max_attempts()) return std::nullopt;
-  const std::string code = absl::StatusCodeToString(error.code());
-  const auto& not_retried = policy.non_retryable_codes();
-  if (std::find(not_retried.begin(), not_retried.end(), code) != not_retried.end()) {
-    return std::nullopt;
-  }
-  const double multiplier = policy.multiplier() > 0 ? policy.multiplier() : 1;
-  absl::Duration wait = FromProto(policy.initial_backoff()) * std::pow(multiplier, attempt - 1);
-  if (policy.has_max_backoff()) wait = std::min(wait, FromProto(policy.max_backoff()));
-  return now + wait;
-}
+absl::Duration TimeoutOf(const StepDefinition& step) { return DurationOf(step.timeout()); }
 
 bool OverBudget(const WorkflowState& state) {
   const double budget = state.definition().budget();

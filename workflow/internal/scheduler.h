@@ -34,6 +34,7 @@
 #include "proto/event.pb.h"
 #include "proto/workflow_definition.pb.h"
 #include "workflow/internal/resource_pool.h"
+#include "workflow/internal/retry_policy.h"
 #include "workflow/internal/step_graph.h"
 
 namespace chorus {
@@ -61,13 +62,6 @@ FinalFailure EffectOfFinalFailure(const WorkflowDefinition& definition, const St
 absl::Time DeadlineOf(const StepDefinition& step, absl::Time started);
 // The step's timeout, as its error says it.
 absl::Duration TimeoutOf(const StepDefinition& step);
-
-// When the attempt after `attempt`, which failed with `error` at `now`, starts under `policy`
-// (after the backoff: initial_backoff * multiplier^(attempt-1), at most max_backoff), or
-// nullopt when the policy gives no further attempt (max_attempts reached, or a code it names
-// as not retryable).
-std::optional<absl::Time> NextAttemptAt(const RetryPolicy& policy, int attempt,
-                                        const absl::Status& error, absl::Time now);
 
 // Whether the run has spent more than its budget (a budget of 0 is none), and the error that
 // then fails it.
