@@ -86,7 +86,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   hooks.record = [this](Event event) { Record(std::move(event)); };
   hooks.cancel_running = [this](const std::string& reason) { CancelRunning(reason); };
   hooks.log_path = [this](int step, int attempt) { return LogPathOf(step, attempt); };
-  scheduler_.emplace(state(), graph.dependencies,
+  scheduler_.emplace(state(), std::move(graph.dependencies),
                      SchedulerLimits{max_concurrency_, options_.max_history_events},
                      std::move(hooks));
   views_.emplace(state(), scheduler_->graph());
@@ -252,7 +252,7 @@ void Coordinator::RecordOutcome(Outcome& outcome) {
   }
 }
 
-void Coordinator::CancelRunning(const std::string& reason) {
+void Coordinator::CancelRunning(absl::string_view reason) {
   for (auto& [step, running] : running_) running.token.Cancel(reason);
 }
 
@@ -272,7 +272,7 @@ void Coordinator::StopForDriverFault(int step, int attempt, const absl::Status& 
 }
 
 void Coordinator::AbandonRunningSteps(absl::string_view reason) {
-  for (auto& [step, running] : running_) running.token.Cancel(reason);
+  CancelRunning(reason);
   outcomes_.DropAll(running_.size());
   running_.clear();
 }

@@ -1,12 +1,14 @@
-// Coordinator: drives one run of one workflow, as DESIGN.md's "The replayer" describes.
+// Coordinator: drives one run of one workflow, as DESIGN.md's "The replayer" describes. It
+// carries out what its Scheduler (scheduler.h) decides and holds no scheduling rule itself.
 //
-// It starts from the folded history, finds the ready steps in definition order, starts up
-// to the concurrency limit of them on the Executor (a step that would run alone, on its own
-// thread instead: see Dispatch), collects their outcomes, orders them (definition order, then
-// attempt), gives them sequence numbers and appends them, together with the events they lead
-// to (retries scheduled, dependents skipped, map steps expanded or completed) and the started
-// events of the steps they made ready, in one transaction. Only the coordinator's thread
-// creates events; step threads only post outcomes.
+// Its loop: ask the scheduler which steps start (it records their started events), commit
+// what was recorded in one transaction, run the started attempts on the Executor (a step that
+// would run alone, on its own thread instead: see Dispatch), collect their outcomes (the
+// attempt runner, attempt_runner.h), order them (definition order, then attempt) and give them
+// to the scheduler, which records them with what they lead to (retries scheduled, dependents
+// skipped, map steps expanded or ended); then again, until the run ends. It also enforces
+// timeouts, saves snapshots, and gives events their sequence numbers and times. Only the
+// coordinator's thread creates events; step threads only post outcomes.
 //
 // A Coordinator is used for one Start or Resume, from one thread. The store, the executor
 // and the registry the graph's functions belong to must outlive it. Internal to the engine.
@@ -15,12 +17,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -28,7 +26,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
 #include "event/history.h"
 #include "event/workflow_state.h"
 #include "storage/event_store.h"
@@ -100,7 +97,7 @@ class Coordinator {
   std::function<void()> AttemptTask(int step);
   // Gives the scheduler an attempt's outcome.
   void RecordOutcome(Outcome& outcome);
-  void CancelRunning(const std::string& reason);
+  void CancelRunning(absl::string_view reason);
   // Stops the run for `fault`, marked by the step as the driver's own (MarkDriverFault).
   void StopForDriverFault(int step, int attempt, const absl::Status& fault);
   void AbandonRunningSteps(absl::string_view reason);

@@ -131,7 +131,7 @@ RecordedDecisions DecideFromRecorded(const WorkflowState& state,
   return decisions;
 }
 
-Scheduler::Scheduler(const WorkflowState& state, const std::vector<std::vector<int>>& dependencies,
+Scheduler::Scheduler(const WorkflowState& state, std::vector<std::vector<int>> dependencies,
                      SchedulerLimits limits, SchedulerHooks hooks)
     : state_(state),
       limits_(limits),

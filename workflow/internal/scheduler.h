@@ -120,8 +120,9 @@ class Scheduler {
  public:
   // Continues the run `state` shows (DecideFromRecorded). REQUIRES: `state` is the fold of a
   // running workflow's history, kept in step with every event recorded, and outlives the
-  // scheduler; `dependencies` are EffectiveDependencies of its definition.
-  Scheduler(const WorkflowState& state, const std::vector<std::vector<int>>& dependencies,
+  // scheduler; `dependencies` are EffectiveDependencies of its definition (taken, and freed
+  // once the scheduler holds them in its own, smaller form).
+  Scheduler(const WorkflowState& state, std::vector<std::vector<int>> dependencies,
             SchedulerLimits limits, SchedulerHooks hooks);
 
   const StepGraph& graph() const { return graph_; }
