@@ -108,14 +108,15 @@ std::vector<std::string> NextSteps(const WorkflowState& state) {
   if (decisions.stopping) return next;
   std::vector<std::pair<int, std::string>> by_index;
   for (const auto& [step, at] : decisions.retries) {
-    by_index.emplace_back(step, absl::StrCat(state.steps[step].name, " (retry at ", TimeText(at), ")"));
+    by_index.emplace_back(step,
+                          absl::StrCat(state.steps[step].name, " (retry at ", TimeText(at), ")"));
   }
   for (int step : decisions.ready) {
     const StepState& ready = state.steps[step];
     const std::string& lock = ready.details().blocked_on;
-    by_index.emplace_back(step, lock.empty() ? ready.name
-                                             : absl::StrCat(ready.name, " (waiting for lock '",
-                                                            lock, "')"));
+    by_index.emplace_back(step, lock.empty()
+                                    ? ready.name
+                                    : absl::StrCat(ready.name, " (waiting for lock '", lock, "')"));
   }
   std::sort(by_index.begin(), by_index.end());
   for (auto& [step, text] : by_index) next.push_back(std::move(text));
