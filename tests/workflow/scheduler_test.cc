@@ -742,6 +742,22 @@ const std::vector<RunCase>& RunCases() {
   return *cases;
 }
 
+// Hooks that fold what the scheduler records into `history` and note each event's text in
+// `recorded`, and each reason it cancels the running steps for in `cancelled`. No log files.
+SchedulerHooks HooksInto(History& history, std::vector<std::string>* recorded,
+                         std::vector<std::string>* cancelled) {
+  SchedulerHooks hooks;
+  hooks.record = [&history, recorded](Event event) {
+    event.set_seq(history.state().last_seq + 1);
+    const absl::Status applied = history.Apply(event);
+    ASSERT_TRUE(applied.ok()) << applied;
+    recorded->push_back(Text(event));
+  };
+  hooks.cancel_running = [cancelled](const std::string& reason) { cancelled->push_back(reason); };
+  hooks.log_path = [](int, int) { return std::string(); };
+  return hooks;
+}
+
 class SchedulerRunTest : public testing::TestWithParam<RunCase> {};
 
 TEST_P(SchedulerRunTest, RecordsWhatItDecides) {
@@ -753,17 +769,8 @@ TEST_P(SchedulerRunTest, RecordsWhatItDecides) {
   }
   std::vector<std::string> recorded;
   std::vector<std::string> cancelled;
-  SchedulerHooks hooks;
-  hooks.record = [&](Event event) {
-    event.set_seq(history.state().last_seq + 1);
-    const absl::Status applied = history.Apply(event);
-    ASSERT_TRUE(applied.ok()) << applied;
-    recorded.push_back(Text(event));
-  };
-  hooks.cancel_running = [&](const std::string& reason) { cancelled.push_back(reason); };
-  hooks.log_path = [](int, int) { return std::string(); };
   Scheduler scheduler(history.state(), EffectiveDependencies(history.state().definition()),
-                      c.limits, std::move(hooks));
+                      c.limits, HooksInto(history, &recorded, &cancelled));
   const absl::Time now = absl::FromUnixSeconds(kNow);
   for (size_t i = 0; i < c.actions.size(); ++i) {
     const Action& action = c.actions[i];
@@ -832,15 +839,10 @@ TEST(SchedulerTest, TheNextRetryIsTheEarliestAndNoneWhileStopping) {
                                 }
                               })pb",
                          {}));
-  SchedulerHooks hooks;
-  hooks.record = [&](Event event) {
-    event.set_seq(history.state().last_seq + 1);
-    ASSERT_TRUE(history.Apply(event).ok());
-  };
-  hooks.cancel_running = [](const std::string&) {};
-  hooks.log_path = [](int, int) { return std::string(); };
+  std::vector<std::string> recorded;
+  std::vector<std::string> cancelled;
   Scheduler scheduler(history.state(), EffectiveDependencies(history.state().definition()),
-                      SchedulerLimits{4, 1000}, std::move(hooks));
+                      SchedulerLimits{4, 1000}, HooksInto(history, &recorded, &cancelled));
   EXPECT_EQ(scheduler.NextRetryAt(), std::nullopt);
   EXPECT_EQ(scheduler.StartReady(), (std::vector<int>{0, 1}));
   const absl::Time now = absl::FromUnixSeconds(kNow);

@@ -9,11 +9,9 @@
 #include "event/internal/status_macros.h"
 #include "event/snapshot.h"
 #include "event/text.h"
-#include "google/protobuf/util/time_util.h"
 #include "workflow/definition.h"
 #include "workflow/file_name.h"
 #include "workflow/internal/scheduler.h"
-#include "workflow/step_context.h"
 
 namespace chorus {
 namespace {
