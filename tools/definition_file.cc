@@ -88,7 +88,9 @@ std::string DescribeGraphvizError(absl::string_view file_name, absl::string_view
   return absl::StrCat(file_name, ":", line, ": ", message.substr(0, at), rest);
 }
 
-// Attribute `name` of a graph or node, or "" if it has none.
+// Attribute `name` of a graph, node or edge, or "" if it has none. An attribute declared for
+// some objects (as by `a [retries=2]`) reads as its default, "" unless set by `node [...]` or
+// `edge [...]`, on the others: "" is absent.
 std::string AttributeOf(void* object, const char* name) {
   const char* value = agget(object, const_cast<char*>(name));  // agget does not write to it
   return value == nullptr ? "" : value;
@@ -103,8 +105,8 @@ std::string GraphName(Agraph_t* graph) {
   return absl::StartsWith(name, "%") ? "" : name;
 }
 
-// A DOT object (a node or the graph) whose attributes are read, with the start of the errors
-// about them: "p.dot: node 'a'" or "p.dot: graph".
+// A DOT object (a node, an edge or the graph) whose attributes are read, with the start of the
+// errors about them: "p.dot: node 'a'", "p.dot: edge 'a' -> 'b'" or "p.dot: graph".
 struct DotObject {
   void* object;
   std::string where;
@@ -257,6 +259,33 @@ absl::Status ReadMapOptions(const DotObject& dot, StepDefinition& step) {
   return absl::OkStatus();
 }
 
+// The maximum of node and graph attribute max_visits.
+constexpr int32_t kMaxVisits = 1'000'000;
+
+// Attributes join, route and max_visits.
+absl::Status ReadFlowOptions(const DotObject& dot, StepDefinition& step) {
+  const std::string join = AttributeOf(dot.object, "join");
+  if (join == "all") {
+    step.set_join(JOIN_ALL);
+  } else if (join == "any") {
+    step.set_join(JOIN_ANY);
+  } else if (!join.empty()) {
+    return AttributeError(dot, "join", "expected all or any");
+  }
+  const std::string route = AttributeOf(dot.object, "route");
+  if (route == "all") {
+    step.set_route(ROUTE_ALL);
+  } else if (route == "first") {
+    step.set_route(ROUTE_FIRST);
+  } else if (!route.empty()) {
+    return AttributeError(dot, "route", "expected all or first");
+  }
+  CHORUS_ASSIGN_OR_RETURN(std::optional<int32_t> max_visits,
+                          ReadInt(dot, "max_visits", 1, kMaxVisits));
+  if (max_visits.has_value()) step.set_max_visits(*max_visits);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StepKind> StepKindOfNode(const DotObject& dot) {
   std::string type = AttributeOf(dot.object, "type");
   if (type.empty()) return STEP_KIND_UNSPECIFIED;
@@ -280,6 +309,48 @@ absl::Status ReadCommand(const DotObject& dot, StepDefinition& step) {
   return absl::OkStatus();
 }
 
+// The attributes that make a DOT edge a WorkflowDefinition.edges entry rather than a dependency.
+constexpr const char* kEdgeAttributes[] = {"condition", "label", "weight"};
+
+// The most, and minus the least, an edge's weight may be.
+constexpr int32_t kMaxEdgeWeight = 1'000'000;
+
+// Whether `edge` has none of kEdgeAttributes (all empty), and so is a dependency.
+bool IsPlainEdge(Agedge_t* edge) {
+  return absl::c_all_of(kEdgeAttributes,
+                        [edge](const char* name) { return AttributeOf(edge, name).empty(); });
+}
+
+// The Edge of a DOT edge with attributes: its condition and label as written (the validator
+// parses the condition), its weight a whole number.
+absl::StatusOr<Edge> EdgeOfDot(Agedge_t* edge, absl::string_view file_name) {
+  Edge result;
+  result.set_from(agnameof(agtail(edge)));
+  result.set_to(agnameof(aghead(edge)));
+  const DotObject dot = {
+      edge, absl::StrCat(file_name, ": edge '", result.from(), "' -> '", result.to(), "'")};
+  result.set_condition(AttributeOf(edge, "condition"));
+  result.set_label(AttributeOf(edge, "label"));
+  CHORUS_ASSIGN_OR_RETURN(std::optional<int32_t> weight,
+                          ReadInt(dot, "weight", -kMaxEdgeWeight, kMaxEdgeWeight));
+  if (weight.has_value()) result.set_weight(*weight);
+  return result;
+}
+
+// The DOT edges with attributes, as WorkflowDefinition.edges entries, grouped by tail in node
+// order; cgraph lists a node's out-edges by their heads' creation order, a repeated edge after
+// the first. A repeated edge is listed again (the validator reports it).
+absl::Status EdgesOfGraph(Agraph_t* graph, absl::string_view file_name,
+                          WorkflowDefinition& definition) {
+  for (Agnode_t* node = agfstnode(graph); node != nullptr; node = agnxtnode(graph, node)) {
+    for (Agedge_t* edge = agfstout(graph, node); edge != nullptr; edge = agnxtout(graph, edge)) {
+      if (IsPlainEdge(edge)) continue;
+      CHORUS_ASSIGN_OR_RETURN(*definition.add_edges(), EdgeOfDot(edge, file_name));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StepDefinition> StepOfNode(Agraph_t* graph, Agnode_t* node,
                                           absl::string_view file_name) {
   const DotObject dot = {node, absl::StrCat(file_name, ": node '", agnameof(node), "'")};
@@ -291,9 +362,12 @@ absl::StatusOr<StepDefinition> StepOfNode(Agraph_t* graph, Agnode_t* node,
   CHORUS_RETURN_IF_ERROR(ReadRetryPolicy(dot, step));
   CHORUS_RETURN_IF_ERROR(ReadRunOptions(dot, step));
   CHORUS_RETURN_IF_ERROR(ReadMapOptions(dot, step));
+  CHORUS_RETURN_IF_ERROR(ReadFlowOptions(dot, step));
   // cgraph lists in-edges by their tails' creation order, so dependencies come in definition
-  // order; a repeated edge adds no dependency.
+  // order; a repeated edge adds no dependency. An edge with attributes is an Edge instead
+  // (EdgesOfGraph).
   for (Agedge_t* edge = agfstin(graph, node); edge != nullptr; edge = agnxtin(graph, edge)) {
+    if (!IsPlainEdge(edge)) continue;
     std::string dependency = agnameof(agtail(edge));
     if (!absl::c_linear_search(step.depends_on(), dependency)) step.add_depends_on(dependency);
   }
@@ -408,7 +482,7 @@ absl::Status ReadEntries(const DotObject& dot, const char* name, Parse parse,
   return absl::OkStatus();
 }
 
-// Graph attributes failure_policy, budget, state and resources.
+// Graph attributes failure_policy, budget, max_visits, state and resources.
 absl::Status ReadWorkflowOptions(const DotObject& dot, WorkflowDefinition& definition) {
   const std::string policy = AttributeOf(dot.object, "failure_policy");
   if (policy == "continue") {
@@ -420,6 +494,9 @@ absl::Status ReadWorkflowOptions(const DotObject& dot, WorkflowDefinition& defin
       std::optional<double> budget,
       ReadNumber(dot, "budget", "a number greater than 0", [](double value) { return value > 0; }));
   if (budget.has_value()) definition.set_budget(*budget);
+  CHORUS_ASSIGN_OR_RETURN(std::optional<int32_t> max_visits,
+                          ReadInt(dot, "max_visits", 1, kMaxVisits));
+  if (max_visits.has_value()) definition.set_max_visits(*max_visits);
   CHORUS_RETURN_IF_ERROR(ReadEntries(dot, "state", ParseStateKey, *definition.mutable_state()));
   return ReadEntries(dot, "resources", ParseResource, *definition.mutable_resources());
 }
@@ -437,6 +514,7 @@ absl::StatusOr<WorkflowDefinition> DefinitionOfGraph(Agraph_t* graph, absl::stri
   for (Agnode_t* node = agfstnode(graph); node != nullptr; node = agnxtnode(graph, node)) {
     CHORUS_ASSIGN_OR_RETURN(*definition.add_steps(), StepOfNode(graph, node, file_name));
   }
+  CHORUS_RETURN_IF_ERROR(EdgesOfGraph(graph, file_name, definition));
   return definition;
 }
 

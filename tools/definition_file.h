@@ -6,7 +6,10 @@
 //   steps { name: "a" command: "echo a" }
 //   steps { name: "b" depends_on: "a" command: "cat \"$CHORUS_DEP_A\"" }
 //
-// DOT (.dot, .gv) draws the same DAG as a Graphviz digraph, parsed by Graphviz's cgraph:
+// and lists the edges that have a condition, a label or a weight apart from depends_on, as
+// `edges { from: "test" to: "done" condition: "outcome=success" }` (the fix_loop below).
+//
+// DOT (.dot, .gv) draws the same graph as a Graphviz digraph, parsed by Graphviz's cgraph:
 //
 //   digraph diamond {
 //     a [cmd="echo a"];
@@ -16,11 +19,13 @@
 //
 // In DOT the workflow's name is the graph's `label` attribute, else the graph's name (empty
 // for an anonymous graph). Each node is a step, in the order nodes first appear in the file;
-// an edge a -> b makes b depend on a. Node attribute `cmd` is the step's shell command (as
-// written: DOT unescapes only \" in quoted strings). Node attribute `type` = "fan_out",
+// an edge a -> b makes b depend on a (once: a repeated edge adds nothing), unless it has an
+// edge attribute (below). Node attribute `cmd` is the step's shell command (as written: DOT
+// unescapes only \" in quoted strings). Node attribute `type` = "fan_out",
 // "fan_in" or "sync" makes a structural step (StepKind), which must have no `cmd`; every other
 // node must have one. The other options of WorkflowDefinition and StepDefinition are these
-// attributes (a default for every node can be set with `node [retries=2]`):
+// attributes (a default for every node can be set with `node [retries=2]`, for every edge
+// with `edge [weight=1]`):
 //
 //   node attribute       example                      sets
 //   retries              retries=2                    retry.max_attempts = 3 (2 more attempts)
@@ -34,11 +39,23 @@
 //   map_over             map_over=list                map_over (a dependency's name)
 //   map_concurrency      map_concurrency=4            map_concurrency (needs map_over)
 //   background           background=true              background
+//   join                 join=any                     join (all or any)
+//   route                route=first                  route (all or first)
+//   max_visits           max_visits=5                 max_visits (a whole number from 1 to
+//                                                     1,000,000)
+//
+//   edge attribute       example                      sets, in an Edge {from, to, ...}
+//   condition            condition="outcome=fail"     condition (as written)
+//   label                label="retry"                label
+//   weight               weight=-2                    weight (a whole number from -1,000,000
+//                                                     to 1,000,000)
 //
 //   graph attribute      example                                    sets
 //   failure_policy       failure_policy=continue                    failure_policy
 //                                                                   (fail_fast or continue)
 //   budget               budget=10.5                                budget (a number > 0)
+//   max_visits           max_visits=50                              max_visits (a whole
+//                                                                   number from 1 to 1,000,000)
 //   state                state="total:sum=0; files:append; note"   state
 //   resources            resources="db:2; checkout"                 resources
 //
@@ -49,9 +66,27 @@
 // (the default), append, sum, min and max; the initial value is a whole number for sum, min
 // and max, a list of one item for append (of none if empty: `=` alone), and a non-empty text
 // for last_write_wins. `resources` lists `name[:capacity]` (capacity 1 if not given). Names of
-// keys, resources and locks have no spaces and none of `,;:=`. A malformed value is an error
-// naming the file, the node or graph, the attribute and the problem. Other attributes (labels,
-// colours, ...) are ignored.
+// keys, resources and locks have no spaces and none of `,;:=`. An attribute set to "" is
+// absent. A malformed value is an error naming the file, the node, edge ("edge 'a' -> 'b'") or
+// graph, the attribute and the problem. Other attributes (node labels, colours, ...) are
+// ignored; an edge's `label` is also what Graphviz draws.
+//
+// An edge a -> b with any of the edge attributes is not a dependency: it is an entry
+// {from: a, to: b, condition, label, weight} of WorkflowDefinition.edges, whose condition
+// (workflow/condition.h, checked by the validator) decides whether a visit of a that ended
+// takes it. The entries are grouped by tail in node order, each tail's in the order of their
+// heads (cgraph's order), a repeated edge after the first and listed again, not merged (the
+// validator reports it; in a `strict digraph` Graphviz merges it). Edges with conditions may
+// form loops:
+//
+//   digraph fix_loop {
+//     implement [cmd="./implement.sh"];
+//     test [cmd="./test.sh"];
+//     done [cmd="echo done"];
+//     implement -> test;                          // test depends on implement
+//     test -> done [condition="outcome=success"];
+//     test -> implement [condition="outcome=fail"];
+//   }
 //
 //   CHORUS_ASSIGN_OR_RETURN(WorkflowDefinition definition, ReadDefinitionFile(path));
 //   CHORUS_RETURN_IF_ERROR(ValidateDefinition(definition, /*registry=*/nullptr));
@@ -89,6 +124,7 @@ DefinitionFormat GuessDefinitionFormat(absl::string_view file_name, absl::string
 //   f.dot: node 'report' has no cmd attribute        (the DOT rules above: the node)
 //   f.dot: node 'a' attribute retries="x": expected a whole number from 0 to 1000
 //   f.dot: graph attribute budget="-1": expected a number greater than 0
+//   f.dot: edge 'a' -> 'b' attribute weight="x": expected a whole number from -1000000 to 1000000
 // In DOT, a Graphviz warning (e.g. "badly delimited number") is an error too.
 absl::StatusOr<WorkflowDefinition> ParseDefinition(absl::string_view text,
                                                    absl::string_view file_name,

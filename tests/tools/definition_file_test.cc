@@ -194,6 +194,15 @@ TEST(ParseDefinition, ReadsEachDotNodeAttribute) {
       {"map_over=up", "map_over: \"up\""},
       {"map_over=up, map_concurrency=4", "map_over: \"up\" map_concurrency: 4"},
       {"label=\"ignored\", color=red", ""},
+      {"join=all", "join: JOIN_ALL"},
+      {"join=any", "join: JOIN_ANY"},
+      {"route=all", "route: ROUTE_ALL"},
+      {"route=first", "route: ROUTE_FIRST"},
+      {"max_visits=1", "max_visits: 1"},
+      {"max_visits=1000000", "max_visits: 1000000"},
+      {"join=any, route=first, max_visits=5", "join: JOIN_ANY route: ROUTE_FIRST max_visits: 5"},
+      {"join=\"\", route=\"\", max_visits=\"\"", ""},
+      {"condition=\"outcome=fail\", weight=3", ""},  // edge attributes, ignored on a node
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.attributes);
@@ -249,6 +258,8 @@ TEST(ParseDefinition, ReadsEachDotGraphAttribute) {
        "state { name: 'seen' reducer: REDUCER_APPEND initial { list { items: 'a.txt' } } }"},
       {"resources=\"db:2; checkout\"",
        "resources { name: 'db' capacity: 2 } resources { name: 'checkout' }"},
+      {"max_visits=50", "max_visits: 50"},
+      {"max_visits=1000000", "max_visits: 1000000"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.attributes);
@@ -364,6 +375,34 @@ TEST(ParseDefinition, MalformedDotAttributesNameTheAttributeAndTheProblem) {
        "number from 1"},
       {"resources=\"db; db:2\"; a [cmd=x]",
        "p.dot: graph attribute resources=\"db; db:2\": 'db' is given twice"},
+      {"a [cmd=x, join=sometimes]",
+       "p.dot: node 'a' attribute join=\"sometimes\": expected all or any"},
+      {"a [cmd=x, join=ALL]", "p.dot: node 'a' attribute join=\"ALL\": expected all or any"},
+      {"a [cmd=x, route=maybe]",
+       "p.dot: node 'a' attribute route=\"maybe\": expected all or first"},
+      {"a [cmd=x, max_visits=0]",
+       "p.dot: node 'a' attribute max_visits=\"0\": expected a whole number from 1 to 1000000"},
+      {"a [cmd=x, max_visits=x]",
+       "p.dot: node 'a' attribute max_visits=\"x\": expected a whole number from 1 to 1000000"},
+      {"a [cmd=x, max_visits=1000001]",
+       "p.dot: node 'a' attribute max_visits=\"1000001\": expected a whole number from 1 to "
+       "1000000"},
+      {"max_visits=0; a [cmd=x]",
+       "p.dot: graph attribute max_visits=\"0\": expected a whole number from 1 to 1000000"},
+      {"max_visits=x; a [cmd=x]",
+       "p.dot: graph attribute max_visits=\"x\": expected a whole number from 1 to 1000000"},
+      {"a [cmd=x]; up -> a [weight=abc]",
+       "p.dot: edge 'up' -> 'a' attribute weight=\"abc\": expected a whole number from -1000000 "
+       "to 1000000"},
+      {"a [cmd=x]; up -> a [condition=\"outcome=fail\", weight=2.5]",
+       "p.dot: edge 'up' -> 'a' attribute weight=\"2.5\": expected a whole number from "
+       "-1000000 to 1000000"},
+      {"a [cmd=x]; up -> a [weight=-1000001]",
+       "p.dot: edge 'up' -> 'a' attribute weight=\"-1000001\": expected a whole number from "
+       "-1000000 to 1000000"},
+      {"a [cmd=x]; \"two words\" [cmd=y]; a -> \"two words\" [weight=x]",
+       "p.dot: edge 'a' -> 'two words' attribute weight=\"x\": expected a whole number from "
+       "-1000000 to 1000000"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.dot);
@@ -372,6 +411,139 @@ TEST(ParseDefinition, MalformedDotAttributesNameTheAttributeAndTheProblem) {
     EXPECT_EQ(definition.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(std::string(definition.status().message()), c.message);
   }
+}
+
+TEST(ParseDefinition, ReadsALoopOfEdgesWithConditions) {
+  WorkflowDefinition definition = ParseOrDie(R"dot(
+    digraph fix_loop {
+      implement [cmd="./implement.sh"];
+      test [cmd="./test.sh"];
+      done [cmd="echo done"];
+      implement -> test;
+      test -> done [condition="outcome=success"];
+      test -> implement [condition="outcome=fail"];
+    })dot",
+                                             DefinitionFormat::kDot);
+  // The edges with attributes, grouped by tail, each tail's by head in node order.
+  WorkflowDefinition expected = ParseOrDie(
+      R"pb(
+        name: "fix_loop"
+        steps { name: "implement" command: "./implement.sh" }
+        steps { name: "test" depends_on: "implement" command: "./test.sh" }
+        steps { name: "done" command: "echo done" }
+        edges { from: "test" to: "implement" condition: "outcome=fail" }
+        edges { from: "test" to: "done" condition: "outcome=success" }
+      )pb",
+      DefinitionFormat::kTextProto);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(definition, expected))
+      << definition.DebugString();
+}
+
+// An edge without condition, label or weight is a dependency, as before edges had attributes,
+// even where other edges declare those attributes (Graphviz then gives it their default, "").
+TEST(ParseDefinition, PlainDotEdgesAreDependenciesOnly) {
+  WorkflowDefinition definition = ParseOrDie(R"dot(
+    digraph p {
+      a [cmd=x]; b [cmd=y]; c [cmd=z]; d [cmd=w];
+      a -> b -> c [color=red];
+      b -> d [condition="", label="", weight=""];
+      c -> d [condition="outcome=success"];
+    })dot",
+                                             DefinitionFormat::kDot);
+  ASSERT_EQ(definition.steps_size(), 4);
+  EXPECT_THAT(definition.steps(1).depends_on(), ElementsAre("a"));
+  EXPECT_THAT(definition.steps(2).depends_on(), ElementsAre("b"));
+  EXPECT_THAT(definition.steps(3).depends_on(), ElementsAre("b"));
+  ASSERT_EQ(definition.edges_size(), 1);
+  EXPECT_EQ(definition.edges(0).from(), "c");
+  EXPECT_EQ(definition.edges(0).to(), "d");
+  // Without edge attributes, the same bytes (so fingerprint) as before: no edges, no new fields.
+  WorkflowDefinition plain =
+      ParseOrDie("digraph p { a [cmd=x]; b [cmd=y]; a -> b; a -> b }", DefinitionFormat::kDot);
+  WorkflowDefinition expected = ParseOrDie(
+      "name: 'p' steps { name: 'a' command: 'x' } steps { name: 'b' depends_on: 'a' command: 'y' }",
+      DefinitionFormat::kTextProto);
+  EXPECT_EQ(plain.SerializeAsString(), expected.SerializeAsString()) << plain.DebugString();
+}
+
+// Each set of edge attributes on up -> a gives the Edge `edge` (besides from and to) and no
+// dependency.
+TEST(ParseDefinition, ReadsEachDotEdgeAttribute) {
+  struct Case {
+    const char* attributes;
+    const char* edge;
+  };
+  constexpr Case kCases[] = {
+      {"condition=\"outcome=fail\"", "condition: 'outcome=fail'"},
+      {"condition=\"outcome=success and tries < 3\"", "condition: 'outcome=success and tries < 3'"},
+      {"label=\"retry\"", "label: 'retry'"},
+      {"weight=2", "weight: 2"},
+      {"weight=-7", "weight: -7"},
+      {"weight=0", ""},  // given, so an edge, though its weight is the default
+      {"weight=1000000", "weight: 1000000"},
+      {"weight=-1000000", "weight: -1000000"},
+      {"condition=\"outcome=success\", label=\"ok\", weight=5",
+       "condition: 'outcome=success' label: 'ok' weight: 5"},
+      // As written: DOT unescapes only \" (Graphviz expands \n when it draws the label).
+      {"label=\"say \\\"two\\nlines\\\"\", color=red", "label: 'say \"two\\\\nlines\"'"},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.attributes);
+    WorkflowDefinition definition = ParseOrDie(
+        absl::StrCat("digraph p { up [cmd=u]; a [cmd=x]; up -> a [", c.attributes, "] }"),
+        DefinitionFormat::kDot);
+    Edge expected;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        absl::StrCat("from: 'up' to: 'a' ", c.edge), &expected));
+    ASSERT_EQ(definition.steps_size(), 2);
+    EXPECT_THAT(definition.steps(1).depends_on(), IsEmpty());
+    ASSERT_EQ(definition.edges_size(), 1);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(definition.edges(0), expected))
+        << definition.edges(0).DebugString();
+  }
+}
+
+TEST(ParseDefinition, DotEdgeDefaultsApplyToEveryLaterEdge) {
+  WorkflowDefinition definition = ParseOrDie(
+      "digraph p { a [cmd=x]; b [cmd=y]; c [cmd=z]; a -> b; edge [weight=3]; a -> c; b -> c }",
+      DefinitionFormat::kDot);
+  EXPECT_THAT(definition.steps(1).depends_on(), ElementsAre("a"));
+  EXPECT_THAT(definition.steps(2).depends_on(), IsEmpty());
+  WorkflowDefinition expected = definition;
+  expected.clear_edges();
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      "edges { from: 'a' to: 'c' weight: 3 } edges { from: 'b' to: 'c' weight: 3 }", &expected));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(definition, expected))
+      << definition.DebugString();
+}
+
+// A repeated plain edge adds no dependency; a repeated edge with attributes is listed again
+// (the validator reports it), after the plain one's dependency.
+TEST(ParseDefinition, ListsARepeatedDotEdgeWithAttributesAsWritten) {
+  WorkflowDefinition definition = ParseOrDie(R"dot(
+    digraph p {
+      a [cmd=x]; b [cmd=y]; c [cmd=z];
+      a -> b; a -> b;
+      b -> c [condition="outcome=fail"];
+      a -> c [weight=1];
+      b -> c [condition="outcome=fail"];
+      a -> b [label="again"];
+    })dot",
+                                             DefinitionFormat::kDot);
+  EXPECT_THAT(definition.steps(1).depends_on(), ElementsAre("a"));
+  EXPECT_THAT(definition.steps(2).depends_on(), IsEmpty());
+  WorkflowDefinition expected = definition;
+  expected.clear_edges();
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      R"pb(
+        edges { from: "a" to: "b" label: "again" }
+        edges { from: "a" to: "c" weight: 1 }
+        edges { from: "b" to: "c" condition: "outcome=fail" }
+        edges { from: "b" to: "c" condition: "outcome=fail" }
+      )pb",
+      &expected));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(definition, expected))
+      << definition.DebugString();
 }
 
 // The text format expresses every option natively; DOT and text format agree on them.
