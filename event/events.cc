@@ -71,6 +71,34 @@ int Attempt(const Event& event) {
   }
 }
 
+int Visit(const Event& event) {
+  int visit = 0;
+  switch (event.kind_case()) {
+    case Event::kStepStarted:
+      visit = event.step_started().visit();
+      break;
+    case Event::kStepCompleted:
+      visit = event.step_completed().visit();
+      break;
+    case Event::kStepFailed:
+      visit = event.step_failed().visit();
+      break;
+    case Event::kStepCancelled:
+      visit = event.step_cancelled().visit();
+      break;
+    default:
+      return 0;
+  }
+  return visit == 0 ? 1 : visit;
+}
+
+const google::protobuf::RepeatedPtrField<std::string>& Taken(const Event& event) {
+  if (event.has_step_completed()) return event.step_completed().taken();
+  if (event.has_step_failed()) return event.step_failed().taken();
+  static const auto* const kNone = new google::protobuf::RepeatedPtrField<std::string>();
+  return *kNone;
+}
+
 bool IsWorkflowTerminal(const Event& event) {
   return event.has_workflow_completed() || event.has_workflow_failed() ||
          event.has_workflow_cancelled();

@@ -21,6 +21,13 @@ absl::string_view StepName(const Event& event);
 // The attempt of a step started/completed/failed/cancelled event; 0 for other kinds.
 int Attempt(const Event& event);
 
+// The visit of a step started/completed/failed/cancelled event, from 1 (an unset visit is the
+// first); 0 for other kinds.
+int Visit(const Event& event);
+
+// The steps a step completed/failed event says its visit took edges to; empty for other kinds.
+const google::protobuf::RepeatedPtrField<std::string>& Taken(const Event& event);
+
 // True for workflow completed, failed and cancelled.
 bool IsWorkflowTerminal(const Event& event);
 

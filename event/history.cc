@@ -1,5 +1,6 @@
 #include "event/history.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -103,7 +104,60 @@ absl::StatusOr<StepState*> FindRunningAttempt(const Event& event, WorkflowState*
     return Violation(*state, event, "step '", step->name, "' ", outcome, " attempt ", attempt,
                      " but that attempt already ended (", StepStatusName(step->status), ")");
   }
+  if (Visit(event) != VisitOf(*step)) {
+    return Violation(*state, event, "step '", step->name, "' ", outcome, " visit ", Visit(event),
+                     " but its current visit is ", VisitOf(*step));
+  }
   return step;
+}
+
+// Whether the definition has an edge from step `from` to step `to` (by definition index): `to`
+// depends on `from`, an edge of WorkflowDefinition.edges joins them, or `to` is a sync step
+// (which waits for steps defined before it).
+bool HasEdge(const WorkflowDefinition& definition, int from, int to) {
+  const StepDefinition& target = definition.steps(to);
+  const std::string& source = definition.steps(from).name();
+  if (target.kind() == STEP_KIND_SYNC && from < to) return true;
+  if (std::find(target.depends_on().begin(), target.depends_on().end(), source) !=
+      target.depends_on().end()) {
+    return true;
+  }
+  return std::any_of(definition.edges().begin(), definition.edges().end(),
+                     [&](const Edge& edge) { return edge.from() == source && edge.to() == target.name(); });
+}
+
+// The steps a completed or failed visit of `step` (an index) says it took edges to: each a step
+// of the definition joined to it by an edge, listed once.
+absl::StatusOr<std::vector<int>> TakenEdges(const Event& event, int step,
+                                            const WorkflowState& state) {
+  std::vector<int> taken;
+  for (const std::string& name : Taken(event)) {
+    const int to = state.IndexOf(name);
+    const int defined = state.definition().steps_size();
+    if (step >= defined || to < 0 || to >= defined || !HasEdge(state.definition(), step, to)) {
+      return Violation(state, event, "step '", state.steps[step].name, "' took an edge to '", name,
+                       "', which the definition does not have");
+    }
+    if (std::find(taken.begin(), taken.end(), to) != taken.end()) {
+      return Violation(state, event, "step '", state.steps[step].name, "' took its edge to '",
+                       name, "' twice");
+    }
+    taken.push_back(to);
+  }
+  return taken;
+}
+
+// Records that `step`'s ended visit took the edges to `taken`: each of those steps was entered.
+void FoldTaken(int step, std::vector<int> taken, WorkflowState* state) {
+  for (int to : taken) {
+    std::vector<int>& entered_by = state->steps[to].mutable_details().entered_by;
+    if (std::find(entered_by.begin(), entered_by.end(), step) == entered_by.end()) {
+      entered_by.push_back(step);
+    }
+  }
+  if (!taken.empty() || !state->steps[step].details().taken.empty()) {
+    state->steps[step].mutable_details().taken = std::move(taken);
+  }
 }
 
 // Gives `state` `steps`, the definition's in definition order, named and otherwise pending,
@@ -162,17 +216,52 @@ absl::Status FoldWorkflowStarted(const Event& event, const std::shared_ptr<const
   return absl::OkStatus();
 }
 
+// A step's next visit starts once its current one ended (completed, or failed for good) and an
+// edge into it was taken since the current one started.
+absl::Status CheckNextVisit(const Event& event, const StepState& step, const WorkflowState& state) {
+  const int visit = Visit(event);
+  const bool ended = step.status == StepStatus::kCompleted ||
+                     (step.status == StepStatus::kFailed && step.details().retry_at ==
+                                                                absl::InfinitePast());
+  if (!ended) {
+    return Violation(state, event, "step '", step.name, "' started visit ", visit,
+                     " but visit ", visit - 1, " is ", StepStatusName(step.status));
+  }
+  if (step.details().entered_by.empty()) {
+    return Violation(state, event, "step '", step.name, "' started visit ", visit,
+                     " but no edge into it was taken since visit ", visit - 1, " started");
+  }
+  if (event.step_started().attempt() != 1) {
+    return Violation(state, event, "step '", step.name, "' started visit ", visit, " with attempt ",
+                     event.step_started().attempt(), " (a visit starts with attempt 1)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FoldStepStarted(const Event& event, WorkflowState* state, FoldAids* aids) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindStep(event, state, aids));
   const int attempt = event.step_started().attempt();
-  if (step->status == StepStatus::kCompleted || step->status == StepStatus::kSkipped) {
+  const int visit = Visit(event);
+  const int current = std::max(VisitOf(*step), 1);
+  const bool next_visit = step->attempts > 0 && visit == current + 1;
+  if (next_visit) {
+    CHORUS_RETURN_IF_ERROR(CheckNextVisit(event, *step, *state));
+  } else if (visit != current) {
+    return Violation(*state, event, "step '", step->name, "' started visit ", visit,
+                     " but its current visit is ", VisitOf(*step), " (visits increase by one)");
+  } else if (step->status == StepStatus::kCompleted || step->status == StepStatus::kSkipped) {
     return Violation(*state, event, "step '", step->name, "' started attempt ", attempt,
                      " but it is already ", StepStatusName(step->status));
-  }
-  if (attempt != step->attempts + 1) {
+  } else if (attempt != step->attempts + 1) {
     return Violation(*state, event, "step '", step->name, "' started attempt ", attempt,
                      " but its next attempt is ", step->attempts + 1);
   }
+  if (next_visit) step->mutable_details().visit = visit;
+  // A visit's start takes the edges that entered it.
+  if (attempt == 1 && !step->details().entered_by.empty()) {
+    step->mutable_details().entered_by.clear();
+  }
+  if (!step->details().taken.empty()) step->mutable_details().taken.clear();
   // A new attempt forgets the outcome of the previous one (a failure or cancellation).
   step->status = StepStatus::kRunning;
   step->attempts = attempt;
@@ -220,17 +309,24 @@ void AddCost(double cost, StepState* step, WorkflowState* state) {
 
 absl::Status FoldStepCompleted(const Event& event, WorkflowState* state, FoldAids* aids) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state, aids));
+  const int index = static_cast<int>(step - state->steps.data());
   if (step->map_of < 0) {
-    const int index = static_cast<int>(step - state->steps.data());
     CHORUS_RETURN_IF_ERROR(CheckInstancesCompleted(event, index, *state, *aids));
   }
+  CHORUS_ASSIGN_OR_RETURN(std::vector<int> taken, TakenEdges(event, index, *state));
   const StepCompleted& completed = event.step_completed();
   step->status = StepStatus::kCompleted;
   step->output = completed.output();
-  if (!completed.state_updates().empty() || !step->details().state_updates.empty()) {
+  // A later visit's updates add to the earlier visits': they merge in visit order.
+  if (VisitOf(*step) > 1) {
+    auto& updates = step->mutable_details().state_updates;
+    updates.insert(updates.end(), completed.state_updates().begin(),
+                   completed.state_updates().end());
+  } else if (!completed.state_updates().empty() || !step->details().state_updates.empty()) {
     step->mutable_details().state_updates.assign(completed.state_updates().begin(),
                                                  completed.state_updates().end());
   }
+  FoldTaken(index, std::move(taken), state);
   AddCost(completed.cost(), step, state);
   step->finished_at = RecordedAt(event);
   return absl::OkStatus();
@@ -238,7 +334,15 @@ absl::Status FoldStepCompleted(const Event& event, WorkflowState* state, FoldAid
 
 absl::Status FoldStepFailed(const Event& event, WorkflowState* state, FoldAids* aids) {
   CHORUS_ASSIGN_OR_RETURN(StepState * step, FindRunningAttempt(event, state, aids));
+  const int index = static_cast<int>(step - state->steps.data());
+  CHORUS_ASSIGN_OR_RETURN(std::vector<int> taken, TakenEdges(event, index, *state));
   const StepFailed& failed = event.step_failed();
+  if (!taken.empty() && failed.has_next_attempt_at()) {
+    return Violation(*state, event, "step '", step->name,
+                     "' failed with a retry scheduled and took edges (only a failure for good "
+                     "is routed)");
+  }
+  FoldTaken(index, std::move(taken), state);
   step->status = StepStatus::kFailed;
   step->error = FromError(failed.error());
   step->retryable = failed.retryable();
@@ -334,7 +438,8 @@ bool IsNonCritical(const StepState& step, const WorkflowState& state) {
 absl::Status FoldWorkflowCompleted(const Event& event, WorkflowState* state) {
   CHORUS_RETURN_IF_ERROR(CheckWorkflowRunning(event, *state));
   for (const StepState& step : state->steps) {
-    const bool tolerated = step.status == StepStatus::kFailed && IsNonCritical(step, *state);
+    const bool tolerated =
+        step.status == StepStatus::kFailed && (FailureRouted(step) || IsNonCritical(step, *state));
     if (step.status != StepStatus::kCompleted && step.status != StepStatus::kSkipped &&
         !tolerated) {
       return Violation(*state, event, "workflow_completed but step '", step.name, "' is ",
@@ -397,10 +502,11 @@ absl::Status FoldKind(const Event& event, const std::shared_ptr<const Event>& sh
 // Whether `event` folds with no more of the definition than its steps' names.
 bool FoldsWithNamesAlone(const Event& event, const FoldAids& aids) {
   switch (event.kind_case()) {
-    case Event::kStepCompleted:  // a map step's completion checks its expansion
-      return !aids.may_have_map_steps;
+    case Event::kStepCompleted:  // a map step's completion checks its expansion; edges taken
+      return !aids.may_have_map_steps && event.step_completed().taken().empty();
+    case Event::kStepFailed:  // edges taken are checked against the definition's
+      return event.step_failed().taken().empty();
     case Event::kStepStarted:
-    case Event::kStepFailed:
     case Event::kStepCancelled:
     case Event::kStepSkipped:
     case Event::kStepBlocked:

@@ -12,7 +12,12 @@
 //     or was skipped; the previous attempt may have failed, been cancelled or been cut off
 //     (started but never ended: a crash);
 //   - only a step never started may be skipped;
-//   - the workflow completes only when every step is completed or skipped.
+//   - a step's events carry its current visit (1 when unset); a step starts its next visit
+//     (visits increase by one, from attempt 1) only once its current visit completed or failed
+//     for good and an edge into it was taken since that visit started;
+//   - a completed or failed-for-good visit takes only edges the definition has, each once;
+//   - the workflow completes only when every step is completed, skipped, or failed and either
+//     non-critical or routed (its failure took an edge).
 // A violation is absl::StatusCode::kDataLoss naming the workflow id and the seq; the state is
 // then left as it was before the offending event.
 //

@@ -119,7 +119,8 @@ bool HasExtras(const StepState& step) {
   return !step.error.ok() || !details.log_path.empty() || !details.state_updates.empty() ||
          details.cost != 0 || details.retry_at != absl::InfinitePast() ||
          !details.blocked_on.empty() || !details.instances.empty() || step.map_of >= 0 ||
-         InExtras(step.started_at) || InExtras(step.finished_at);
+         InExtras(step.started_at) || InExtras(step.finished_at) || details.visit != 0 ||
+         !details.taken.empty() || !details.entered_by.empty();
 }
 
 void SnapshotExtras(int index, const StepState& step, StepExtras& out) {
@@ -141,6 +142,9 @@ void SnapshotExtras(int index, const StepState& step, StepExtras& out) {
   }
   if (InExtras(step.started_at)) SetTimestamp(step.started_at, *out.mutable_started_at());
   if (InExtras(step.finished_at)) SetTimestamp(step.finished_at, *out.mutable_finished_at());
+  out.set_visit(details.visit);
+  out.mutable_taken()->Add(details.taken.begin(), details.taken.end());
+  out.mutable_entered_by()->Add(details.entered_by.begin(), details.entered_by.end());
 }
 
 // The columns of a snapshot being written.
@@ -287,7 +291,8 @@ absl::Status RestoreExtras(const StepExtras& extras, const WorkflowSnapshot& sna
   if (extras.has_started_at()) step.started_at = TimestampOr(true, extras.started_at());
   if (extras.has_finished_at()) step.finished_at = TimestampOr(true, extras.finished_at());
   if (extras.log_path().empty() && extras.state_updates().empty() && extras.cost() == 0 &&
-      !extras.has_retry_at() && extras.blocked_on().empty() && extras.instances().empty()) {
+      !extras.has_retry_at() && extras.blocked_on().empty() && extras.instances().empty() &&
+      extras.visit() == 0 && extras.taken().empty() && extras.entered_by().empty()) {
     return absl::OkStatus();
   }
   StepDetails& details = step.mutable_details();
@@ -297,6 +302,9 @@ absl::Status RestoreExtras(const StepExtras& extras, const WorkflowSnapshot& sna
   details.retry_at = TimestampOr(extras.has_retry_at(), extras.retry_at());
   details.blocked_on = extras.blocked_on();
   details.instances.assign(extras.instances().begin(), extras.instances().end());
+  details.visit = extras.visit();
+  details.taken.assign(extras.taken().begin(), extras.taken().end());
+  details.entered_by.assign(extras.entered_by().begin(), extras.entered_by().end());
   return absl::OkStatus();
 }
 

@@ -36,6 +36,15 @@ bool IsTerminal(StepStatus status) {
          status == StepStatus::kCancelled || status == StepStatus::kSkipped;
 }
 
+int VisitOf(const StepState& step) {
+  if (step.details().visit > 0) return step.details().visit;
+  return step.attempts > 0 ? 1 : 0;
+}
+
+bool FailureRouted(const StepState& step) {
+  return step.status == StepStatus::kFailed && !step.details().taken.empty();
+}
+
 StepDetails& StepState::mutable_details() {
   if (details_.details == nullptr) details_.details = std::make_unique<StepDetails>();
   return *details_.details;

@@ -35,6 +35,12 @@ absl::string_view StepStatusName(StepStatus status);
 // True for completed, failed, cancelled and skipped.
 bool IsTerminal(StepStatus status);
 
+struct StepState;
+// The step's current visit: 0 if it never started, else from 1.
+int VisitOf(const StepState& step);
+// Whether the step failed and an edge took its failure (it was routed, not fatal).
+bool FailureRouted(const StepState& step);
+
 // What a step's history records that most steps never have. StepState keeps it apart, and only
 // once something sets it, so that a 500,000-step workflow's state stays small.
 struct StepDetails {
@@ -54,6 +60,16 @@ struct StepDetails {
   // For a map step once expanded: its instances' indices in WorkflowState::steps, in index
   // order.
   std::vector<int> instances;
+  // In a graph with loops a step may run more than once, each run a visit with its own
+  // attempts (DESIGN.md, "Graphs"). The current visit once it is past the first; 0 before
+  // (VisitOf reads it).
+  int visit = 0;
+  // The steps whose edges from this step its latest ended visit took, by index in
+  // WorkflowState::steps; empty while a visit runs. A failed step that took an edge was routed.
+  std::vector<int> taken;
+  // The steps whose edges into this step were taken since its current visit started (or the
+  // run did), by index, each once.
+  std::vector<int> entered_by;
 };
 
 // One step as its history says. The outcome fields describe the latest attempt: starting a new
