@@ -24,6 +24,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr char kWorkflowId[] = "order-42";
 
@@ -121,6 +122,65 @@ Event AtSeq(int64_t seq, Event event) {
   return event;
 }
 
+// `event`, a step started/completed/failed/cancelled event, of the step's visit `visit`.
+Event InVisit(int visit, Event event) {
+  switch (event.kind_case()) {
+    case Event::kStepStarted:
+      event.mutable_step_started()->set_visit(visit);
+      break;
+    case Event::kStepCompleted:
+      event.mutable_step_completed()->set_visit(visit);
+      break;
+    case Event::kStepFailed:
+      event.mutable_step_failed()->set_visit(visit);
+      break;
+    case Event::kStepCancelled:
+      event.mutable_step_cancelled()->set_visit(visit);
+      break;
+    default:
+      ADD_FAILURE() << "InVisit of an event that has no visit: " << event.ShortDebugString();
+  }
+  return event;
+}
+
+// `event`, a step completed/failed event, whose visit took the edges to the steps `to`.
+Event Taking(const std::vector<std::string>& to, Event event) {
+  auto* taken = event.has_step_completed() ? event.mutable_step_completed()->mutable_taken()
+                                           : event.mutable_step_failed()->mutable_taken();
+  for (const std::string& step : to) taken->Add(std::string(step));
+  return event;
+}
+
+// `event`, a step failed event, with a retry scheduled: not a failure for good.
+Event Retrying(Event event) {
+  event.mutable_step_failed()->mutable_next_attempt_at()->set_seconds(1'700'000'100);
+  return event;
+}
+
+// `event`, a step completed event, with one more state update: `key` set to `number`.
+Event WithUpdate(const std::string& key, int64_t number, Event event) {
+  StateUpdate* update = event.mutable_step_completed()->add_state_updates();
+  update->set_key(key);
+  update->mutable_value()->set_number(number);
+  return event;
+}
+
+// A loop: implement, then test; test's success goes on to done, its failure back to implement.
+Event WfStartedLoop() {
+  Event event = WfStarted({"implement", "test", "done"});
+  WorkflowDefinition* definition = event.mutable_workflow_started()->mutable_definition();
+  definition->mutable_steps(1)->add_depends_on("implement");
+  Edge* success = definition->add_edges();
+  success->set_from("test");
+  success->set_to("done");
+  success->set_condition("outcome=success");
+  Edge* fail = definition->add_edges();
+  fail->set_from("test");
+  fail->set_to("implement");
+  fail->set_condition("outcome=fail");
+  return event;
+}
+
 std::vector<Event> Numbered(std::vector<Event> events) {
   for (size_t i = 0; i < events.size(); ++i) {
     Event& event = events[i];
@@ -171,6 +231,9 @@ void ExpectSameStep(const StepState& actual, const StepState& expected) {
   EXPECT_EQ(actual.started_at, expected.started_at);
   EXPECT_EQ(actual.finished_at, expected.finished_at);
   EXPECT_EQ(actual.details().log_path, expected.details().log_path);
+  EXPECT_EQ(actual.details().visit, expected.details().visit);
+  EXPECT_EQ(actual.details().taken, expected.details().taken);
+  EXPECT_EQ(actual.details().entered_by, expected.details().entered_by);
 }
 
 void ExpectSameState(const WorkflowState& actual, const WorkflowState& expected) {
@@ -203,6 +266,15 @@ struct BadHistory {
 
 std::vector<BadHistory> BadHistories() {
   const Event start_ab = WfStarted({"a", "b"});
+  const Event loop = WfStartedLoop();
+  // The loop's first turn (seq 1 to 5): test's failure is routed back to implement; then `tail`.
+  const auto after_turn = [&loop](std::vector<Event> tail) {
+    std::vector<Event> events = {loop, Started("implement", 1),
+                                 Taking({"test"}, Completed("implement", 1)), Started("test", 1),
+                                 Taking({"implement"}, Failed("test", 1))};
+    events.insert(events.end(), tail.begin(), tail.end());
+    return Numbered(std::move(events));
+  };
   return {
       {"gap in seq", Numbered({start_ab, Started("a", 1), AtSeq(4, Completed("a", 1))}), 4,
        "expected seq 3"},
@@ -264,6 +336,66 @@ std::vector<BadHistory> BadHistories() {
        "workflow_completed but step 'a' is failed"},
       {"duplicate step names in the definition", Numbered({WfStarted({"a", "b", "a"})}), 1,
        "the definition has two steps named 'a'"},
+      // Visits and the edges they take.
+      {"next visit started while the current one runs",
+       Numbered({loop, Started("implement", 1), Taking({"test"}, Completed("implement", 1)),
+                 Started("test", 1), InVisit(2, Started("test", 1))}),
+       5, "step 'test' started visit 2 but visit 1 is running"},
+      {"next visit started while a retry of the current one is due",
+       Numbered({loop, Started("implement", 1), Taking({"test"}, Completed("implement", 1)),
+                 Started("test", 1), Retrying(Failed("test", 1)), InVisit(2, Started("test", 1))}),
+       6, "step 'test' started visit 2 but visit 1 is failed"},
+      {"next visit with no edge taken into the step since its current visit started",
+       // implement's edge into test was taken before test's visit 1 started, not since.
+       Numbered({loop, Started("implement", 1), Taking({"test"}, Completed("implement", 1)),
+                 Started("test", 1), Failed("test", 1), InVisit(2, Started("test", 1))}),
+       6, "step 'test' started visit 2 but no edge into it was taken since visit 1 started"},
+      {"next visit of a step no edge entered",
+       Numbered({loop, Started("implement", 1), Completed("implement", 1),
+                 InVisit(2, Started("implement", 1))}),
+       4, "step 'implement' started visit 2 but no edge into it was taken since visit 1 started"},
+      {"visit skipping a number", after_turn({InVisit(3, Started("implement", 1))}), 6,
+       "step 'implement' started visit 3 but its current visit is 1 (visits increase by one)"},
+      {"first start in visit 2", Numbered({loop, InVisit(2, Started("implement", 1))}), 2,
+       "step 'implement' started visit 2 but its current visit is 0 (visits increase by one)"},
+      {"next visit whose first attempt is not 1", after_turn({InVisit(2, Started("implement", 2))}),
+       6, "step 'implement' started visit 2 with attempt 2 (a visit starts with attempt 1)"},
+      {"start after completion without a next visit", after_turn({Started("implement", 2)}), 6,
+       "step 'implement' started attempt 2 but it is already completed"},
+      {"completion of an earlier visit than the current one",
+       after_turn({InVisit(2, Started("implement", 1)), Completed("implement", 1)}), 7,
+       "step 'implement' completed visit 1 but its current visit is 2"},
+      {"failure of a later visit than the current one",
+       Numbered({loop, Started("implement", 1), InVisit(2, Failed("implement", 1))}), 3,
+       "step 'implement' failed visit 2 but its current visit is 1"},
+      {"cancellation of another visit than the current one",
+       after_turn({InVisit(2, Started("implement", 1)), InVisit(3, Cancelled("implement", 1))}), 7,
+       "step 'implement' cancelled visit 3 but its current visit is 2"},
+      {"edge taken to an unknown step",
+       Numbered({loop, Started("implement", 1), Taking({"deploy"}, Completed("implement", 1))}), 3,
+       "step 'implement' took an edge to 'deploy', which the definition does not have"},
+      {"edge taken that the definition does not have",
+       Numbered({loop, Started("implement", 1), Taking({"done"}, Completed("implement", 1))}), 3,
+       "step 'implement' took an edge to 'done', which the definition does not have"},
+      {"failure taking an edge the definition does not have",
+       Numbered({loop, Started("implement", 1), Taking({"test"}, Completed("implement", 1)),
+                 Started("test", 1), Taking({"implement", "test"}, Failed("test", 1))}),
+       5, "step 'test' took an edge to 'test', which the definition does not have"},
+      {"same edge taken twice in one event",
+       Numbered(
+           {loop, Started("implement", 1), Taking({"test", "test"}, Completed("implement", 1))}),
+       3, "step 'implement' took its edge to 'test' twice"},
+      {"failure with a retry scheduled that took edges",
+       Numbered({loop, Started("implement", 1), Taking({"test"}, Completed("implement", 1)),
+                 Started("test", 1), Retrying(Taking({"implement"}, Failed("test", 1)))}),
+       5, "step 'test' failed with a retry scheduled and took edges"},
+      {"workflow_completed with a critical step whose latest failure was not routed",
+       // test's visit 1 failure was routed; its visit 2 failure took no edge.
+       after_turn({InVisit(2, Started("implement", 1)),
+                   InVisit(2, Taking({"test"}, Completed("implement", 1))),
+                   InVisit(2, Started("test", 1)), InVisit(2, Failed("test", 1)), Skipped("done"),
+                   WfCompleted()}),
+       11, "workflow_completed but step 'test' is failed"},
   };
 }
 
@@ -367,6 +499,191 @@ TEST(FoldHistory, FoldsRetriesCrashesAndSkipsIntoCompletedWorkflow) {
                    absl::InfinitePast(), TimeOf(13)),
   };
   ExpectSameState(*state, expected);
+}
+
+// A loop (WfStartedLoop): test fails twice and each failure is routed back to implement, the
+// second after a retry within its visit; test's third visit succeeds and goes on to done.
+std::vector<Event> LoopHistory() {
+  return Numbered({
+      WfStartedLoop(),                                                                // 1
+      Started("implement", 1),                                                        // 2
+      Taking({"test"}, Completed("implement", 1, "v1")),                              // 3
+      Started("test", 1),                                                             // 4
+      Taking({"implement"}, Failed("test", 1, absl::InternalError("2 tests fail"))),  // 5
+      InVisit(2, Started("implement", 1)),                                            // 6
+      InVisit(2, Taking({"test"}, Completed("implement", 1, "v2"))),                  // 7
+      InVisit(2, Started("test", 1)),                                                 // 8
+      InVisit(2, Retrying(Failed("test", 1, absl::UnavailableError("busy"), true))),  // 9
+      InVisit(2, Started("test", 2)),                                                 // 10
+      InVisit(2, Taking({"implement"}, Failed("test", 2, absl::InternalError("1 test fails")))),
+      InVisit(3, Started("implement", 1)),                             // 12
+      InVisit(3, Taking({"test"}, Completed("implement", 1, "v3"))),   // 13
+      InVisit(3, Started("test", 1)),                                  // 14
+      InVisit(3, Taking({"done"}, Completed("test", 1, "all pass"))),  // 15
+      Started("done", 1),                                              // 16
+      Completed("done", 1, "shipped"),                                 // 17
+      WfCompleted(),                                                   // 18
+  });
+}
+
+TEST(FoldHistory, FoldsALoopWhoseRoutedFailuresAreNotFailures) {
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, LoopHistory());
+
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  WorkflowState expected = StartedState({"implement", "test", "done"});
+  expected.set_definition(
+      std::make_shared<const WorkflowDefinition>(WfStartedLoop().workflow_started().definition()));
+  expected.status = WORKFLOW_STATUS_COMPLETED;
+  expected.last_seq = 18;
+  expected.updated_at = TimeOf(18);
+  // name, status, attempts (of the latest visit), output, error, retryable, started_at,
+  // finished_at
+  expected.steps = {
+      ExpectedStep("implement", StepStatus::kCompleted, 1, "v3", absl::OkStatus(), false,
+                   TimeOf(12), TimeOf(13)),
+      ExpectedStep("test", StepStatus::kCompleted, 1, "all pass", absl::OkStatus(), false,
+                   TimeOf(14), TimeOf(15)),
+      ExpectedStep("done", StepStatus::kCompleted, 1, "shipped", absl::OkStatus(), false,
+                   TimeOf(16), TimeOf(17)),
+  };
+  expected.steps[0].mutable_details().visit = 3;
+  expected.steps[0].mutable_details().taken = {1};  // test
+  expected.steps[1].mutable_details().visit = 3;
+  expected.steps[1].mutable_details().taken = {2};  // done
+  // Each step's entering edges were taken by its latest start: entered_by is empty again.
+  ExpectSameState(*state, expected);
+  EXPECT_THAT(state->failed_steps, IsEmpty());
+  EXPECT_EQ(VisitOf(state->steps[0]), 3);
+  EXPECT_EQ(VisitOf(state->steps[1]), 3);
+  EXPECT_EQ(VisitOf(state->steps[2]), 1);
+}
+
+TEST(History, FoldsEachVisitAndTheEdgesItTookIntoTheStepsItEntered) {
+  const std::vector<Event> events = LoopHistory();
+  const struct {
+    int64_t seq;  // the state after it
+    const char* step;
+    StepStatus status;
+    int visit;  // VisitOf
+    int attempts;
+    std::vector<int> taken;
+    std::vector<int> entered_by;
+    bool routed;  // FailureRouted
+  } kRows[] = {
+      {2, "implement", StepStatus::kRunning, 1, 1, {}, {}, false},
+      {3, "implement", StepStatus::kCompleted, 1, 1, {1}, {}, false},
+      {3, "test", StepStatus::kPending, 0, 0, {}, {0}, false},
+      {4, "test", StepStatus::kRunning, 1, 1, {}, {}, false},
+      {5, "test", StepStatus::kFailed, 1, 1, {0}, {}, true},
+      {5, "implement", StepStatus::kCompleted, 1, 1, {1}, {1}, false},
+      {6, "implement", StepStatus::kRunning, 2, 1, {}, {}, false},
+      {6, "test", StepStatus::kFailed, 1, 1, {0}, {}, true},
+      {7, "test", StepStatus::kFailed, 1, 1, {0}, {0}, true},
+      {8, "test", StepStatus::kRunning, 2, 1, {}, {}, false},
+      {9, "test", StepStatus::kFailed, 2, 1, {}, {}, false},  // a retry is due: not routed
+      {10, "test", StepStatus::kRunning, 2, 2, {}, {}, false},
+      {11, "test", StepStatus::kFailed, 2, 2, {0}, {}, true},
+      {11, "implement", StepStatus::kCompleted, 2, 1, {1}, {1}, false},
+      {12, "implement", StepStatus::kRunning, 3, 1, {}, {}, false},
+      {15, "test", StepStatus::kCompleted, 3, 1, {2}, {}, false},
+      {15, "done", StepStatus::kPending, 0, 0, {}, {1}, false},
+      {16, "done", StepStatus::kRunning, 1, 1, {}, {}, false},
+  };
+  for (const auto& row : kRows) {
+    SCOPED_TRACE(absl::StrCat("after seq ", row.seq, ", step '", row.step, "'"));
+    const absl::StatusOr<WorkflowState> state =
+        FoldHistory(kWorkflowId, absl::MakeConstSpan(events).first(row.seq));
+    ASSERT_EQ(state.status(), absl::OkStatus());
+    const StepState* step = state->FindStep(row.step);
+    ASSERT_NE(step, nullptr);
+    EXPECT_EQ(StepStatusName(step->status), StepStatusName(row.status));
+    EXPECT_EQ(VisitOf(*step), row.visit);
+    EXPECT_EQ(step->attempts, row.attempts);
+    EXPECT_EQ(step->details().taken, row.taken);
+    EXPECT_EQ(step->details().entered_by, row.entered_by);
+    EXPECT_EQ(FailureRouted(*step), row.routed);
+  }
+}
+
+TEST(History, AStepEnteredByEdgesFromSeveralStepsListsEachOnce) {
+  // join waits for a and b (depends_on); a's visit 2 takes its edge into join again.
+  Event start = WfStarted({"a", "b", "join"});
+  WorkflowDefinition* definition = start.mutable_workflow_started()->mutable_definition();
+  definition->mutable_steps(2)->add_depends_on("a");
+  definition->mutable_steps(2)->add_depends_on("b");
+  Edge* again = definition->add_edges();
+  again->set_from("b");
+  again->set_to("a");
+  const absl::StatusOr<WorkflowState> state = FoldHistory(
+      kWorkflowId,
+      Numbered({start, Started("a", 1), Taking({"join"}, Completed("a", 1)), Started("b", 1),
+                Taking({"join", "a"}, Completed("b", 1)), InVisit(2, Started("a", 1)),
+                InVisit(2, Taking({"join"}, Completed("a", 1)))}));
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  EXPECT_THAT(state->FindStep("join")->details().entered_by, ElementsAre(0, 1));
+  EXPECT_THAT(state->FindStep("b")->details().taken, ElementsAre(2, 0));
+  EXPECT_EQ(VisitOf(*state->FindStep("a")), 2);
+}
+
+TEST(History, AWorkflowCompletesWhenAStepsLatestVisitFailedAndWasRouted) {
+  // check's failure goes to recover: the workflow completes, with no failed step.
+  Event start = WfStarted({"check", "recover"});
+  Edge* on_fail = start.mutable_workflow_started()->mutable_definition()->add_edges();
+  on_fail->set_from("check");
+  on_fail->set_to("recover");
+  on_fail->set_condition("outcome=fail");
+  const std::vector<Event> events =
+      Numbered({start, Started("check", 1), Taking({"recover"}, Failed("check", 1)),
+                Started("recover", 1), Completed("recover", 1), WfCompleted()});
+
+  const absl::StatusOr<WorkflowState> state = FoldHistory(kWorkflowId, events);
+
+  ASSERT_EQ(state.status(), absl::OkStatus());
+  EXPECT_EQ(state->status, WORKFLOW_STATUS_COMPLETED);
+  EXPECT_EQ(state->FindStep("check")->status, StepStatus::kFailed);
+  EXPECT_TRUE(FailureRouted(*state->FindStep("check")));
+  EXPECT_THAT(state->failed_steps, IsEmpty());
+
+  // The same failure not routed fails the completion.
+  std::vector<Event> unrouted = events;
+  unrouted[2] = AtSeq(3, Failed("check", 1));
+  SetRecordedAt(TimeOf(3), &unrouted[2]);
+  const absl::Status refused = FoldHistory(kWorkflowId, unrouted).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(refused.message(), HasSubstr("seq 6: workflow_completed but step 'check' is failed"));
+}
+
+TEST(History, ALaterVisitsStateUpdatesAreAppendedToTheEarlierVisits) {
+  const std::vector<Event> events = Numbered({
+      WfStartedLoop(),                                                       // 1
+      Started("implement", 1),                                               // 2
+      WithUpdate("lines", 10, Taking({"test"}, Completed("implement", 1))),  // 3
+      Started("test", 1),                                                    // 4
+      Taking({"implement"}, Failed("test", 1)),                              // 5
+      InVisit(2, Started("implement", 1)),                                   // 6
+      InVisit(2, WithUpdate("fixes", 1,
+                            WithUpdate("lines", 3, Taking({"test"}, Completed("implement", 1))))),
+      InVisit(2, Started("test", 1)),                           // 8
+      InVisit(2, Taking({"implement"}, Failed("test", 1))),     // 9
+      InVisit(3, Started("implement", 1)),                      // 10
+      InVisit(3, Taking({"test"}, Completed("implement", 1))),  // 11: none
+  });
+  const auto updates_after = [&events](int64_t seq) {
+    const absl::StatusOr<WorkflowState> state =
+        FoldHistory(kWorkflowId, absl::MakeConstSpan(events).first(seq));
+    EXPECT_EQ(state.status(), absl::OkStatus());
+    std::vector<std::string> updates;
+    if (!state.ok()) return updates;
+    for (const StateUpdate& update : state->FindStep("implement")->details().state_updates) {
+      updates.push_back(absl::StrCat(update.key(), "=", update.value().number()));
+    }
+    return updates;
+  };
+  // The first visit's updates are the step's; each later visit's follow them, in visit order.
+  EXPECT_THAT(updates_after(3), ElementsAre("lines=10"));
+  EXPECT_THAT(updates_after(6), ElementsAre("lines=10"));  // a visit's start keeps them
+  EXPECT_THAT(updates_after(7), ElementsAre("lines=10", "lines=3", "fixes=1"));
+  EXPECT_THAT(updates_after(11), ElementsAre("lines=10", "lines=3", "fixes=1"));
 }
 
 TEST(History, KeepsTheLogPathOfTheLatestAttempt) {
@@ -679,6 +996,7 @@ TEST(History, FoldsFromAnOutlineAsFromTheEventItself) {
       Numbered({WfStartedWithMap(), Started("list", 1), Completed("list", 1, "x\ny"),
                 Started("each", 1), Expanded("each", {"x", "y"}), Started("each[1]", 1)}),
       Numbered({WfStarted({"a"})}),
+      LoopHistory(),  // edges taken are checked against the definition
   };
   for (const std::vector<Event>& events : histories) {
     SCOPED_TRACE(events.back().ShortDebugString());

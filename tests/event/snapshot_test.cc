@@ -155,6 +155,70 @@ std::vector<Event> ToleratedFailureHistory() {
   return events;
 }
 
+// `event` of the step's visit `visit` (a step started/completed/failed event), whose visit took
+// the edges to `taken` (a completed/failed event).
+Event InVisit(int visit, Event event, const std::vector<std::string>& taken = {}) {
+  if (event.has_step_started()) event.mutable_step_started()->set_visit(visit);
+  if (event.has_step_completed()) {
+    event.mutable_step_completed()->set_visit(visit);
+    for (const std::string& to : taken) event.mutable_step_completed()->add_taken(to);
+  }
+  if (event.has_step_failed()) {
+    event.mutable_step_failed()->set_visit(visit);
+    for (const std::string& to : taken) event.mutable_step_failed()->add_taken(to);
+  }
+  return event;
+}
+
+// A loop with a parallel branch: implement -> {test, lint} -> done, and test's failure goes
+// back to implement. test fails once, routed; its visit 2 passes.
+std::vector<Event> LoopHistory() {
+  WorkflowDefinition definition;
+  definition.set_name("change");
+  definition.add_steps()->set_name("implement");
+  StepDefinition* test = definition.add_steps();
+  test->set_name("test");
+  test->add_depends_on("implement");
+  StepDefinition* lint = definition.add_steps();
+  lint->set_name("lint");
+  lint->add_depends_on("implement");
+  StepDefinition* done = definition.add_steps();
+  done->set_name("done");
+  done->add_depends_on("lint");
+  Edge* pass = definition.add_edges();
+  pass->set_from("test");
+  pass->set_to("done");
+  pass->set_condition("outcome=success");
+  Edge* fail = definition.add_edges();
+  fail->set_from("test");
+  fail->set_to("implement");
+  fail->set_condition("outcome=fail");
+  std::vector<Event> events(1);
+  *events[0].mutable_workflow_started()->mutable_definition() = definition;
+  events[0].mutable_workflow_started()->set_fingerprint("fp-change");
+  events.push_back(Started("implement", 1));                                        // 2
+  events.push_back(InVisit(1, Completed("implement", 1, "v1"), {"test", "lint"}));  // 3
+  events.push_back(Started("test", 1));                                             // 4
+  events.push_back(Started("lint", 1));                                             // 5
+  events.push_back(InVisit(1, Completed("lint", 1, "clean"), {"done"}));            // 6
+  events.push_back(InVisit(1, Failed("test", 1, absl::InternalError("1 fails")), {"implement"}));
+  events.push_back(InVisit(2, Started("implement", 1)));                            // 8
+  events.push_back(InVisit(2, Completed("implement", 1, "v2"), {"test", "lint"}));  // 9
+  events.push_back(InVisit(2, Started("test", 1)));                                 // 10
+  events.push_back(InVisit(2, Completed("test", 1, "pass"), {"done"}));             // 11
+  events.push_back(InVisit(2, Started("lint", 1)));                                 // 12
+  events.push_back(InVisit(2, Completed("lint", 1, "clean"), {"done"}));            // 13
+  events.push_back(Started("done", 1));                                             // 14
+  events.push_back(Completed("done", 1, "merged"));                                 // 15
+  events.push_back(Event());
+  events.back().mutable_workflow_completed();  // 16
+  for (size_t i = 0; i < events.size(); ++i) {
+    events[i].set_seq(static_cast<int64_t>(i) + 1);
+    SetRecordedAt(absl::FromUnixSeconds(1'650'000'000) + absl::Seconds(i), &events[i]);
+  }
+  return events;
+}
+
 absl::Time Ordinary(int64_t seq) {
   return absl::FromUnixSeconds(1'700'000'000) + absl::Seconds(seq) + absl::Nanoseconds(seq);
 }
@@ -203,6 +267,9 @@ void ExpectSameStep(const StepState& actual, const StepState& expected) {
   EXPECT_EQ(a.map_index, e.map_index);
   EXPECT_EQ(a.map_item, e.map_item);
   EXPECT_EQ(a.instances, e.instances);
+  EXPECT_EQ(a.visit, e.visit);
+  EXPECT_EQ(a.taken, e.taken);
+  EXPECT_EQ(a.entered_by, e.entered_by);
 }
 
 // Every field of the state.
@@ -241,6 +308,7 @@ TEST(Snapshot, RestoresTheStateAfterEveryEventOfAHistoryExactly) {
     std::vector<Event> events;
   } kHistories[] = {{"photos", PhotoHistory(Ordinary)},
                     {"tolerated failure", ToleratedFailureHistory()},
+                    {"loop", LoopHistory()},
                     {"extreme times", ExtremeTimesHistory()}};
   for (const auto& h : kHistories) {
     const absl::Span<const Event> events = h.events;
@@ -260,6 +328,40 @@ TEST(Snapshot, RestoresTheStateAfterEveryEventOfAHistoryExactly) {
       ExpectSameState(rest.state(), Fold(events));
     }
   }
+}
+
+TEST(Snapshot, RestoresAStateMidLoopWithItsVisitsAndTheEdgesTaken) {
+  const std::vector<Event> events = LoopHistory();
+  // After seq 10: implement's visit 2 completed and took its edges to test and lint again;
+  // test's visit 2 runs; lint, entered again, has not started its visit 2.
+  const WorkflowState state = Fold(absl::MakeConstSpan(events).first(10));
+  const StepState& implement = state.steps[0];
+  const StepState& test = state.steps[1];
+  const StepState& lint = state.steps[2];
+  const StepState& done = state.steps[3];
+  ASSERT_EQ(test.status, StepStatus::kRunning);
+  ASSERT_EQ(test.details().visit, 2);
+  ASSERT_EQ(implement.details().visit, 2);
+  ASSERT_EQ(implement.details().taken, (std::vector<int>{1, 2}));
+  ASSERT_EQ(lint.status, StepStatus::kCompleted);
+  ASSERT_EQ(lint.details().taken, (std::vector<int>{3}));
+  ASSERT_EQ(lint.details().entered_by, (std::vector<int>{0}));
+  ASSERT_EQ(done.details().entered_by, (std::vector<int>{2}));
+
+  absl::StatusOr<WorkflowState> restored =
+      RestoreSnapshot(SerializeSnapshot(state), Fold(absl::MakeConstSpan(events).first(1)));
+
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ExpectSameState(*restored, state);
+  EXPECT_EQ(VisitOf(restored->steps[1]), 2);
+  EXPECT_EQ(VisitOf(restored->steps[3]), 0);
+  // The restored state takes test's visit 2 and lint's on to the workflow's completion.
+  History rest(*std::move(restored));
+  for (const Event& event : absl::MakeConstSpan(events).subspan(10)) {
+    ASSERT_EQ(rest.Apply(event), absl::OkStatus());
+  }
+  EXPECT_EQ(rest.state().status, WORKFLOW_STATUS_COMPLETED);
+  ExpectSameState(rest.state(), Fold(events));
 }
 
 // A column of a snapshot: `values` as varints.
