@@ -48,6 +48,10 @@ constexpr int kMaxInstancesDrawn = 12;
 // Failed, but a non-critical step whose failure the workflow tolerates: pink, not red.
 constexpr absl::string_view kToleratedFailureColor = "#f4cccc";
 
+// Edges of a run: taken dark green (and bold), not taken grey (and dashed).
+constexpr absl::string_view kTakenEdgeColor = "#38761d";
+constexpr absl::string_view kNotTakenEdgeColor = "#9e9e9e";
+
 absl::string_view ShapeOf(const StepDefinition& step) {
   switch (step.kind()) {
     case STEP_KIND_FAN_OUT:
@@ -61,10 +65,12 @@ absl::string_view ShapeOf(const StepDefinition& step) {
   }
 }
 
-// "completed, 1 attempt", "failed, 2 attempts: <error>".
+// "completed, 1 attempt", "failed, 2 attempts: <error>"; "completed, visit 3, 1 attempt" on a
+// visit past the first (the attempts are that visit's).
 std::string DescribeStep(const StepState& step) {
-  std::string text = absl::StrCat(StepStatusName(step.status), ", ", step.attempts,
-                                  step.attempts == 1 ? " attempt" : " attempts");
+  std::string text = absl::StrCat(StepStatusName(step.status), ", ");
+  if (VisitOf(step) > 1) absl::StrAppend(&text, "visit ", VisitOf(step), ", ");
+  absl::StrAppend(&text, step.attempts, step.attempts == 1 ? " attempt" : " attempts");
   if (step.status == StepStatus::kFailed) absl::StrAppend(&text, ": ", step.error.message());
   return text;
 }
@@ -72,8 +78,8 @@ std::string DescribeStep(const StepState& step) {
 // The colours' meaning, as plain text: an HTML-like label could show the colours themselves,
 // but Graphviz 2.43 leaks memory parsing one.
 // Only what `definition` can show: pink only if a step is non-critical, a line of shapes only
-// if there is a map, sync or background step.
-std::string Legend(const WorkflowDefinition& definition) {
+// if there is a map, sync or background step, a line of edges only if `routing` is drawn.
+std::string Legend(const WorkflowDefinition& definition, bool routing) {
   const auto any = [&definition](bool (*has)(const StepDefinition&)) {
     return std::any_of(definition.steps().begin(), definition.steps().end(), has);
   };
@@ -93,6 +99,10 @@ std::string Legend(const WorkflowDefinition& definition) {
     shapes.push_back("dashed: background step");
   }
   if (!shapes.empty()) absl::StrAppend(&legend, "\n", absl::StrJoin(shapes, "   "));
+  if (routing) {
+    absl::StrAppend(&legend, "\nbold green edge: taken   dashed grey edge: not taken   ",
+                    "black edge: not yet decided   ×N: on its visit N");
+  }
   return legend;
 }
 
@@ -108,6 +118,11 @@ std::string NodeStatement(const StepDefinition& step, const WorkflowState* state
     StepState pending;
     const StepState* step_state = state->FindStep(step.name());
     if (step_state == nullptr) step_state = &pending;
+    if (VisitOf(*step_state) > 1) {
+      absl::StrAppend(
+          &attributes, ", label=",
+          QuoteDot(absl::StrCat(TerminalText(step.name()), " ×", VisitOf(*step_state))));
+    }
     absl::StrAppend(&attributes, ", fillcolor=", QuoteDot(FillColorOf(step, *step_state)),
                     ", tooltip=", QuoteDot(DescribeStep(*step_state)));
   }
@@ -139,6 +154,78 @@ std::string InstanceStatements(const StepDefinition& step, const WorkflowState& 
                     " [style=dotted, arrowhead=none];\n");
   }
   return dot;
+}
+
+// Every edge of `definition`: each dependency's in definition order, as an Edge with no
+// condition, label or weight, then the entries of WorkflowDefinition.edges.
+std::vector<Edge> EdgesOf(const WorkflowDefinition& definition) {
+  std::vector<Edge> edges;
+  for (const StepDefinition& step : definition.steps()) {
+    for (const std::string& dependency : step.depends_on()) {
+      Edge& edge = edges.emplace_back();
+      edge.set_from(dependency);
+      edge.set_to(step.name());
+    }
+  }
+  edges.insert(edges.end(), definition.edges().begin(), definition.edges().end());
+  return edges;
+}
+
+// Whether a drawing of a run shows which edges were taken: only for a graph (edges besides
+// dependencies, or a step visited again), so that a DAG's drawing stays as it always was.
+bool DrawsRouting(const WorkflowDefinition& definition, const WorkflowState& state) {
+  return definition.edges_size() > 0 ||
+         std::any_of(state.steps.begin(), state.steps.end(),
+                     [](const StepState& step) { return VisitOf(step) > 1; });
+}
+
+enum class Routing { kUndecided, kTaken, kNotTaken };
+
+// Whether `edge` was taken by the latest ended visit of its source: as its taken edges say, or
+// in a definition without edges entries (whose histories list none), if the source completed.
+// Undecided while the source has not ended (pending, running, or failed with a retry to come).
+Routing RoutingOf(const Edge& edge, const WorkflowState& state) {
+  const StepState* source = state.FindStep(edge.from());
+  if (source == nullptr) return Routing::kUndecided;
+  const bool ended =
+      source->status == StepStatus::kCompleted || source->status == StepStatus::kSkipped ||
+      source->status == StepStatus::kCancelled ||
+      (source->status == StepStatus::kFailed && source->details().retry_at == absl::InfinitePast());
+  if (!ended) return Routing::kUndecided;
+  bool taken = source->status == StepStatus::kCompleted;
+  if (state.definition().edges_size() > 0) {
+    const std::vector<int>& took = source->details().taken;
+    taken = std::find(took.begin(), took.end(), state.IndexOf(edge.to())) != took.end();
+  }
+  return taken ? Routing::kTaken : Routing::kNotTaken;
+}
+
+// "outcome=fail", "retry: outcome=fail", "retry": what an edge is labelled with.
+std::string EdgeLabel(const Edge& edge) {
+  if (edge.condition().empty()) return edge.label();
+  if (edge.label().empty()) return edge.condition();
+  return absl::StrCat(edge.label(), ": ", edge.condition());
+}
+
+std::string EdgeStatement(const Edge& edge, const WorkflowState* routed) {
+  std::vector<std::string> attributes;
+  if (const std::string label = EdgeLabel(edge); !label.empty()) {
+    attributes.push_back(absl::StrCat("label=", QuoteDot(label)));
+  }
+  switch (routed == nullptr ? Routing::kUndecided : RoutingOf(edge, *routed)) {
+    case Routing::kTaken:
+      attributes.push_back(absl::StrCat("color=", QuoteDot(kTakenEdgeColor), ", penwidth=2"));
+      break;
+    case Routing::kNotTaken:
+      attributes.push_back(absl::StrCat("color=", QuoteDot(kNotTakenEdgeColor), ", fontcolor=",
+                                        QuoteDot(kNotTakenEdgeColor), ", style=dashed"));
+      break;
+    case Routing::kUndecided:
+      break;
+  }
+  std::string statement = absl::StrCat("  ", QuoteName(edge.from()), " -> ", QuoteName(edge.to()));
+  if (!attributes.empty()) absl::StrAppend(&statement, " [", absl::StrJoin(attributes, ", "), "]");
+  return absl::StrCat(statement, ";\n");
 }
 
 // One Graphviz context for the life of the process, never freed: its text layout plugin
@@ -179,16 +266,16 @@ absl::string_view StepStatusColor(StepStatus status) {
 std::string RenderDot(const WorkflowDefinition& definition, const WorkflowState* state) {
   std::string dot = absl::StrCat("digraph ", QuoteName(definition.name()), " {\n",
                                  "  node [style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n");
-  if (state != nullptr)
-    absl::StrAppend(&dot, "  labelloc=b;\n  label=", QuoteDot(Legend(definition)), ";\n");
+  const bool routing = state != nullptr && DrawsRouting(definition, *state);
+  if (state != nullptr) {
+    absl::StrAppend(&dot, "  labelloc=b;\n  label=", QuoteDot(Legend(definition, routing)), ";\n");
+  }
   for (const StepDefinition& step : definition.steps()) {
     absl::StrAppend(&dot, NodeStatement(step, state));
     if (state != nullptr) absl::StrAppend(&dot, InstanceStatements(step, *state));
   }
-  for (const StepDefinition& step : definition.steps()) {
-    for (const std::string& dependency : step.depends_on()) {
-      absl::StrAppend(&dot, "  ", QuoteName(dependency), " -> ", QuoteName(step.name()), ";\n");
-    }
+  for (const Edge& edge : EdgesOf(definition)) {
+    absl::StrAppend(&dot, EdgeStatement(edge, routing ? state : nullptr));
   }
   dot += "}\n";
   return dot;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -41,9 +42,10 @@ constexpr double kMinSeconds = 0.001;  // the shortest span drawn, so the scale 
 constexpr StepStatus kOutcomes[] = {StepStatus::kCompleted, StepStatus::kFailed,
                                     StepStatus::kCancelled, StepStatus::kRunning};
 
-// One attempt of a step, as the events tell it.
+// One attempt of a step's visit, as the events tell it.
 struct AttemptRow {
   std::string step;  // its name as TerminalText shows it
+  int visit;         // from 1
   int attempt;
   absl::Time started_at;
   absl::Time finished_at;  // of the outcome, else of the last event
@@ -74,9 +76,11 @@ std::string EscapeXml(absl::string_view text) {
       });
 }
 
-// "name #2", shortened to at most kMaxLabelBytes (never inside a UTF-8 sequence).
+// "name #2", "name#3 #2" for visit 3's attempt 2, shortened to at most kMaxLabelBytes (never
+// inside a UTF-8 sequence).
 std::string Label(const AttemptRow& row) {
-  std::string label = absl::StrCat(row.step, " #", row.attempt);
+  std::string label =
+      absl::StrCat(row.step, row.visit > 1 ? absl::StrCat("#", row.visit) : "", " #", row.attempt);
   if (label.size() <= kMaxLabelBytes) return label;
   return absl::StrCat(Utf8Prefix(label, kMaxLabelBytes - 3), "...");
 }
@@ -111,14 +115,15 @@ void RecordOutcome(const Event& event, AttemptRow& row) {
 // The attempts in the order they started; those without an outcome end at `end`.
 std::vector<AttemptRow> CollectAttempts(absl::Span<const Event> events, absl::Time end) {
   std::vector<AttemptRow> rows;
-  absl::flat_hash_map<std::pair<std::string, int>, size_t> row_of_attempt;
+  // By step, visit and attempt.
+  absl::flat_hash_map<std::tuple<std::string, int, int>, size_t> row_of_attempt;
   for (const Event& event : events) {
     if (Attempt(event) == 0) continue;  // not about an attempt
-    std::pair<std::string, int> key(StepName(event), Attempt(event));
+    std::tuple<std::string, int, int> key(StepName(event), Visit(event), Attempt(event));
     if (event.has_step_started()) {
       row_of_attempt[key] = rows.size();
-      rows.push_back(
-          {TerminalText(key.first), key.second, RecordedAt(event), end, StepStatus::kRunning, ""});
+      rows.push_back({TerminalText(StepName(event)), Visit(event), Attempt(event),
+                      RecordedAt(event), end, StepStatus::kRunning, ""});
     } else if (auto it = row_of_attempt.find(key); it != row_of_attempt.end()) {
       RecordOutcome(event, rows[it->second]);
     }
@@ -190,10 +195,10 @@ void AppendAxis(const TimeScale& scale, double bottom, std::string& svg) {
 
 // The hover text: exact times, duration and the error or reason.
 std::string RowTitle(const AttemptRow& row, const TimeScale& scale) {
-  std::string title =
-      absl::StrCat(row.step, " attempt ", row.attempt, ": ", OutcomeName(row.outcome),
-                   "\nstarted  ", FormatUtc(row.started_at), " (+",
-                   FormatSeconds(absl::ToDoubleSeconds(row.started_at - scale.begin)), ")");
+  std::string title = absl::StrCat(
+      row.step, row.visit > 1 ? absl::StrCat(" visit ", row.visit) : "", " attempt ", row.attempt,
+      ": ", OutcomeName(row.outcome), "\nstarted  ", FormatUtc(row.started_at), " (+",
+      FormatSeconds(absl::ToDoubleSeconds(row.started_at - scale.begin)), ")");
   if (row.outcome == StepStatus::kRunning) {
     absl::StrAppend(&title, "\nno outcome recorded: still running, or cut off by a crash");
   } else {

@@ -1,14 +1,15 @@
 // Timeline: a Gantt chart of a workflow's step attempts, drawn from its event history.
 //
-// One row per attempt, labelled with the step's name and the attempt number, in the order
-// the attempts started. Each row's bar runs from the attempt's step_started event to the
-// event recording its outcome, coloured as StepStatusColor (tools/graph.h) colours that
-// outcome: completed, failed or cancelled. An attempt with no recorded outcome (still
-// running, or cut off by a crash) runs to the last event and is drawn in the running colour
-// with a dashed outline. A time axis above the rows counts seconds from the first event, and
-// hovering over a row shows its exact times and its error (prefixed "timed out: " when the
-// attempt ran past its timeout) or cancellation reason. Each instance of a map step
-// ("resize[3]") has rows of its own.
+// One row per attempt, labelled with the step's name and the attempt number ("test #2"), in
+// the order the attempts started. A visit of a step past its first (a loop ran it again) has
+// attempts of its own from 1, labelled with the visit too: "test#3 #1" is visit 3's attempt 1.
+// Each row's bar runs from the attempt's step_started event to the event recording its
+// outcome, coloured as StepStatusColor (tools/graph.h) colours that outcome: completed, failed
+// or cancelled. An attempt with no recorded outcome (still running, or cut off by a crash)
+// runs to the last event and is drawn in the running colour with a dashed outline. A time
+// axis above the rows counts seconds from the first event, and hovering over a row shows its
+// exact times and its error (prefixed "timed out: " when the attempt ran past its timeout) or
+// cancellation reason. Each instance of a map step ("resize[3]") has rows of its own.
 //
 // Names (the workflow's id, its definition's and its steps') are shown as TerminalText
 // (event/text.h) shows them, since XML cannot hold control characters; errors and reasons

@@ -182,6 +182,134 @@ TEST(RenderDot, FillsATolerableFailurePinkNotRed) {
                          HasSubstr("pink: failed, tolerated (non-critical)")));
 }
 
+// The fix loop of tools/definition_file.h, with a report after it: its edges from test are
+// labelled in each way an edge can be, and done -> report has only a weight.
+WorkflowDefinition FixLoop() {
+  WorkflowDefinition definition = DefinitionBuilder("fix_loop")
+                                      .ShellStep("implement", "./implement.sh")
+                                      .ShellStep("test", "./test.sh", {"implement"})
+                                      .ShellStep("done", "echo done")
+                                      .ShellStep("report", "./report.sh")
+                                      .Build();
+  struct {
+    const char* from;
+    const char* to;
+    const char* condition;
+    const char* label;
+  } edges[] = {{"test", "done", "outcome=success", ""},
+               {"test", "implement", "outcome=fail", "retry"},
+               {"test", "report", "", "always"},
+               {"done", "report", "", ""}};
+  for (const auto& e : edges) {
+    Edge* edge = definition.add_edges();
+    edge->set_from(e.from);
+    edge->set_to(e.to);
+    edge->set_condition(e.condition);
+    edge->set_label(e.label);
+  }
+  definition.mutable_edges(3)->set_weight(2);
+  return definition;
+}
+
+// Step `step` of `state` on its visit `visit`, whose latest ended visit took the edges to `taken`.
+void SetVisit(WorkflowState& state, const std::string& step, int visit,
+              std::initializer_list<const char*> taken) {
+  StepDetails& details = state.steps[state.IndexOf(step)].mutable_details();
+  details.visit = visit;
+  for (const char* to : taken) details.taken.push_back(state.IndexOf(to));
+}
+
+TEST(RenderDot, LabelsEachEdgeWithItsConditionAndLabel) {
+  const std::string dot = RenderDot(FixLoop(), /*state=*/nullptr);
+  EXPECT_THAT(dot,
+              AllOf(HasSubstr("  \"implement\" -> \"test\";\n"),
+                    HasSubstr("  \"test\" -> \"done\" [label=\"outcome=success\"];\n"),
+                    HasSubstr("  \"test\" -> \"implement\" [label=\"retry: outcome=fail\"];\n"),
+                    HasSubstr("  \"test\" -> \"report\" [label=\"always\"];\n"),
+                    HasSubstr("  \"done\" -> \"report\";\n"), Not(HasSubstr("weight"))));
+  absl::StatusOr<std::string> svg = RenderSvg(dot);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, AllOf(HasSubstr(">outcome=success</text>"),
+                          HasSubstr(">retry: outcome=fail</text>"), HasSubstr(">always</text>")));
+}
+
+constexpr char kTaken[] = "color=\"#38761d\", penwidth=2";
+constexpr char kNotTaken[] = "color=\"#9e9e9e\", fontcolor=\"#9e9e9e\", style=dashed";
+
+TEST(RenderDot, ColoursTheEdgesThatTheLatestEndedVisitsTookAndDidNotTake) {
+  const WorkflowDefinition definition = FixLoop();
+  // implement's visit 3 completed, test's visit 2 failed and was routed back to implement.
+  WorkflowState state = StateOf(definition, {{StepStatus::kCompleted, 1},
+                                             {StepStatus::kFailed, 1},
+                                             {StepStatus::kPending, 0},
+                                             {StepStatus::kPending, 0}});
+  SetVisit(state, "implement", 3, {"test"});
+  SetVisit(state, "test", 2, {"implement"});
+  const std::string dot = RenderDot(definition, &state);
+  EXPECT_THAT(
+      dot,
+      AllOf(HasSubstr(absl::StrCat("  \"implement\" -> \"test\" [", kTaken, "];\n")),
+            HasSubstr(absl::StrCat("  \"test\" -> \"implement\" [label=\"retry: outcome=fail\", ",
+                                   kTaken, "];\n")),
+            HasSubstr(absl::StrCat("  \"test\" -> \"done\" [label=\"outcome=success\", ", kNotTaken,
+                                   "];\n")),
+            HasSubstr(
+                absl::StrCat("  \"test\" -> \"report\" [label=\"always\", ", kNotTaken, "];\n")),
+            HasSubstr("  \"done\" -> \"report\";\n")));  // done has not run: undecided
+  EXPECT_THAT(dot, AllOf(HasSubstr("\"implement\" [shape=box, label=\"implement ×3\", fillcolor="),
+                         HasSubstr("tooltip=\"completed, visit 3, 1 attempt\""),
+                         HasSubstr("\"test\" [shape=box, label=\"test ×2\", fillcolor="),
+                         HasSubstr("tooltip=\"failed, visit 2, 1 attempt: disk full\""),
+                         HasSubstr("\"done\" [shape=box, fillcolor="),
+                         HasSubstr("\\nbold green edge: taken   dashed grey edge: not taken   "
+                                   "black edge: not yet decided   ×N: on its visit N\";")));
+  absl::StatusOr<std::string> svg = RenderSvg(dot);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, AllOf(HasSubstr(">implement ×3</text>"), HasSubstr("stroke-dasharray")));
+}
+
+// A running visit, or a failure with a retry to come, has not decided its edges yet: whatever
+// an earlier visit took, they are drawn plain.
+TEST(RenderDot, EdgesFromAStepThatHasNotEndedAreUndecided) {
+  const WorkflowDefinition definition = FixLoop();
+  for (StepStatus status : {StepStatus::kRunning, StepStatus::kFailed}) {
+    SCOPED_TRACE(StepStatusName(status));
+    WorkflowState state = StateOf(definition, {{StepStatus::kCompleted, 1}, {status, 1}});
+    SetVisit(state, "implement", 2, {"test"});
+    SetVisit(state, "test", 2, {});
+    state.steps[1].mutable_details().retry_at = absl::FromUnixSeconds(1'700'000'000);
+    const std::string dot = RenderDot(definition, &state);
+    EXPECT_THAT(dot,
+                AllOf(HasSubstr(absl::StrCat("  \"implement\" -> \"test\" [", kTaken, "];\n")),
+                      HasSubstr("  \"test\" -> \"done\" [label=\"outcome=success\"];\n"),
+                      HasSubstr("  \"test\" -> \"implement\" [label=\"retry: outcome=fail\"];\n"),
+                      HasSubstr("  \"test\" -> \"report\" [label=\"always\"];\n")));
+  }
+}
+
+TEST(RenderDot, DrawsTheEdgesOfADagRunPlain) {
+  const WorkflowDefinition definition = Diamond();
+  WorkflowState state = StateOf(definition, {{StepStatus::kCompleted, 1},
+                                             {StepStatus::kCompleted, 1},
+                                             {StepStatus::kFailed, 1},
+                                             {StepStatus::kCompleted, 1},
+                                             {StepStatus::kSkipped, 0},
+                                             {StepStatus::kSkipped, 0}});
+  std::string dot = RenderDot(definition, &state);
+  EXPECT_THAT(dot, AllOf(HasSubstr("  \"a\" -> \"split\";\n"), HasSubstr("  \"b\" -> \"join\";\n"),
+                         Not(HasSubstr("penwidth")), Not(HasSubstr("dashed")),
+                         Not(HasSubstr(" edge")), Not(HasSubstr("×"))));
+
+  // Were a step of a DAG visited again, its edges would be drawn as a graph's: taken when
+  // their source completed (a DAG's histories list no edges taken).
+  state.steps[0].mutable_details().visit = 2;
+  dot = RenderDot(definition, &state);
+  EXPECT_THAT(dot, AllOf(HasSubstr(absl::StrCat("  \"a\" -> \"split\" [", kTaken, "];\n")),
+                         HasSubstr(absl::StrCat("  \"b\" -> \"join\" [", kNotTaken, "];\n")),
+                         HasSubstr(absl::StrCat("  \"join\" -> \"d\" [", kNotTaken, "];\n")),
+                         HasSubstr("\"a\" [shape=box, label=\"a ×2\"")));
+}
+
 TEST(StepStatusColor, DiffersPerStatus) {
   const StepStatus statuses[] = {StepStatus::kPending,   StepStatus::kRunning,
                                  StepStatus::kCompleted, StepStatus::kFailed,

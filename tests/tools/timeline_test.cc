@@ -74,6 +74,15 @@ class HistoryBuilder {
     Add(seconds).mutable_workflow_failed()->set_step(std::string(step));
     return *this;
   }
+  // Puts the last event, of a step, in the step's visit `visit`.
+  HistoryBuilder& InVisit(int visit) {
+    Event& event = events_.back();
+    if (event.has_step_started()) event.mutable_step_started()->set_visit(visit);
+    if (event.has_step_completed()) event.mutable_step_completed()->set_visit(visit);
+    if (event.has_step_failed()) event.mutable_step_failed()->set_visit(visit);
+    if (event.has_step_cancelled()) event.mutable_step_cancelled()->set_visit(visit);
+    return *this;
+  }
   std::vector<Event> Build() const { return events_; }
 
  private:
@@ -152,6 +161,60 @@ TEST(Timeline, HasARowPerAttemptIncludingUnfinishedOnes) {
     EXPECT_NEAR(x[kLegendBars + i], origin + c.start_seconds * pixels_per_second, 0.1);
     EXPECT_NEAR(width[kLegendBars + i], (c.end_seconds - c.start_seconds) * pixels_per_second, 0.1);
   }
+}
+
+// Each visit of a step (a loop ran it again) has attempts of its own, each a row.
+TEST(Timeline, HasARowPerAttemptOfEachVisit) {
+  std::vector<Event> events = HistoryBuilder()
+                                  .Start(0)
+                                  .Step("implement", 1, 0)
+                                  .Completed("implement", 1, 1)
+                                  .Step("test", 1, 1)
+                                  .Failed("test", 1, 2, "3 tests fail")
+                                  .Step("implement", 1, 2)
+                                  .InVisit(2)
+                                  .Completed("implement", 1, 3)
+                                  .InVisit(2)
+                                  .Step("test", 1, 3)
+                                  .InVisit(2)
+                                  .Failed("test", 1, 4, "1 test fails")
+                                  .InVisit(2)
+                                  .Step("test", 2, 4)
+                                  .InVisit(2)
+                                  .Completed("test", 2, 5)
+                                  .InVisit(2)
+                                  .Build();
+  std::string svg = RenderTimelineSvg("loop", events);
+  EXPECT_THAT(AttributeValues(svg, kBar, "y"), SizeIs(kLegendBars + 5));
+  struct Case {
+    const char* label;
+    const char* bar_class;
+    double start_seconds;
+    const char* title;
+  };
+  constexpr Case kCases[] = {
+      {"implement #1", "completed", 0, "implement attempt 1: completed"},
+      {"test #1", "failed", 1, "test attempt 1: failed"},
+      {"implement#2 #1", "completed", 2, "implement visit 2 attempt 1: completed"},
+      {"test#2 #1", "failed", 3, "test visit 2 attempt 1: failed"},
+      {"test#2 #2", "completed", 4, "test visit 2 attempt 2: completed"},
+  };
+  std::vector<double> x = AttributeValues(svg, kBar, "x");
+  std::vector<double> width = AttributeValues(svg, kBar, "width");
+  double origin = x[kLegendBars], pixels_per_second = width[kLegendBars];
+  for (int i = 0; i < 5; ++i) {
+    const Case& c = kCases[i];
+    SCOPED_TRACE(c.label);
+    size_t row = svg.find(absl::StrCat(">", c.label, "<"));
+    ASSERT_NE(row, std::string::npos);
+    size_t group = svg.rfind("<g>", row);
+    absl::string_view row_svg = absl::string_view(svg).substr(group, svg.find("</g>", row) - group);
+    EXPECT_THAT(row_svg, AllOf(HasSubstr(c.title),
+                               HasSubstr(absl::StrCat("class=\"bar ", c.bar_class, "\""))));
+    EXPECT_NEAR(x[kLegendBars + i], origin + c.start_seconds * pixels_per_second, 0.1);
+    EXPECT_NEAR(width[kLegendBars + i], pixels_per_second, 0.1);  // each took 1 s
+  }
+  EXPECT_THAT(svg, AllOf(HasSubstr("error: 1 test fails"), Not(HasSubstr("implement#1"))));
 }
 
 TEST(Timeline, HasATimeAxisInSeconds) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -117,8 +118,15 @@ std::string DescribeEvent(const Event& event) {
   std::string subject(StepName(event));
   if (Attempt(event) > 0) absl::StrAppend(&subject, "#", Attempt(event));
   std::string line = absl::StrFormat("%-18s %-20s", KindName(event), subject);
-  const std::string details = Details(event);
-  if (!details.empty()) absl::StrAppend(&line, " ", details);
+  std::vector<std::string> details;
+  if (Visit(event) > 1) details.push_back(absl::StrCat("visit ", Visit(event)));
+  if (std::string kind_details = Details(event); !kind_details.empty()) {
+    details.push_back(std::move(kind_details));
+  }
+  if (!Taken(event).empty()) {
+    details.push_back(absl::StrCat("-> ", absl::StrJoin(Taken(event), ", ")));
+  }
+  if (!details.empty()) absl::StrAppend(&line, " ", absl::StrJoin(details, "; "));
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }

@@ -17,7 +17,10 @@ namespace chorus::cli {
 // attempt when there is one, and the details that matter for the kind: a step's output, state
 // updates ("state: total=5, files=\"a.txt\"") and cost; a failure's error, whether it timed
 // out and when the next attempt runs; a map step's items; the lock a step waits for; the
-// failed non-critical steps of a workflow completed with failures.
+// failed non-critical steps of a workflow completed with failures. An event of a step's visit
+// past its first starts its details with it, and a visit's outcome that took edges ends them
+// with the steps it took them to:
+//   "step_failed        test#1               visit 2; error: UNKNOWN: \"2 failed\"; -> implement"
 std::string DescribeEvent(const Event& event);
 
 // `bytes` shown on one line: printable ASCII kept, other bytes escaped, cut after `limit`

@@ -130,6 +130,12 @@ void PrintState(absl::string_view title, const StateValues& values) {
   for (const auto& [key, value] : values) PrintLine(stdout, "  %s = %s", key, ValueToJson(value));
 }
 
+// A step as the rows of `status` and `replay` name it: "name", or "name#V" on its visit V past
+// the first (a loop runs it again), whose attempts the row then counts.
+std::string StepLabel(const StepState& step) {
+  return VisitOf(step) > 1 ? absl::StrCat(step.name, "#", VisitOf(step)) : step.name;
+}
+
 // What a row of `status` does not say: "waiting for lock 'db'; next attempt at <time>; ...".
 std::string StepNotes(const WorkflowState& state, const StepState& step) {
   std::vector<std::string> notes;
@@ -144,6 +150,10 @@ std::string StepNotes(const WorkflowState& state, const StepState& step) {
   if (step.timed_out) notes.push_back(absl::StrCat("attempt ", step.attempts, " timed out"));
   if (step.status == StepStatus::kFailed && details.retry_at != absl::InfinitePast()) {
     notes.push_back(absl::StrCat("next attempt at ", TimeText(details.retry_at)));
+  } else if (FailureRouted(step)) {
+    std::vector<absl::string_view> taken;
+    for (int to : details.taken) taken.push_back(state.steps[to].name);
+    notes.push_back(absl::StrCat("its failure was routed -> ", absl::StrJoin(taken, ", ")));
   } else if (step.status == StepStatus::kFailed &&
              EffectOfFinalFailure(state.definition(),
                                   DefinitionOfStep(state, state.IndexOf(step.name))) ==
@@ -161,7 +171,7 @@ void PrintStepRow(const WorkflowState& state, const StepState& step, absl::strin
       step.attempts == 0 ? -absl::Seconds(1) : (running ? now : step.finished_at) - step.started_at;
   const int pid = RunningPid(step);
   const std::string& log_path = step.details().log_path;
-  PrintLine(stdout, "%-20s %-10s %8d %10s %8s  %s", absl::StrCat(indent, step.name),
+  PrintLine(stdout, "%-20s %-10s %8d %10s %8s  %s", absl::StrCat(indent, StepLabel(step)),
             StepStatusName(step.status), step.attempts, DurationText(duration),
             pid > 0 ? absl::StrCat(pid) : "-", log_path.empty() ? "-" : log_path);
   const std::string notes = StepNotes(state, step);
@@ -349,16 +359,16 @@ int ReplayCommand(const Args& args) {
     const StepState& step = state->steps[index];
     switch (step.status) {
       case StepStatus::kCompleted:
-        PrintLine(stdout, "  done       %-20s output %s", step.name, Preview(step.output));
+        PrintLine(stdout, "  done       %-20s output %s", StepLabel(step), Preview(step.output));
         break;
       case StepStatus::kFailed:
       case StepStatus::kCancelled:
-        PrintLine(stdout, "  %-10s %-20s attempt %d: %s", StepStatusName(step.status), step.name,
-                  step.attempts, step.error.ToString());
+        PrintLine(stdout, "  %-10s %-20s attempt %d: %s", StepStatusName(step.status),
+                  StepLabel(step), step.attempts, step.error.ToString());
         break;
       case StepStatus::kRunning:
-        PrintLine(stdout, "  running    %-20s attempt %d (started, no outcome yet)", step.name,
-                  step.attempts);
+        PrintLine(stdout, "  running    %-20s attempt %d (started, no outcome yet)",
+                  StepLabel(step), step.attempts);
         break;
       default:
         break;

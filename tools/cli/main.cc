@@ -64,7 +64,8 @@ const std::vector<Command>& Commands() {
        ListCommand},
       {"status",
        "status ID",
-       "a row per step: status, attempts, duration, PID and log",
+       "a row per step: status, attempts, duration, PID and log; NAME#V is a step on its visit "
+       "V (a loop ran it again: test#3, its third), its ATTEMPTS then that visit's",
        {kDb, kHelp},
        StatusCommand},
       {"history",
@@ -88,7 +89,8 @@ const std::vector<Command>& Commands() {
        VerifyCommand},
       {"graph",
        "graph ID|FILE",
-       "the DAG, steps coloured by status",
+       "the graph of steps, coloured by status; edges labelled with their conditions (and "
+       "coloured by whether they were taken)",
        {kDb,
         {"format", "dot|svg", "output format (default dot)"},
         {"output", "FILE", "write to FILE instead of stdout (also -o)"},
@@ -96,7 +98,7 @@ const std::vector<Command>& Commands() {
        GraphCommand},
       {"timeline",
        "timeline ID -o FILE.html|FILE.svg",
-       "a Gantt chart of every step attempt",
+       "a Gantt chart of every step attempt (NAME#V #A: attempt A of visit V)",
        {kDb, {"output", "FILE", "the .html or .svg file to write (also -o)"}, kHelp},
        TimelineCommand},
       {"export",
