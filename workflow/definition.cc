@@ -22,6 +22,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "workflow/internal/fnv1a.h"
+#include "workflow/internal/routing.h"
 
 namespace chorus {
 namespace {
@@ -401,7 +402,8 @@ bool IsListedBefore(const StepDefinition& step, int d) {
   return std::find(listed, listed + d, step.depends_on(d)) != listed + d;
 }
 
-// With `problems`, also reports a step that depends on itself or on an unknown step.
+// With `problems`, also reports a step that depends on itself or on an unknown step, and an
+// edge (WorkflowDefinition.edges) of an unknown step.
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition,
                                                     const StepIndex& index,
                                                     std::vector<std::string>* problems) {
@@ -425,6 +427,20 @@ std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& de
                                        : absl::StrCat("step '", step.name(),
                                                       "' depends on unknown step '", dep, "'"));
       }
+    }
+  }
+  for (const Edge& edge : definition.edges()) {
+    const int from = index.Find(edge.from());
+    const int to = index.Find(edge.to());
+    if (from >= 0 && to >= 0) {
+      if (std::find(dependencies[to].begin(), dependencies[to].end(), from) ==
+          dependencies[to].end()) {
+        dependencies[to].push_back(from);
+      }
+    } else if (problems != nullptr) {
+      problems->push_back(absl::StrCat("edge '", edge.from(), "' -> '", edge.to(),
+                                       "': unknown step '", from < 0 ? edge.from() : edge.to(),
+                                       "'"));
     }
   }
   if (!has_sync_steps) return dependencies;
@@ -482,6 +498,24 @@ DefinitionBuilder& DefinitionBuilder::FanIn(absl::string_view name,
 
 namespace {
 
+// `dependencies` without the edges that have a condition: a cycle of these could never end.
+std::vector<std::vector<int>> UnconditionalDependencies(
+    const WorkflowDefinition& definition, const std::vector<std::vector<int>>& dependencies) {
+  absl::flat_hash_set<std::pair<std::string, std::string>> conditional;
+  for (const Edge& edge : definition.edges()) {
+    if (!edge.condition().empty()) conditional.emplace(edge.from(), edge.to());
+  }
+  std::vector<std::vector<int>> unconditional(dependencies.size());
+  for (size_t to = 0; to < dependencies.size(); ++to) {
+    for (int from : dependencies[to]) {
+      if (!conditional.contains({definition.steps(from).name(), definition.steps(to).name()})) {
+        unconditional[to].push_back(from);
+      }
+    }
+  }
+  return unconditional;
+}
+
 // ValidateDefinitionGraph, and with `check_text` CheckText too.
 absl::StatusOr<DefinitionGraph> Validate(const WorkflowDefinition& definition,
                                          const StepRegistry* registry, bool check_text) {
@@ -495,7 +529,13 @@ absl::StatusOr<DefinitionGraph> Validate(const WorkflowDefinition& definition,
   graph.dependencies = EffectiveDependencies(definition, index, &problems);
   for (const StepDefinition& step : definition.steps()) CheckStepOptions(step, problems);
   CheckWorkflowOptions(definition, problems);
-  CycleFinder(definition, graph.dependencies).Find(problems);
+  if (HasRouting(definition)) {
+    RoutingGraph(definition, graph.dependencies, &problems);
+    CycleFinder(definition, UnconditionalDependencies(definition, graph.dependencies))
+        .Find(problems);
+  } else {
+    CycleFinder(definition, graph.dependencies).Find(problems);
+  }
   if (problems.empty()) return graph;
   return absl::InvalidArgumentError(absl::StrCat("workflow definition '", definition.name(),
                                                  "' is invalid:\n  ",

@@ -55,8 +55,11 @@ class DefinitionBuilder {
 };
 
 // Checks `definition` and reports every problem at once, naming the steps: an empty step
-// name, a duplicate step, an unknown dependency, a step that depends on itself, a cycle
-// (printed as a path "a -> b -> a"), a structural (fan-out/fan-in) step with a command, text
+// name, a duplicate step, an unknown dependency, a step that depends on itself, a cycle of
+// edges none of which has a condition, so that it could never end (printed as a path
+// "a -> b -> a"), an edge of an unknown step or given twice, a malformed condition (naming the
+// edge and the position in it), a step on a loop that joins all or is a map, background or
+// sync step (workflow/internal/routing.h), a structural (fan-out/fan-in) step with a command, text
 // that history could not hold or a terminal would not show as written (a name of the
 // definition, a step, a state key or a resource that CheckName in event/text.h refuses; a
 // command or a state value that is not valid UTF-8), and, when `registry` is not null, a task
@@ -85,7 +88,8 @@ absl::StatusOr<DefinitionGraph> ValidateRecordedDefinitionGraph(
     const WorkflowDefinition& definition, const StepRegistry* registry);
 
 // For each step (by definition index), the indices of the steps it waits for: those it
-// depends on, in the order listed, then for a sync step every step defined before it that
+// depends on, in the order listed, then those of the edges into it (WorkflowDefinition.edges),
+// then for a sync step every step defined before it that
 // runs in the background (StepDefinition.background, or depending on such a step, directly
 // or not). Unknown dependency names are left out. REQUIRES: step names are unique.
 std::vector<std::vector<int>> EffectiveDependencies(const WorkflowDefinition& definition);

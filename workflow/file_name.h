@@ -1,8 +1,8 @@
 // FileNameFor: the one way a name (a workflow id, a step, a map step's instance) becomes the
 // name of a file or folder.
 //
-// Step logs go to `<log directory>/<FileNameFor(workflow id)>/<FileNameFor(step)>.<attempt>.log`,
-// and a shell step's files sit beside its log, one per dependency named
+// Step logs go to `<log directory>/<FileNameFor(workflow id)>/<FileNameFor(step)>.<attempt>.log`
+// (`<FileNameFor(step)>~<visit>.<attempt>.log` for a visit past a step's first), and a shell step's files sit beside its log, one per dependency named
 // `FileNameFor(dependency)`. Whatever the name, the result is one safe path component, so that
 // a workflow's files stay inside its own folder:
 //   - it is never empty, "." or "..", and holds no '/' and no NUL: every byte outside

@@ -754,7 +754,7 @@ SchedulerHooks HooksInto(History& history, std::vector<std::string>* recorded,
     recorded->push_back(Text(event));
   };
   hooks.cancel_running = [cancelled](const std::string& reason) { cancelled->push_back(reason); };
-  hooks.log_path = [](int, int) { return std::string(); };
+  hooks.log_path = [](int, int, int) { return std::string(); };
   return hooks;
 }
 

@@ -21,9 +21,10 @@ namespace {
 constexpr absl::Duration kCancellationCheck = absl::Milliseconds(250);
 
 std::string LogPath(absl::string_view directory, absl::string_view workflow_id,
-                    absl::string_view step, int attempt) {
-  return absl::StrCat(directory, "/", FileNameFor(workflow_id), "/", FileNameFor(step), ".",
-                      attempt, ".log");
+                    absl::string_view step, int visit, int attempt) {
+  const std::string visit_part = visit > 1 ? absl::StrCat("~", visit) : "";
+  return absl::StrCat(directory, "/", FileNameFor(workflow_id), "/", FileNameFor(step), visit_part,
+                      ".", attempt, ".log");
 }
 
 // What an attempt would add to history: its output and its state updates.
@@ -83,7 +84,9 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   SchedulerHooks hooks;
   hooks.record = [this](Event event) { Record(std::move(event)); };
   hooks.cancel_running = [this](const std::string& reason) { CancelRunning(reason); };
-  hooks.log_path = [this](int step, int attempt) { return LogPathOf(step, attempt); };
+  hooks.log_path = [this](int step, int visit, int attempt) {
+    return LogPathOf(step, visit, attempt);
+  };
   scheduler_.emplace(state(), std::move(graph.dependencies),
                      SchedulerLimits{max_concurrency_, options_.max_history_events},
                      std::move(hooks));
@@ -123,9 +126,10 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
 }
 
 // An attempt's log file: only for a step that runs a function, when the engine keeps logs.
-std::string Coordinator::LogPathOf(int step, int attempt) const {
+std::string Coordinator::LogPathOf(int step, int visit, int attempt) const {
   if (options_.log_directory.empty() || FunctionOf(step) == nullptr) return "";
-  return LogPath(options_.log_directory, state().workflow_id, state().steps[step].name, attempt);
+  return LogPath(options_.log_directory, state().workflow_id, state().steps[step].name, visit,
+                 attempt);
 }
 
 // The next moment something must happen even if no step finishes.

@@ -85,7 +85,7 @@ class Coordinator {
     const int map_of = state().steps[step].map_of;
     return functions_[map_of >= 0 ? map_of : step];
   }
-  std::string LogPathOf(int step, int attempt) const;
+  std::string LogPathOf(int step, int visit, int attempt) const;
   absl::Time NextWakeUp() const;
   void CancelTimedOutSteps();
   absl::Status Commit();

@@ -95,7 +95,7 @@ RecordedDecisions DecideFromRecorded(const WorkflowState& state,
     const StepState& step = state.steps[i];
     if (RetryScheduled(step)) {
       decisions.retries.emplace_back(i, step.details().retry_at);
-    } else if (step.status == StepStatus::kFailed) {
+    } else if (step.status == StepStatus::kFailed && !FailureRouted(step)) {
       switch (EffectOfFinalFailure(state.definition(), DefinitionOfStep(state, i))) {
         case FinalFailure::kTolerated:
           if (step.map_of < 0) decisions.tolerated.push_back(i);
@@ -115,6 +115,21 @@ RecordedDecisions DecideFromRecorded(const WorkflowState& state,
   if (!decisions.stopping && OverBudget(state)) {
     decisions.stopping = true;
     if (!decisions.failure) decisions.failure.emplace(LastCostlyStep(state), BudgetExceeded(state));
+  }
+  if (HasRouting(state.definition())) {
+    // Attempts cut off run again; the joins say which visits start.
+    const RoutingGraph routing(state.definition(), dependencies, /*problems=*/nullptr);
+    const std::vector<bool> none_pending(routing.defined(), false);
+    for (int i = 0; i < static_cast<int>(state.steps.size()); ++i) {
+      const StepState& step = state.steps[i];
+      if (step.status == StepStatus::kRunning && !step.expanded) {
+        decisions.ready.push_back(i);
+      } else if (i < routing.defined() &&
+                 DecideJoin(routing, state, i, none_pending).kind == JoinDecision::kStart) {
+        decisions.ready.push_back(i);
+      }
+    }
+    return decisions;
   }
   for (int i = 0; i < static_cast<int>(state.steps.size()); ++i) {
     const StepState& step = state.steps[i];
@@ -137,6 +152,10 @@ Scheduler::Scheduler(const WorkflowState& state, std::vector<std::vector<int>> d
       limits_(limits),
       hooks_(std::move(hooks)),
       graph_(dependencies),
+      routing_(HasRouting(state.definition())
+                   ? std::make_optional<RoutingGraph>(state.definition(), dependencies, nullptr)
+                   : std::nullopt),
+      pending_start_(graph_.defined(), false),
       unmet_dependencies_(UnmetDependencies(state, dependencies)),
       resources_(state.definition()) {
   RecordedDecisions recorded = DecideFromRecorded(state, dependencies);
@@ -146,6 +165,12 @@ Scheduler::Scheduler(const WorkflowState& state, std::vector<std::vector<int>> d
   cancel_reason_ = std::move(recorded.cancel_reason);
   stopping_ = recorded.stopping;
   for (int step : recorded.ready) MakeReady(step);
+  Route();  // records the skips a crash cut off
+}
+
+void Scheduler::MakeReady(int step) {
+  ready_.insert(OrderKeyOf(state_, step));
+  if (step < graph_.defined()) pending_start_[step] = true;
 }
 
 std::optional<absl::Time> Scheduler::NextRetryAt() const {
@@ -193,12 +218,20 @@ std::vector<int> Scheduler::StartReady() {
       continue;
     }
     if (map_of >= 0) ++running_instances_[map_of];
+    // A step whose visit ended starts its next visit; otherwise its visit's next attempt.
+    const StepState& s = state_.steps[step];
+    const bool next_visit =
+        VisitOf(s) > 0 && (s.status == StepStatus::kCompleted ||
+                           (s.status == StepStatus::kFailed && !RetryScheduled(s)));
+    const int visit = next_visit ? VisitOf(s) + 1 : std::max(VisitOf(s), 1);
     Event event;
     StepStarted* start = event.mutable_step_started();
-    start->set_step(state_.steps[step].name);
-    start->set_attempt(state_.steps[step].attempts + 1);
-    start->set_log_path(hooks_.log_path(step, start->attempt()));
+    start->set_step(s.name);
+    start->set_attempt(next_visit ? 1 : s.attempts + 1);
+    if (visit > 1) start->set_visit(visit);
+    start->set_log_path(hooks_.log_path(step, visit, start->attempt()));
     hooks_.record(std::move(event));
+    if (step < graph_.defined()) pending_start_[step] = false;
     running_.insert(step);
     started.push_back(step);
   }
@@ -266,14 +299,64 @@ void Scheduler::RecordCompleted(int step, int attempt, std::string output,
   completed->set_step(state_.steps[step].name);
   completed->set_attempt(attempt);
   completed->set_output(std::move(output));
+  AddTaken(step, /*succeeded=*/true, updates, *completed->mutable_taken());
   for (StateUpdate& update : updates) *completed->add_state_updates() = std::move(update);
   completed->set_cost(cost);
+  SetVisit(step, event);
   hooks_.record(std::move(event));
   const int map_of = state_.steps[step].map_of;
   if (map_of >= 0) {
     MaybeFinishMap(map_of);
+  } else if (routing_) {
+    Route();
   } else {
     MarkCompleted(step);
+  }
+}
+
+// Events of a visit past the step's first say which.
+void Scheduler::SetVisit(int step, Event& event) const {
+  const int visit = VisitOf(state_.steps[step]);
+  if (visit <= 1) return;
+  if (event.has_step_completed()) event.mutable_step_completed()->set_visit(visit);
+  if (event.has_step_failed()) event.mutable_step_failed()->set_visit(visit);
+  if (event.has_step_cancelled()) event.mutable_step_cancelled()->set_visit(visit);
+}
+
+// With routing, the edges a defined step's ended visit takes, by their targets' names.
+void Scheduler::AddTaken(int step, bool succeeded, const std::vector<StateUpdate>& updates,
+                         google::protobuf::RepeatedPtrField<std::string>& taken) const {
+  if (!routing_ || step >= graph_.defined()) return;
+  for (int to : TakenEdges(*routing_, state_, step, succeeded, updates)) {
+    taken.Add(std::string(state_.steps[to].name));
+  }
+}
+
+// Starts what the joins say starts, and records the skips they decide, until nothing changes:
+// a skip may resolve the edges into other steps. A visit past its step's bound fails the run.
+void Scheduler::Route() {
+  if (!routing_) return;
+  for (bool changed = true; changed && !stopping_;) {
+    changed = false;
+    for (int step = 0; step < routing_->defined() && !stopping_; ++step) {
+      if (running_.contains(step)) continue;
+      const JoinDecision join = DecideJoin(*routing_, state_, step, pending_start_);
+      if (join.kind == JoinDecision::kStart) {
+        absl::Status bound = CheckVisitBound(*routing_, state_, step, join.visit);
+        if (!bound.ok()) {
+          StopForFailure(-1, std::move(bound));
+          return;
+        }
+        MakeReady(step);
+        changed = true;
+      } else if (join.kind == JoinDecision::kSkip) {
+        Event event;
+        event.mutable_step_skipped()->set_step(state_.steps[step].name);
+        event.mutable_step_skipped()->set_reason(join.reason);
+        hooks_.record(std::move(event));
+        changed = true;
+      }
+    }
   }
 }
 
@@ -301,9 +384,17 @@ void Scheduler::Failed(int step, int attempt, const absl::Status& error, bool ti
     *failed->mutable_next_attempt_at() =
         google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*next));
     retries_.emplace(*next, step);
+  } else if (!stopping_) {
+    AddTaken(step, /*succeeded=*/false, {}, *failed->mutable_taken());
   }
+  SetVisit(step, event);
+  const bool routed = !failed->taken().empty();
   hooks_.record(std::move(event));
-  if (!next) FailFinally(step, error);
+  if (routed) {
+    Route();  // handled: the run goes on along the edges the failure took
+  } else if (!next) {
+    FailFinally(step, error);
+  }
   CheckBudget(step);
 }
 
@@ -336,6 +427,7 @@ void Scheduler::Cancelled(int step, int attempt, std::string reason) {
   cancelled->set_step(state_.steps[step].name);
   cancelled->set_attempt(attempt);
   cancelled->set_reason(std::move(reason));
+  SetVisit(step, event);
   hooks_.record(std::move(event));
   const int map_of = state_.steps[step].map_of;
   if (map_of >= 0) MaybeFinishMap(map_of);
@@ -343,6 +435,10 @@ void Scheduler::Cancelled(int step, int attempt, std::string reason) {
 }
 
 void Scheduler::SkipDependents(int step) {
+  if (routing_) {
+    Route();  // the joins skip what the failure's edges lead to
+    return;
+  }
   const absl::Span<const int> dependents = graph_.DependentsOf(step);
   std::vector<int> pending(dependents.begin(), dependents.end());
   const std::string reason = absl::StrCat("depends on failed step '", state_.steps[step].name, "'");
@@ -481,6 +577,7 @@ void Scheduler::CancelCutOffAttempts(absl::string_view reason) {
     cancelled->set_step(step.name);
     cancelled->set_attempt(step.attempts);
     cancelled->set_reason(std::string(reason));
+    if (VisitOf(step) > 1) cancelled->set_visit(VisitOf(step));
     hooks_.record(std::move(event));
   }
 }

@@ -35,6 +35,7 @@
 #include "proto/workflow_definition.pb.h"
 #include "workflow/internal/resource_pool.h"
 #include "workflow/internal/retry_policy.h"
+#include "workflow/internal/routing.h"
 #include "workflow/internal/step_graph.h"
 
 namespace chorus {
@@ -103,8 +104,8 @@ struct SchedulerHooks {
   std::function<void(Event)> record;
   // Cancels every running attempt for `reason`: the run fails fast.
   std::function<void(const std::string& reason)> cancel_running;
-  // The log file of attempt `attempt` of step `step`, or "" for none.
-  std::function<std::string(int step, int attempt)> log_path;
+  // The log file of attempt `attempt` of visit `visit` of step `step`, or "" for none.
+  std::function<std::string(int step, int visit, int attempt)> log_path;
 };
 
 struct SchedulerLimits {
@@ -114,7 +115,8 @@ struct SchedulerLimits {
 
 // One run's scheduling: which steps are ready, running, waiting for a retry or a resource, and
 // what each outcome leads to (retries, skipped dependents, map steps expanded and ended, the
-// run stopping), recorded through the hooks as it is decided. Outcomes are given in the order
+// run stopping; with routing, the edges taken and the visits they start), recorded through the
+// hooks as it is decided. Outcomes are given in the order
 // history records them.
 class Scheduler {
  public:
@@ -160,8 +162,12 @@ class Scheduler {
 
  private:
   const StepDefinition& DefinitionOf(int step) const { return DefinitionOfStep(state_, step); }
-  void MakeReady(int step) { ready_.insert(OrderKeyOf(state_, step)); }
+  void MakeReady(int step);
   void MarkCompleted(int step);
+  void Route();
+  void SetVisit(int step, Event& event) const;
+  void AddTaken(int step, bool succeeded, const std::vector<StateUpdate>& updates,
+                google::protobuf::RepeatedPtrField<std::string>& taken) const;
   bool HasRoomForAnotherStep(size_t running_before) const;
   bool TakeResources(int step);
   void StartMapStep(int step);
@@ -179,6 +185,9 @@ class Scheduler {
   const SchedulerLimits limits_;
   const SchedulerHooks hooks_;
   const StepGraph graph_;
+  // With routing (HasRouting): the definition's edges as routing reads them.
+  const std::optional<RoutingGraph> routing_;
+  std::vector<bool> pending_start_;  // by definition index: ready or blocked, not started
   std::vector<int> unmet_dependencies_;  // by step index: dependencies not completed
   std::set<OrderKey> ready_;
   std::vector<int> blocked_;  // ready, waiting for a resource or their map's concurrency
