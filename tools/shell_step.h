@@ -27,7 +27,8 @@
 // override any inherited variable of the same name (inherited `CHORUS_DEP_*`,
 // `CHORUS_MAP_INDEX` and `CHORUS_MAP_ITEM` variables are dropped):
 //
-//   CHORUS_WORKFLOW_ID, CHORUS_STEP, CHORUS_ATTEMPT   from the StepContext
+//   CHORUS_WORKFLOW_ID, CHORUS_STEP, CHORUS_VISIT,    from the StepContext
+//   CHORUS_ATTEMPT
 //   CHORUS_INPUT                                      absolute path of <stem>.in/input
 //   CHORUS_DEPS                                       absolute path of <stem>.in/deps
 //   CHORUS_DEP_<NAME>                                 absolute path of each dependency's file

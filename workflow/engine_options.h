@@ -32,7 +32,8 @@ struct EngineOptions {
   int max_concurrency = 0;
   ScheduleMode mode = ScheduleMode::kEager;
   // When not empty, each attempt of a task step is given a log file path,
-  // `<log_directory>/<workflow id>/<step>.<attempt>.log` (the id and the step as FileNameFor,
+  // `<log_directory>/<workflow id>/<step>.<attempt>.log`, or `<step>~<visit>.<attempt>.log` for
+  // a visit past the step's first (the id and the step as FileNameFor,
   // workflow/file_name.h, makes them), recorded in its step-started event and passed in its
   // StepContext. The engine creates no file; the step writes it if it wants.
   std::string log_directory;

@@ -35,6 +35,7 @@ struct DependencyOutput {
 struct StepAttempt {
   absl::string_view workflow_id;
   absl::string_view step;
+  int visit = 1;
   int attempt = 1;
   absl::string_view input;
   std::vector<DependencyOutput> dependencies;
@@ -56,7 +57,11 @@ class StepContext {
 
   absl::string_view workflow_id() const { return attempt_.workflow_id; }
   absl::string_view step() const { return attempt_.step; }
-  // 1 on the first run; a retry, or a step cut off by a crash, runs with the next attempt.
+  // 1 on the step's first visit; a loop that runs the step again starts its next visit
+  // (DESIGN.md, "Graphs").
+  int visit() const { return attempt_.visit; }
+  // 1 on the first run of a visit; a retry, or a step cut off by a crash, runs with the next
+  // attempt.
   int attempt() const { return attempt_.attempt; }
   // The input the workflow was started with.
   absl::string_view input() const { return attempt_.input; }

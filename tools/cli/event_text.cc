@@ -103,6 +103,9 @@ std::string Details(const Event& event) {
                  : absl::StrCat("with failures of non-critical steps: ",
                                 absl::StrJoin(event.workflow_completed().failed_steps(), ", "));
     case Event::kWorkflowFailed:
+      if (event.workflow_failed().step().empty()) {  // a failure no step caused (a limit)
+        return DescribeError(event.workflow_failed().error());
+      }
       return absl::StrCat("step '", event.workflow_failed().step(),
                           "': ", DescribeError(event.workflow_failed().error()));
     case Event::kWorkflowCancelled:

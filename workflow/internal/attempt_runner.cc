@@ -39,6 +39,7 @@ Outcome RunAttempt(int step, const CancellationToken& token, AttemptData data) {
     attempt.input = data.workflow->input;
     attempt.definition = &data.workflow->definition();
     attempt.step = data.step;
+    attempt.visit = data.visit;
     attempt.attempt = data.attempt;
     attempt.log_path = data.log_path;
     attempt.dependencies = std::move(data.dependencies.views);  // into data's bytes

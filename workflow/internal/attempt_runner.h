@@ -35,6 +35,7 @@ struct AttemptData {
   // The run's: only its id, input and definition are read, which never change while it runs.
   const WorkflowState* workflow;
   std::string step;
+  int visit;
   int attempt;
   std::string log_path;
   DependencyCopies dependencies;

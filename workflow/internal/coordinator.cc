@@ -205,6 +205,7 @@ std::function<void()> Coordinator::AttemptTask(int step) {
   AttemptData data{FunctionOf(step),
                    &state(),
                    s.name,
+                   VisitOf(s),
                    s.attempts,
                    s.details().log_path,
                    views_->CopyDependencyOutputs(step),
@@ -286,9 +287,12 @@ absl::StatusOr<WorkflowState> Coordinator::RecordedResult() {
     case WORKFLOW_STATUS_COMPLETED_WITH_FAILURES:
       return std::move(history_).TakeState();
     case WORKFLOW_STATUS_FAILED:
-      return absl::Status(s.error.code(),
-                          absl::StrCat("workflow '", s.workflow_id, "' failed: step '",
-                                       s.failed_step, "': ", s.error.message()));
+      // A failure no step caused (a limit) names none.
+      return absl::Status(
+          s.error.code(),
+          absl::StrCat("workflow '", s.workflow_id, "' failed: ",
+                       s.failed_step.empty() ? "" : absl::StrCat("step '", s.failed_step, "': "),
+                       s.error.message()));
     case WORKFLOW_STATUS_CANCELLED:
       return absl::CancelledError(
           absl::StrCat("workflow '", s.workflow_id, "' was cancelled: ", s.error.message()));
