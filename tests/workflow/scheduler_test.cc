@@ -160,6 +160,22 @@ const char kFanOutIn[] = R"pb(
   steps { name: "y" depends_on: "split" }
   steps { name: "join" kind: STEP_KIND_FAN_IN depends_on: "x" depends_on: "y" })pb";
 
+// implement -> test; test -> done when it succeeds, back to implement when it fails.
+const char kFixLoop[] = R"pb(
+  steps { name: "implement" }
+  steps { name: "test" depends_on: "implement" }
+  steps { name: "done" }
+  edges { from: "test" to: "done" condition: "outcome=success" }
+  edges { from: "test" to: "implement" condition: "outcome=fail" })pb";
+// check routes to one of two paths on a state key; report joins both.
+const char kBranch[] = R"pb(
+  steps { name: "check" route: ROUTE_FIRST }
+  steps { name: "quick" }
+  steps { name: "full" }
+  steps { name: "report" depends_on: [ "quick", "full" ] }
+  edges { from: "check" to: "quick" condition: "context.size=small" }
+  edges { from: "check" to: "full" condition: "context.size!=small" })pb";
+
 const std::vector<RecordedCase>& RecordedCases() {
   static const auto* cases = new std::vector<RecordedCase>{
       Case("nothing recorded: every step without dependencies", kChain).Ready({"a", "c"}),
@@ -306,6 +322,45 @@ const std::vector<RecordedCase>& RecordedCases() {
                    R"pb(step_started { step: "x" attempt: 1 })pb",
                    R"pb(step_completed { step: "x" attempt: 1 })pb"})
           .Ready({"y"}),
+      Case("a loop no edge enters starts at its first step", kFixLoop).Ready({"implement"}),
+      Case("a failure an edge takes is handled: the loop's next visit is ready", kFixLoop)
+          .Events({R"pb(step_started { step: "implement" attempt: 1 })pb",
+                   R"pb(step_completed { step: "implement" attempt: 1 taken: "test" })pb",
+                   R"pb(step_started { step: "test" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "test"
+                          attempt: 1
+                          error { code: 13 message: "1 test fails" }
+                          taken: "implement"
+                        })pb"})
+          .Ready({"implement"}),
+      Case("a failure no edge takes stops the run", kFixLoop)
+          .Events({R"pb(step_started { step: "implement" attempt: 1 })pb",
+                   R"pb(step_completed { step: "implement" attempt: 1 taken: "test" })pb",
+                   R"pb(step_started { step: "test" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "test"
+                          attempt: 1
+                          error { code: 13 message: "boom" }
+                        })pb"})
+          .Stopping()
+          .Fails("test", "boom"),
+      Case("a visit cut off by a crash runs again as its next attempt", kFixLoop)
+          .Events({R"pb(step_started { step: "implement" attempt: 1 })pb",
+                   R"pb(step_completed { step: "implement" attempt: 1 taken: "test" })pb",
+                   R"pb(step_started { step: "test" attempt: 1 })pb",
+                   R"pb(step_failed {
+                          step: "test"
+                          attempt: 1
+                          error { code: 13 message: "1 test fails" }
+                          taken: "implement"
+                        })pb",
+                   R"pb(step_started { step: "implement" attempt: 1 visit: 2 })pb"})
+          .Ready({"implement"}),
+      Case("a decision's path is ready; the join waits for the other path to resolve", kBranch)
+          .Events({R"pb(step_started { step: "check" attempt: 1 })pb",
+                   R"pb(step_completed { step: "check" attempt: 1 taken: "full" })pb"})
+          .Ready({"full"}),
   };
   return *cases;
 }
@@ -738,6 +793,98 @@ const std::vector<RunCase>& RunCases() {
        {4, 1000},
        {Start({}), End({R"(step_cancelled { step: "b" attempt: 1 reason: "step \'a\' failed" })",
                         R"(workflow_failed { step: "a" error { code: 13 message: "boom" } })"})}},
+      {"a loop runs until its test passes: failures routed back, each visit its own attempts",
+       kFixLoop,
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "implement" attempt: 1 })"}),
+        Complete("implement",
+                 {R"(step_completed { step: "implement" attempt: 1 output: "out" taken: "test" })"}),
+        Start({R"(step_started { step: "test" attempt: 1 })"}),
+        Fail("test", "1 test fails",
+             {R"(step_failed { step: "test" attempt: 1 error { code: 13 message: "1 test fails" } taken: "implement" })"}),
+        Start({R"(step_started { step: "implement" attempt: 1 visit: 2 })"}),
+        Complete(
+            "implement",
+            {R"(step_completed { step: "implement" attempt: 1 output: "out" visit: 2 taken: "test" })"}),
+        Start({R"(step_started { step: "test" attempt: 1 visit: 2 })"}),
+        Complete("test",
+                 {R"(step_completed { step: "test" attempt: 1 output: "out" visit: 2 taken: "done" })"}),
+        Start({R"(step_started { step: "done" attempt: 1 })"}),
+        Complete("done", {R"(step_completed { step: "done" attempt: 1 output: "out" })"}),
+        End({R"(workflow_completed { })"})}},
+      {"a decision takes one path; the other is skipped and the join runs",
+       kBranch,
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "check" attempt: 1 })"}),
+        Complete("check",
+                 {R"(step_completed { step: "check" attempt: 1 output: "out" taken: "full" })",
+                  R"(step_skipped { step: "quick" reason: "no edge into it was taken" })"}),
+        Start({R"(step_started { step: "full" attempt: 1 })"}),
+        Complete("full", {R"(step_completed { step: "full" attempt: 1 output: "out" taken: "report" })"}),
+        Start({R"(step_started { step: "report" attempt: 1 })"}),
+        Complete("report", {R"(step_completed { step: "report" attempt: 1 output: "out" })"}),
+        End({R"(workflow_completed { })"})}},
+      {"route first takes the greater weight, then the target name",
+       R"pb(steps { name: "pick" route: ROUTE_FIRST }
+            steps { name: "b" }
+            steps { name: "a" }
+            steps { name: "c" }
+            edges { from: "pick" to: "b" weight: 1 }
+            edges { from: "pick" to: "a" weight: 1 }
+            edges { from: "pick" to: "c" weight: 0 })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "pick" attempt: 1 })"}),
+        Complete("pick", {R"(step_completed { step: "pick" attempt: 1 output: "out" taken: "a" })",
+                          R"(step_skipped { step: "b" reason: "no edge into it was taken" })",
+                          R"(step_skipped { step: "c" reason: "no edge into it was taken" })"})}},
+      {"the exit of a loop waits until the loop can no longer take it",
+       R"pb(steps { name: "poll" max_visits: 2 }
+            steps { name: "after" }
+            edges { from: "poll" to: "poll" condition: "outcome=success" }
+            edges { from: "poll" to: "after" condition: "outcome=fail" })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "poll" attempt: 1 })"}),
+        Complete("poll",
+                 {R"(step_completed { step: "poll" attempt: 1 output: "out" taken: "poll" })"}),
+        Start({R"(step_started { step: "poll" attempt: 1 visit: 2 })"}),
+        Fail("poll", "gave up",
+             {R"(step_failed { step: "poll" attempt: 1 error { code: 13 message: "gave up" } visit: 2 taken: "after" })"}),
+        Start({R"(step_started { step: "after" attempt: 1 })"})}},
+      {"a visit past the step's bound fails the run, naming the step and the bound",
+       R"pb(steps { name: "spin" max_visits: 2 }
+            edges { from: "spin" to: "spin" condition: "outcome=success" })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "spin" attempt: 1 })"}),
+        Complete("spin",
+                 {R"(step_completed { step: "spin" attempt: 1 output: "out" taken: "spin" })"}),
+        Start({R"(step_started { step: "spin" attempt: 1 visit: 2 })"}),
+        {Action::kComplete,
+         "spin",
+         "out",
+         0,
+         0,
+         {R"(step_completed { step: "spin" attempt: 1 output: "out" visit: 2 taken: "spin" })"},
+         {"step 'spin' reached its limit of 2 visits (max_visits)"}},
+        Start({}),
+        End({R"x(workflow_failed { error { code: 8 message: "step \'spin\' reached its limit of 2 visits (max_visits)" } })x"})}},
+      {"a non-critical failure skips what its edges lead to",
+       R"pb(steps { name: "lint" non_critical: true }
+            steps { name: "fix" }
+            steps { name: "report" depends_on: "fix" }
+            edges { from: "lint" to: "fix" condition: "context.style=bad" })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "lint" attempt: 1 })"}),
+        Fail("lint", "crashed",
+             {R"(step_failed { step: "lint" attempt: 1 error { code: 13 message: "crashed" } })",
+              R"(step_skipped { step: "fix" reason: "depends on failed step \'lint\'" })",
+              R"(step_skipped { step: "report" reason: "depends on failed step \'lint\'" })"}),
+        End({R"(workflow_completed { failed_steps: "lint" })"})}},
   };
   return *cases;
 }
