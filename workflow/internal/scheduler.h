@@ -78,11 +78,13 @@ using RunFailure = std::pair<int, absl::Status>;
 // budget means the run was stopping when it was cut off, and it finishes stopping.
 struct RecordedDecisions {
   // Steps whose dependencies have all completed and that have not ended, by index: pending,
-  // or cut off (running). Not an expanded map step: it ends with its instances.
+  // or cut off (running). Not an expanded map step: it ends with its instances. With routing
+  // (HasRouting), the steps cut off and those whose join starts a visit (routing.h).
   std::vector<int> ready;
   // Failed steps with a next attempt scheduled, by index, with its time.
   std::vector<std::pair<int, absl::Time>> retries;
-  // Non-critical steps (not instances) that failed for good, by index.
+  // Non-critical steps (not instances) that failed for good, by index. A failure that took an
+  // edge is handled and counts nowhere here.
   std::vector<int> tolerated;
   // Start nothing more: a step failed for good under fail-fast, a step was cancelled, or the
   // budget is spent.
