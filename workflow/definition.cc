@@ -307,6 +307,13 @@ void CheckStepOptions(const StepDefinition& step, std::vector<std::string>& prob
   if (step.has_timeout() && DurationOf(step.timeout()) <= absl::ZeroDuration()) {
     problems.push_back(absl::StrCat(where(), " has a timeout that is not positive"));
   }
+  if (step.max_visits() < 0) problems.push_back(absl::StrCat(where(), " has negative max_visits"));
+  if (!Join_IsValid(step.join())) {
+    problems.push_back(absl::StrCat(where(), " has an unknown join ", step.join()));
+  }
+  if (!Route_IsValid(step.route())) {
+    problems.push_back(absl::StrCat(where(), " has an unknown route ", step.route()));
+  }
 }
 
 void CheckWorkflowOptions(const WorkflowDefinition& definition,
@@ -327,6 +334,7 @@ void CheckWorkflowOptions(const WorkflowDefinition& definition,
       problems.push_back(absl::StrCat("resource '", resource.name(), "' has a negative capacity"));
     }
   }
+  if (definition.max_visits() < 0) problems.push_back("the workflow has negative max_visits");
   if (!IsFiniteAndNotNegative(definition.budget())) {
     problems.push_back(
         absl::StrCat("the budget ", definition.budget(), " is not a finite number of at least 0"));
@@ -503,7 +511,7 @@ std::vector<std::vector<int>> UnconditionalDependencies(
     const WorkflowDefinition& definition, const std::vector<std::vector<int>>& dependencies) {
   absl::flat_hash_set<std::pair<std::string, std::string>> conditional;
   for (const Edge& edge : definition.edges()) {
-    if (!edge.condition().empty()) conditional.emplace(edge.from(), edge.to());
+    if (HasCondition(edge)) conditional.emplace(edge.from(), edge.to());
   }
   std::vector<std::vector<int>> unconditional(dependencies.size());
   for (size_t to = 0; to < dependencies.size(); ++to) {

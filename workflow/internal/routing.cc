@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "event/state.h"
 
@@ -113,6 +114,10 @@ StateValues PathState(const RoutingGraph& graph, const WorkflowState& state, int
 
 }  // namespace
 
+bool HasCondition(const Edge& edge) {
+  return !absl::StripAsciiWhitespace(edge.condition()).empty();
+}
+
 bool HasRouting(const WorkflowDefinition& definition) {
   if (definition.edges_size() > 0 || definition.max_visits() != 0) return true;
   return std::any_of(definition.steps().begin(), definition.steps().end(),
@@ -152,7 +157,7 @@ RoutingGraph::RoutingGraph(const WorkflowDefinition& definition,
       if (found != attributes.end()) {
         const Edge& edge = *found->second;
         out.weight = edge.weight();
-        out.conditional = !edge.condition().empty();
+        out.conditional = HasCondition(edge);
         absl::StatusOr<Condition> condition = Condition::Parse(edge.condition());
         if (condition.ok()) {
           out.condition = *std::move(condition);

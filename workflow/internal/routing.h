@@ -40,6 +40,9 @@ namespace chorus {
 // route or a bound on visits. Without it a workflow runs as a DAG.
 bool HasRouting(const WorkflowDefinition& definition);
 
+// Whether `edge` has a condition: some text besides spaces (a condition of spaces holds always).
+bool HasCondition(const Edge& edge);
+
 // The visits a step may have when neither it nor its workflow sets max_visits.
 inline constexpr int kDefaultMaxVisits = 1000;
 
