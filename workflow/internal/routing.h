@@ -18,9 +18,10 @@
 //   - An edge is resolved once taken, or once its source can no longer take it: the source
 //     ended for good and, on a loop, nothing of its loop can run again. It is "from a failure"
 //     when its source failed for good without taking an edge, or was skipped for that reason.
-//   - Conditions read the visit's outcome, the label it preferred (its own update of the state
-//     key `preferred_label`) and the state its path made: the initial state and the updates of
-//     the step and its ancestors, merged in definition order.
+//   - Conditions read the visit's outcome (`success` or `fail`: no Chorus step reports
+//     `partial_success` yet), the label it preferred (the state key `preferred_label`, which a
+//     step sets like any other) and the state its path made: the initial state and the updates
+//     of the step and its ancestors, every visit's, merged in definition order.
 //
 // Internal to the engine. Thread-compatible; a RoutingGraph is immutable once built.
 #ifndef CHORUS_WORKFLOW_INTERNAL_ROUTING_H_
