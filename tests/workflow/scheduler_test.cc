@@ -872,6 +872,37 @@ const std::vector<RunCase>& RunCases() {
          {"step 'spin' reached its limit of 2 visits (max_visits)"}},
         Start({}),
         End({R"x(workflow_failed { error { code: 8 message: "step \'spin\' reached its limit of 2 visits (max_visits)" } })x"})}},
+      {"a map step that failed in a routed graph skips what depends on it",
+       R"pb(steps { name: "list" }
+            steps {
+              name: "each"
+              depends_on: "list"
+              map_over: "list"
+              non_critical: true
+            }
+            steps { name: "after" depends_on: "each" }
+            steps { name: "other" }
+            edges { from: "list" to: "other" label: "also" })pb",
+       {},
+       {2, 1000},
+       {Start({R"(step_started { step: "list" attempt: 1 })"}),
+        {Action::kComplete,
+         "list",
+         "x\n",
+         0,
+         0,
+         {R"(step_completed { step: "list" attempt: 1 output: "x\n" taken: "each" taken: "other" })"},
+         {}},
+        Start({R"(step_started { step: "each" attempt: 1 })",
+               R"(step_expanded { step: "each" items: "x" })",
+               R"(step_started { step: "each[0]" attempt: 1 })",
+               R"(step_started { step: "other" attempt: 1 })"}),
+        Fail("each[0]", "bad item",
+             {R"(step_failed { step: "each[0]" attempt: 1 error { code: 13 message: "bad item" } })",
+              R"(step_failed { step: "each" attempt: 1 error { code: 13 message: "instance \'each[0]\': bad item" } })",
+              R"(step_skipped { step: "after" reason: "depends on failed step \'each\'" })"}),
+        Complete("other", {R"(step_completed { step: "other" attempt: 1 output: "out" })"}),
+        End({R"(workflow_completed { failed_steps: "each" })"})}},
       {"a non-critical failure skips what its edges lead to",
        R"pb(steps { name: "lint" non_critical: true }
             steps { name: "fix" }

@@ -38,6 +38,24 @@ std::vector<std::string> OutputLines(absl::string_view output) {
   return absl::StrSplit(output, '\n', absl::SkipEmpty());
 }
 
+// Events of a visit past the step's first say which.
+void SetVisit(const StepState& step, Event& event) {
+  const int visit = VisitOf(step);
+  if (visit <= 1) return;
+  if (event.has_step_completed()) event.mutable_step_completed()->set_visit(visit);
+  if (event.has_step_failed()) event.mutable_step_failed()->set_visit(visit);
+  if (event.has_step_cancelled()) event.mutable_step_cancelled()->set_visit(visit);
+}
+
+// The edges a defined step's ended visit takes, by their targets' names, into `taken`.
+void AddTaken(const RoutingGraph& routing, const WorkflowState& state, int step, bool succeeded,
+              const std::vector<StateUpdate>& updates,
+              google::protobuf::RepeatedPtrField<std::string>& taken) {
+  for (int to : TakenEdges(routing, state, step, succeeded, updates)) {
+    taken.Add(std::string(state.steps[to].name));
+  }
+}
+
 std::vector<int> UnmetDependencies(const WorkflowState& state,
                                    const std::vector<std::vector<int>>& dependencies) {
   std::vector<int> unmet;
@@ -261,6 +279,7 @@ bool Scheduler::TakeResources(int step) {
 
 // A map step starts by recording its items; its instances are then ready in its place.
 void Scheduler::StartMapStep(int step) {
+  pending_start_[step] = false;
   const StepState* source = state_.FindStep(DefinitionOf(step).map_over());
   std::vector<std::string> items = OutputLines(source->output);
   const int attempt = state_.steps[step].attempts + 1;
@@ -299,10 +318,12 @@ void Scheduler::RecordCompleted(int step, int attempt, std::string output,
   completed->set_step(state_.steps[step].name);
   completed->set_attempt(attempt);
   completed->set_output(std::move(output));
-  AddTaken(step, /*succeeded=*/true, updates, *completed->mutable_taken());
+  if (routing_ && step < graph_.defined()) {
+    AddTaken(*routing_, state_, step, /*succeeded=*/true, updates, *completed->mutable_taken());
+  }
   for (StateUpdate& update : updates) *completed->add_state_updates() = std::move(update);
   completed->set_cost(cost);
-  SetVisit(step, event);
+  SetVisit(state_.steps[step], event);
   hooks_.record(std::move(event));
   const int map_of = state_.steps[step].map_of;
   if (map_of >= 0) {
@@ -311,24 +332,6 @@ void Scheduler::RecordCompleted(int step, int attempt, std::string output,
     Route();
   } else {
     MarkCompleted(step);
-  }
-}
-
-// Events of a visit past the step's first say which.
-void Scheduler::SetVisit(int step, Event& event) const {
-  const int visit = VisitOf(state_.steps[step]);
-  if (visit <= 1) return;
-  if (event.has_step_completed()) event.mutable_step_completed()->set_visit(visit);
-  if (event.has_step_failed()) event.mutable_step_failed()->set_visit(visit);
-  if (event.has_step_cancelled()) event.mutable_step_cancelled()->set_visit(visit);
-}
-
-// With routing, the edges a defined step's ended visit takes, by their targets' names.
-void Scheduler::AddTaken(int step, bool succeeded, const std::vector<StateUpdate>& updates,
-                         google::protobuf::RepeatedPtrField<std::string>& taken) const {
-  if (!routing_ || step >= graph_.defined()) return;
-  for (int to : TakenEdges(*routing_, state_, step, succeeded, updates)) {
-    taken.Add(std::string(state_.steps[to].name));
   }
 }
 
@@ -384,10 +387,10 @@ void Scheduler::Failed(int step, int attempt, const absl::Status& error, bool ti
     *failed->mutable_next_attempt_at() =
         google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*next));
     retries_.emplace(*next, step);
-  } else if (!stopping_) {
-    AddTaken(step, /*succeeded=*/false, {}, *failed->mutable_taken());
+  } else if (routing_ && !stopping_ && step < graph_.defined()) {
+    AddTaken(*routing_, state_, step, /*succeeded=*/false, {}, *failed->mutable_taken());
   }
-  SetVisit(step, event);
+  SetVisit(state_.steps[step], event);
   const bool routed = !failed->taken().empty();
   hooks_.record(std::move(event));
   if (routed) {
@@ -427,7 +430,7 @@ void Scheduler::Cancelled(int step, int attempt, std::string reason) {
   cancelled->set_step(state_.steps[step].name);
   cancelled->set_attempt(attempt);
   cancelled->set_reason(std::move(reason));
-  SetVisit(step, event);
+  SetVisit(state_.steps[step], event);
   hooks_.record(std::move(event));
   const int map_of = state_.steps[step].map_of;
   if (map_of >= 0) MaybeFinishMap(map_of);
@@ -577,7 +580,7 @@ void Scheduler::CancelCutOffAttempts(absl::string_view reason) {
     cancelled->set_step(step.name);
     cancelled->set_attempt(step.attempts);
     cancelled->set_reason(std::string(reason));
-    if (VisitOf(step) > 1) cancelled->set_visit(VisitOf(step));
+    SetVisit(step, event);
     hooks_.record(std::move(event));
   }
 }

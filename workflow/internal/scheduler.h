@@ -167,9 +167,6 @@ class Scheduler {
   void MakeReady(int step);
   void MarkCompleted(int step);
   void Route();
-  void SetVisit(int step, Event& event) const;
-  void AddTaken(int step, bool succeeded, const std::vector<StateUpdate>& updates,
-                google::protobuf::RepeatedPtrField<std::string>& taken) const;
   bool HasRoomForAnotherStep(size_t running_before) const;
   bool TakeResources(int step);
   void StartMapStep(int step);
