@@ -256,7 +256,10 @@ absl::Status FoldStepStarted(const Event& event, WorkflowState* state, FoldAids*
     return Violation(*state, event, "step '", step->name, "' started attempt ", attempt,
                      " but its next attempt is ", step->attempts + 1);
   }
-  if (next_visit) step->mutable_details().visit = visit;
+  if (next_visit) {
+    step->mutable_details().visit = visit;
+    step->output.clear();  // the new visit's, once it completes
+  }
   // A visit's start takes the edges that entered it.
   if (attempt == 1 && !step->details().entered_by.empty()) {
     step->mutable_details().entered_by.clear();

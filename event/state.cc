@@ -141,11 +141,9 @@ std::vector<int> MergeOrder(const WorkflowState& state) {
 }
 
 StateValues CompletedState(const WorkflowState& state) {
-  std::vector<int> completed;
-  for (int step : MergeOrder(state)) {
-    if (state.steps[step].status == StepStatus::kCompleted) completed.push_back(step);
-  }
-  return MergeState(state, completed);
+  // Only completions record updates: a step's are those of its completed visits, even when a
+  // later visit failed or runs.
+  return MergeState(state, MergeOrder(state));
 }
 
 std::string ValueToJson(const Value& value) {

@@ -57,8 +57,8 @@ StateValues MergeState(const WorkflowState& state, absl::Span<const int> steps);
 // index order) right after it.
 std::vector<int> MergeOrder(const WorkflowState& state);
 
-// The initial state and the updates of every completed step, merged in MergeOrder: the
-// workflow's state so far, and its final state once it has completed.
+// The initial state and the updates of every completed step (of each of its completed visits),
+// merged in MergeOrder: the workflow's state so far, and its final state once it has completed.
 StateValues CompletedState(const WorkflowState& state);
 
 // "42", "\"text\"", "[\"a\", \"b\"]": a value as the CLI and shell steps show it (JSON).

@@ -95,8 +95,12 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
     if (!scheduler_->stopping() && cancellation_.IsCancelled()) {
       scheduler_->StopForCancellation(RecordedReason(cancellation_));
     }
-    scheduler_->ReadyDueRetries(absl::Now());
-    std::vector<int> started = scheduler_->StartReady();
+    // A wave starts once the last has ended.
+    std::vector<int> started;
+    if (options_.mode != ScheduleMode::kWave || running_.empty()) {
+      scheduler_->ReadyDueRetries(absl::Now());
+      started = scheduler_->StartReady();
+    }
     if (absl::Status committed = Commit(); !committed.ok()) {
       AbandonRunningSteps("the workflow's history could not be written");
       return committed;
@@ -109,8 +113,7 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
       return saved;
     }
     if (running_.empty() && !scheduler_->NextRetryAt()) break;
-    std::vector<Outcome> outcomes = outcomes_.Await(
-        running_.size(), options_.mode == ScheduleMode::kWave, NextWakeUp(), last_commit_time_);
+    std::vector<Outcome> outcomes = AwaitOutcomes();
     CancelTimedOutSteps();
     std::sort(outcomes.begin(), outcomes.end(), [this](const Outcome& a, const Outcome& b) {
       return std::make_pair(OrderKeyOf(state(), a.step), a.attempt) <
@@ -123,6 +126,21 @@ absl::StatusOr<WorkflowState> Coordinator::Drive(DefinitionGraph graph) {
   CHORUS_RETURN_IF_ERROR(scheduler_->End());
   CHORUS_RETURN_IF_ERROR(Commit());
   return RecordedResult();
+}
+
+std::vector<Outcome> Coordinator::AwaitOutcomes() {
+  const bool wave = options_.mode == ScheduleMode::kWave;
+  std::vector<Outcome> outcomes = outcomes_.Await(running_.size() - wave_.size(), wave,
+                                                  NextWakeUp(), last_commit_time_);
+  if (!wave) return outcomes;
+  for (Outcome& outcome : outcomes) wave_.push_back(std::move(outcome));
+  const bool stops = std::any_of(wave_.begin(), wave_.end(), [this](const Outcome& outcome) {
+    return !outcome.result.ok() && !outcome.cancelled &&
+           scheduler_->FailureStopsTheRun(outcome.step, outcome.attempt,
+                                          outcome.result.status());
+  });
+  if (wave_.size() < running_.size() && !stops) return {};
+  return std::exchange(wave_, {});
 }
 
 // An attempt's log file: only for a step that runs a function, when the engine keeps logs.

@@ -95,6 +95,9 @@ class Coordinator {
   void Dispatch(const std::vector<int>& started);
   // The executor's task for the attempt of `step` just started, which it records as running.
   std::function<void()> AttemptTask(int step);
+  // The outcomes to record now: in wave mode, the whole wave's, unless a failure in it stops the
+  // run (then at once, to cancel the others); otherwise whatever came.
+  std::vector<Outcome> AwaitOutcomes();
   // Gives the scheduler an attempt's outcome.
   void RecordOutcome(Outcome& outcome);
   void CancelRunning(absl::string_view reason);
@@ -128,6 +131,7 @@ class Coordinator {
   std::optional<Scheduler> scheduler_;         // from Drive on
   std::optional<StateViews> views_;            // from Drive on
   absl::flat_hash_map<int, Running> running_;  // step index -> its attempt
+  std::vector<Outcome> wave_;  // wave mode: outcomes of the running wave, not recorded yet
   absl::Status driver_fault_;  // OK unless the run stops for a fault of the driver's own
 
   OutcomeQueue outcomes_;  // shared with step threads

@@ -182,8 +182,11 @@ Scheduler::Scheduler(const WorkflowState& state, std::vector<std::vector<int>> d
   failure_ = std::move(recorded.failure);
   cancel_reason_ = std::move(recorded.cancel_reason);
   stopping_ = recorded.stopping;
-  for (int step : recorded.ready) MakeReady(step);
-  Route();  // records the skips a crash cut off
+  for (int step : recorded.ready) {
+    // With routing, Route starts visits (within their bounds); attempts cut off run again.
+    if (!routing_ || state.steps[step].status == StepStatus::kRunning) MakeReady(step);
+  }
+  Route();
 }
 
 void Scheduler::MakeReady(int step) {
@@ -399,6 +402,18 @@ void Scheduler::Failed(int step, int attempt, const absl::Status& error, bool ti
     FailFinally(step, error);
   }
   CheckBudget(step);
+}
+
+bool Scheduler::FailureStopsTheRun(int step, int attempt, const absl::Status& error) const {
+  if (stopping_) return false;  // nothing more starts anyway
+  const absl::Time any_time = absl::UnixEpoch();  // only whether a retry comes matters
+  if (NextAttemptAt(DefinitionOf(step).retry(), attempt, error, any_time)) return false;
+  if (routing_ && step < graph_.defined() &&
+      !TakenEdges(*routing_, state_, step, /*succeeded=*/false, {}).empty()) {
+    return false;
+  }
+  return EffectOfFinalFailure(state_.definition(), DefinitionOf(step)) ==
+         FinalFailure::kStopsTheRun;
 }
 
 // `step` failed for good. A non-critical step's dependents are skipped; under the continue

@@ -153,6 +153,10 @@ class Scheduler {
               absl::Time now);
   void Cancelled(int step, int attempt, std::string reason);
 
+  // Whether attempt `attempt` of `step` failing with `error` would stop the run (fail-fast): it
+  // is not retried, no edge takes it, and the step is critical under fail-fast.
+  bool FailureStopsTheRun(int step, int attempt, const absl::Status& error) const;
+
   // The run stops: start nothing more, schedule no retry. For a cancellation of the run, whose
   // reason its end records; or for a fault of the driver, which records nothing.
   void StopForCancellation(std::string reason);
