@@ -3,6 +3,8 @@
 // and so on until one finishes. Afterwards the history must be sound, every step completed
 // exactly once, every outcome equal to an uninterrupted run's, every step's side effect done
 // at least once and never without its start recorded first, and the SQLite file intact.
+// The loop crash workflow (LoopCrashWorkflow), whose steps run several visits, goes through
+// the same kills: its visits must end as an uninterrupted run's did, none lost or added.
 //
 // The kill delays come from a seeded generator: the seed is printed, and CHORUS_CRASH_SEED=N
 // draws the same delays again (where the kills land still depends on timing).
@@ -33,6 +35,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "event/history.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_fixture.h"
 #include "tests/faults/crash_workflow.h"
@@ -44,9 +47,11 @@ extern char** environ;
 namespace chorus {
 namespace {
 
-// Per test; the three tests together kill at least 200 times.
+// Per test; the three tests of the crash workflow together kill at least 200 times.
 constexpr int kDriverKills = 80;
 constexpr int kCliKills = 40;
+// Per mode, for the loop crash workflow.
+constexpr int kLoopKills = 40;
 // Bounds that only keep a broken build from looping for ever.
 constexpr int kMaxLivesPerWorkflow = 500;
 constexpr absl::Duration kProcessTimeout = absl::Minutes(1);
@@ -208,6 +213,52 @@ void ExpectSurvived(const std::string& db, const std::string& id,
   EXPECT_EQ(IntegrityCheck(db), "ok");
 }
 
+// The last event of `events`: the workflow's end.
+Event LastEvent(const std::vector<Event>& events) {
+  return events.empty() ? Event() : events.back();
+}
+
+// What an uninterrupted run of the loop crash workflow recorded, which a crash loop's must
+// match.
+struct LoopReference {
+  std::map<std::string, std::vector<std::string>> visit_ends;  // VisitEnds
+  std::map<std::string, std::string> outputs;
+  std::string final_state;  // of the workflow_completed event
+};
+
+// Everything a completed crash loop promises of the loop crash workflow `id` in `db`: a sound
+// history of a completed run whose visits ended as the reference's did, with its outputs and
+// final state; each attempt's side effect done, and none without its start recorded first.
+// Adds to `cut_off_attempts` the attempts that kills cut off and resumption ran again.
+void ExpectSameVisits(const std::string& db, const std::string& id,
+                      const std::string& side_effects_path, const LoopReference& reference,
+                      int& cut_off_attempts) {
+  absl::StatusOr<std::vector<Event>> events = ReadEvents(db, id);
+  ASSERT_TRUE(events.ok()) << events.status();
+  absl::StatusOr<WorkflowState> state = CheckCompleted(id, *events);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(VisitEnds(*events), reference.visit_ends);
+  EXPECT_EQ(OutputsOf(*state), reference.outputs);
+  EXPECT_EQ(LastEvent(*events).workflow_completed().ShortDebugString(), reference.final_state);
+  const std::map<std::string, int> starts = CountPerStep(*events, Event::kStepStarted);
+  const std::map<std::string, int> completed = CountPerStep(*events, Event::kStepCompleted);
+  const std::map<std::string, int> failed = CountPerStep(*events, Event::kStepFailed);
+  const std::map<std::string, int> effects = SideEffects(side_effects_path);
+  auto count = [](const std::map<std::string, int>& counts, const std::string& step) {
+    return counts.count(step) ? counts.at(step) : 0;
+  };
+  for (const StepDefinition& step : state->definition().steps()) {
+    SCOPED_TRACE(step.name());
+    const int started = count(starts, step.name());
+    const int ended = count(completed, step.name()) + count(failed, step.name());
+    const int done = count(effects, step.name());
+    cut_off_attempts += started - ended;
+    EXPECT_GE(done, ended) << "an attempt ended without its side effect";
+    EXPECT_LE(done, started) << "the step ran without its start recorded first";
+  }
+  EXPECT_EQ(IntegrityCheck(db), "ok");
+}
+
 // The DOT file of the crash workflow with shell steps: each appends its name to
 // `side_effects`, then prints a checksum of its name and its dependencies' outputs.
 std::string CrashWorkflowDot(const std::string& side_effects) {
@@ -318,6 +369,63 @@ TEST_P(DriverCrashLoopTest, CompletesEveryStepExactlyOnceDespiteKills) {
   EXPECT_GT(cut_off_attempts, 0) << "no kill ever cut a step off";
 }
 
+// The loop crash workflow (LoopCrashWorkflow): loops, a retry on each visit, routed failures,
+// a decision and a self-loop beside a parallel chain. However the kills cut it, the visits end
+// as in an uninterrupted run: no visit lost or added, each with the outcome and edges it had.
+TEST_P(DriverCrashLoopTest, ALoopingWorkflowEndsTheSameVisitsDespiteKills) {
+  const std::string mode = GetParam();
+  const std::string reference_db = dir_ + "/reference.db";
+  const absl::Duration full_run = TimeOneRun(
+      {CHORUS_CRASH_DRIVER_PATH, reference_db, dir_ + "/reference.effects", "w", mode, "loop"});
+  LoopReference reference;
+  {
+    absl::StatusOr<std::vector<Event>> events = ReadEvents(reference_db, "w");
+    ASSERT_TRUE(events.ok()) << events.status();
+    absl::StatusOr<WorkflowState> state = CheckCompleted("w", *events);
+    ASSERT_TRUE(state.ok()) << state.status();
+    reference.visit_ends = VisitEnds(*events);
+    reference.outputs = OutputsOf(*state);
+    reference.final_state = LastEvent(*events).workflow_completed().ShortDebugString();
+  }
+  // What the uninterrupted run is: implement and test visited 4 times, test's first three
+  // failures taking the edge back, review choosing ship, poll visited 3 times.
+  const std::vector<std::string>& test = reference.visit_ends["test"];
+  ASSERT_EQ(test.size(), 4u);
+  for (int visit = 1; visit <= 3; ++visit) {
+    EXPECT_EQ(test[visit - 1], absl::StrCat("visit ", visit, " failed tests fail on visit ", visit,
+                                            " -> implement"));
+  }
+  EXPECT_THAT(test[3], testing::StartsWith("visit 4 completed test~4:"));
+  EXPECT_THAT(test[3], testing::EndsWith(" -> review"));
+  EXPECT_EQ(reference.visit_ends["implement"].size(), 4u);
+  EXPECT_EQ(reference.visit_ends["poll"].size(), 3u);
+  EXPECT_THAT(reference.visit_ends["review"], testing::ElementsAre(testing::EndsWith(" -> ship")));
+  EXPECT_THAT(reference.visit_ends["rework"],
+              testing::ElementsAre("skipped: no edge into it was taken"));
+  EXPECT_THAT(reference.final_state, testing::HasSubstr(R"(key: "rounds" value { number: 4 })"));
+  EXPECT_THAT(reference.final_state, testing::HasSubstr(R"(key: "polls" value { number: 3 })"));
+  EXPECT_EQ(reference.outputs.size(), LoopCrashWorkflow().steps_size());
+
+  const uint64_t seed = Seed();
+  CrashLoop loop(seed, full_run);
+  Lives lives;
+  int workflows = 0;
+  int cut_off_attempts = 0;
+  while (lives.kills < kLoopKills) {
+    const std::string db = absl::StrCat(dir_, "/", workflows, ".db");
+    const std::string effects = absl::StrCat(dir_, "/", workflows, ".effects");
+    ++workflows;
+    const std::vector<std::string> command = {
+        CHORUS_CRASH_DRIVER_PATH, db, effects, "w", mode, "loop"};
+    ASSERT_NO_FATAL_FAILURE(
+        loop.RunToCompletion([&] { return command; }, db, "w", stderr_path(), lives));
+    ASSERT_NO_FATAL_FAILURE(ExpectSameVisits(db, "w", effects, reference, cut_off_attempts));
+  }
+  Report(absl::StrCat("loop driver, ", mode, " mode").c_str(), seed, workflows, lives,
+         cut_off_attempts);
+  EXPECT_GT(cut_off_attempts, 0) << "no kill ever cut a step off";
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, DriverCrashLoopTest, testing::Values("eager", "wave"));
 
 TEST_F(CrashLoopTest, ChorusRunAndResumeCompleteAShellWorkflowDespiteKills) {
@@ -399,6 +507,58 @@ TEST_F(CrashLoopTest, DriverKilledAtAnyWriteOrSyncLeavesAResumableDatabase) {
   }
   std::printf(
       "crash sweep: the driver killed itself at %d writes and syncs; %d cut-off attempts "
+      "ran again\n",
+      crash_points, cut_off_attempts);
+  EXPECT_GT(cut_off_attempts, 0) << "no crash ever cut a step off";
+}
+
+// The sweep for the loop crash workflow: whatever write or sync the driver dies at, the
+// resumed run ends the same visits as an uninterrupted one.
+TEST_F(CrashLoopTest, LoopDriverKilledAtAnyWriteOrSyncEndsTheSameVisits) {
+  const std::string reference_db = dir_ + "/reference.db";
+  ASSERT_EQ(ExitCodeOf({CHORUS_CRASH_DRIVER_PATH, reference_db, dir_ + "/reference.effects", "w",
+                        "eager", "loop"}),
+            0)
+      << ReadFile(stderr_path());
+  LoopReference reference;
+  {
+    absl::StatusOr<std::vector<Event>> events = ReadEvents(reference_db, "w");
+    ASSERT_TRUE(events.ok()) << events.status();
+    absl::StatusOr<WorkflowState> state = CheckCompleted("w", *events);
+    ASSERT_TRUE(state.ok()) << state.status();
+    reference.visit_ends = VisitEnds(*events);
+    reference.outputs = OutputsOf(*state);
+    reference.final_state = LastEvent(*events).workflow_completed().ShortDebugString();
+  }
+  ASSERT_EQ(reference.visit_ends["implement"].size(), 4u);
+
+  int crash_points = 0;
+  int cut_off_attempts = 0;
+  for (const char* kind : {"write", "sync"}) {
+    for (int n = 1;; n = NextCrashPoint(n)) {
+      const std::string point = absl::StrCat(kind, ":", n);
+      SCOPED_TRACE(point);
+      const std::string db = absl::StrCat(dir_, "/loop-", kind, n, ".db");
+      const std::string effects = absl::StrCat(dir_, "/loop-", kind, n, ".effects");
+      const std::vector<std::string> command = {
+          CHORUS_CRASH_DRIVER_PATH, db, effects, "w", "eager", "loop"};
+      std::vector<std::string> crashing = command;
+      crashing.push_back(point);
+      const std::optional<int> crashed = WaitStatusOf(crashing);
+      ASSERT_TRUE(crashed.has_value()) << ReadFile(stderr_path());
+      // The whole run makes fewer than n writes (syncs): every point has been tried.
+      if (WIFEXITED(*crashed) && WEXITSTATUS(*crashed) == 0) break;
+      ASSERT_TRUE(WIFSIGNALED(*crashed) && WTERMSIG(*crashed) == SIGKILL)
+          << "wait status " << *crashed << ": " << ReadFile(stderr_path());
+      ++crash_points;
+      ExpectSoundPrefix(db, "w");
+      const std::optional<int> resumed = ExitCodeOf(command);
+      EXPECT_EQ(resumed, 0) << "resuming after the crash: " << ReadFile(stderr_path());
+      if (resumed == 0) ExpectSameVisits(db, "w", effects, reference, cut_off_attempts);
+    }
+  }
+  std::printf(
+      "loop crash sweep: the driver killed itself at %d writes and syncs; %d cut-off attempts "
       "ran again\n",
       crash_points, cut_off_attempts);
   EXPECT_GT(cut_off_attempts, 0) << "no crash ever cut a step off";

@@ -65,6 +65,70 @@ WorkflowDefinition CrashWorkflow() {
   return definition;
 }
 
+WorkflowDefinition LoopCrashWorkflow() {
+  WorkflowDefinition definition;
+  definition.set_name("crash-loop");
+  for (const char* key : {"rounds", "polls"}) {
+    StateKey* state = definition.add_state();
+    state->set_name(key);
+    state->set_reducer(REDUCER_SUM);
+    state->mutable_initial()->set_number(0);
+  }
+  auto add_edge = [&definition](const std::string& from, const std::string& to,
+                                const std::string& condition, int weight = 0) {
+    Edge* edge = definition.add_edges();
+    edge->set_from(from);
+    edge->set_to(to);
+    edge->set_condition(condition);
+    edge->set_weight(weight);
+  };
+  AddStep(definition, "start", {});
+  std::string previous = "start";
+  for (int link = 0; link < 6; ++link) {
+    const std::string name = absl::StrCat("side", link);
+    AddStep(definition, name, {previous});
+    previous = name;
+  }
+  RetryPolicy* retry = AddStep(definition, "implement", {"start"})->mutable_retry();
+  retry->set_max_attempts(2);
+  retry->mutable_initial_backoff()->set_nanos(1'000'000);
+  AddStep(definition, "test", {"implement"});
+  add_edge("test", "implement", "outcome=fail");
+  AddStep(definition, "review", {})->set_route(ROUTE_FIRST);
+  add_edge("test", "review", "outcome=success");
+  AddStep(definition, "ship", {});
+  AddStep(definition, "rework", {});
+  add_edge("review", "ship", "context.rounds=4", 1);
+  add_edge("review", "rework", "context.rounds!=4");
+  AddStep(definition, "poll", {"ship"})->set_max_visits(10);
+  add_edge("poll", "poll", "context.polls!=3");
+  AddStep(definition, "merge", {"side5", "rework"})->set_join(JOIN_ALL);
+  add_edge("poll", "merge", "context.polls=3");
+  previous = "merge";
+  for (int link = 0; link < 3; ++link) {
+    const std::string name = absl::StrCat("finish", link);
+    AddStep(definition, name, {previous});
+    previous = name;
+  }
+  return definition;
+}
+
+absl::Status LoopCrashStepError(absl::string_view step, int visit, int attempt) {
+  if (step == "implement" && attempt == 1) {
+    return absl::UnavailableError(absl::StrCat("implement visit ", visit, ": first try fails"));
+  }
+  if (step == "test" && visit < 4) {
+    return absl::FailedPreconditionError(absl::StrCat("tests fail on visit ", visit));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, int64_t>> LoopCrashStepUpdates(absl::string_view step) {
+  if (step == "implement") return {{"rounds", 1}};
+  if (step == "poll") return {{"polls", 1}};
+  return {};
+}
+
 std::string CrashStepOutput(absl::string_view step, absl::string_view input,
                             const std::vector<absl::string_view>& dependency_outputs) {
   uint64_t hash = Fnv1a(0xcbf29ce484222325, step);

@@ -24,8 +24,8 @@ absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path, absl::str
   return events;
 }
 
-absl::StatusOr<WorkflowState> CheckCompletedOnce(absl::string_view id,
-                                                 const std::vector<Event>& events) {
+absl::StatusOr<WorkflowState> CheckCompleted(absl::string_view id,
+                                             const std::vector<Event>& events) {
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].seq() != static_cast<int64_t>(i + 1)) {
       return absl::DataLossError(
@@ -38,6 +38,13 @@ absl::StatusOr<WorkflowState> CheckCompletedOnce(absl::string_view id,
     return absl::FailedPreconditionError(
         absl::StrCat("workflow '", id, "' ends ", WorkflowStatus_Name(state->status)));
   }
+  return state;
+}
+
+absl::StatusOr<WorkflowState> CheckCompletedOnce(absl::string_view id,
+                                                 const std::vector<Event>& events) {
+  absl::StatusOr<WorkflowState> state = CheckCompleted(id, events);
+  if (!state.ok()) return state.status();
   const std::map<std::string, int> completions = CountPerStep(events, Event::kStepCompleted);
   std::vector<std::string> wrong;
   for (const StepState& step : state->steps) {
@@ -50,6 +57,25 @@ absl::StatusOr<WorkflowState> CheckCompletedOnce(absl::string_view id,
         "workflow '", id, "': steps not completed exactly once: ", absl::StrJoin(wrong, ", ")));
   }
   return state;
+}
+
+std::map<std::string, std::vector<std::string>> VisitEnds(const std::vector<Event>& events) {
+  std::map<std::string, std::vector<std::string>> ends;
+  for (const Event& event : events) {
+    std::string end;
+    if (event.has_step_completed()) {
+      end = absl::StrCat("visit ", Visit(event), " completed ", event.step_completed().output());
+    } else if (event.has_step_failed() && !event.step_failed().has_next_attempt_at()) {
+      end = absl::StrCat("visit ", Visit(event), " failed ", event.step_failed().error().message());
+    } else if (event.has_step_skipped()) {
+      end = absl::StrCat("skipped: ", event.step_skipped().reason());
+    } else {
+      continue;
+    }
+    if (!Taken(event).empty()) absl::StrAppend(&end, " -> ", absl::StrJoin(Taken(event), ","));
+    ends[std::string(StepName(event))].push_back(std::move(end));
+  }
+  return ends;
 }
 
 std::map<std::string, int> CountPerStep(const std::vector<Event>& events, Event::KindCase kind) {

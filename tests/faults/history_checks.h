@@ -24,6 +24,18 @@ absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& path, absl::str
 absl::StatusOr<WorkflowState> CheckCompletedOnce(absl::string_view id,
                                                  const std::vector<Event>& events);
 
+// Checks that `events` are a sound history of a completed workflow: seqs contiguous from 1,
+// the fold (History) without violation, the workflow completed. Returns the folded state, or
+// what is wrong. CheckCompletedOnce checks this and more.
+absl::StatusOr<WorkflowState> CheckCompleted(absl::string_view id,
+                                             const std::vector<Event>& events);
+
+// How each step's visits ended, in order, by step name: "visit N completed OUTPUT -> A,B" or
+// "visit N failed MESSAGE -> A" (a failure for good; an attempt its retry policy ran again
+// ends no visit), and "skipped: REASON". What a crash cannot change: it may cut attempts off,
+// which then run again, but no visit ends otherwise.
+std::map<std::string, std::vector<std::string>> VisitEnds(const std::vector<Event>& events);
+
 // How many events of kind `kind` (an Event::KindCase) each step has in `events`.
 std::map<std::string, int> CountPerStep(const std::vector<Event>& events, Event::KindCase kind);
 

@@ -1,10 +1,16 @@
 // Every data-flow feature survives a crash after any committed batch, and any completion order
 // of concurrent steps, with the same outcome: CheckReplay on one workflow per feature.
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "storage/memory_event_store.h"
+#include "workflow/engine.h"
 #include "workflow/testing/replay_checker.h"
 
 namespace chorus {
@@ -47,11 +53,43 @@ absl::StatusOr<std::string> Costly(StepContext& context) {
   return std::string("spent");
 }
 
+// The step's name and its visit: a step that runs more visits gives another output.
+std::string Visited(const StepContext& context) {
+  return absl::StrCat(context.step(), "@", context.visit());
+}
+
+// Adds 1 to "count" (sum) and returns the visit and the count this visit saw.
+absl::StatusOr<std::string> Counting(StepContext& context) {
+  Value one;
+  one.set_number(1);
+  if (absl::Status updated = context.UpdateState("count", one); !updated.ok()) return updated;
+  auto seen = context.state().find("count");
+  return absl::StrCat(Visited(context), " saw ",
+                      seen == context.state().end() ? -1 : seen->second.number());
+}
+
 struct Feature {
   const char* name;
   const char* definition;
   StepFunction function;  // registered for every task step
+  // How CheckReplay drives the runs; eager unless set.
+  ScheduleMode mode = ScheduleMode::kEager;
+  // If not empty, what an uninterrupted run ends with, by step (Outcome): the reference that
+  // CheckReplay compares the scenarios with must be right too.
+  std::map<std::string, std::string> expected = {};
 };
+
+// A step's outcome: its output when completed, else its status (and error).
+std::string Outcome(const StepState& step) {
+  switch (step.status) {
+    case StepStatus::kCompleted:
+      return step.output;
+    case StepStatus::kFailed:
+      return absl::StrCat("failed: ", step.error.message());
+    default:
+      return std::string(StepStatusName(step.status));
+  }
+}
 
 TEST(FeatureReplay, EveryFeatureGivesTheSameOutcomeAfterACrashAndInAnyOrder) {
   const Feature features[] = {
@@ -181,6 +219,182 @@ TEST(FeatureReplay, EveryFeatureGivesTheSameOutcomeAfterACrashAndInAnyOrder) {
          }
        )pb",
        Echo},
+      {"loop",
+       R"pb(
+         name: "loop"
+         steps { name: "implement" }
+         steps { name: "test" depends_on: "implement" }
+         steps { name: "done" }
+         edges { from: "test" to: "done" condition: "outcome=success" }
+         edges { from: "test" to: "implement" condition: "outcome=fail" }
+       )pb",
+       // test fails on its first two visits: implement and test are visited 3 times each.
+       [](StepContext& context) -> absl::StatusOr<std::string> {
+         if (context.step() == "test" && context.visit() < 3) {
+           return absl::FailedPreconditionError(
+               absl::StrCat("tests fail on visit ", context.visit()));
+         }
+         return Visited(context);
+       },
+       ScheduleMode::kEager,
+       {{"implement", "implement@3"}, {"test", "test@3"}, {"done", "done@1"}}},
+      {"branch",
+       R"pb(
+         name: "branch"
+         steps { name: "check" route: ROUTE_FIRST }
+         steps { name: "quick" }
+         steps { name: "full" }
+         steps {
+           name: "report"
+           depends_on: [ "quick", "full" ]
+           join: JOIN_ALL
+         }
+         edges { from: "check" to: "quick" condition: "context.size=small" }
+         edges { from: "check" to: "full" condition: "context.size=big" }
+       )pb",
+       // check routes to full; quick is skipped and report joins the one branch that ran.
+       [](StepContext& context) -> absl::StatusOr<std::string> {
+         if (context.step() == "check") {
+           Value big;
+           big.set_text("big");
+           if (absl::Status updated = context.UpdateState("size", big); !updated.ok()) {
+             return updated;
+           }
+         }
+         std::string output = Visited(context);
+         for (const DependencyOutput& dependency : context.dependencies()) {
+           absl::StrAppend(&output, " <", dependency.step, "=", dependency.output, ">");
+         }
+         return output;
+       },
+       ScheduleMode::kEager,
+       {{"check", "check@1"},
+        {"quick", "skipped"},
+        {"full", "full@1 <check=check@1>"},
+        {"report", "report@1 <quick=> <full=full@1 <check=check@1>>"}}},
+      {"loop with state",
+       R"pb(
+         name: "loop-state"
+         state {
+           name: "count"
+           reducer: REDUCER_SUM
+           initial { number: 0 }
+         }
+         steps { name: "begin" }
+         steps { name: "body" depends_on: "begin" }
+         steps { name: "check" depends_on: "body" }
+         steps { name: "after" }
+         edges { from: "check" to: "body" condition: "context.count != 3" }
+         edges { from: "check" to: "after" condition: "context.count = 3" }
+       )pb",
+       // body adds 1 to count on each visit; check routes back until count is 3.
+       [](StepContext& context) -> absl::StatusOr<std::string> {
+         if (context.step() == "body") return Counting(context);
+         auto count = context.state().find("count");
+         return absl::StrCat(Visited(context), " count ",
+                             count == context.state().end() ? -1 : count->second.number());
+       },
+       ScheduleMode::kEager,
+       {{"begin", "begin@1 count 0"},
+        {"body", "body@3 saw 2"},
+        {"check", "check@3 count 3"},
+        {"after", "after@1 count 3"}}},
+      {"routed failure with retries",
+       R"pb(
+         name: "routed"
+         steps {
+           name: "risky"
+           retry {
+             max_attempts: 3
+             initial_backoff { nanos: 1000000 }
+           }
+         }
+         steps { name: "next" depends_on: "risky" }
+         steps { name: "fallback" }
+         steps { name: "end" join: JOIN_ANY }
+         edges { from: "risky" to: "fallback" condition: "outcome=fail" }
+         edges { from: "next" to: "end" }
+         edges { from: "fallback" to: "end" }
+       )pb",
+       // Every attempt of risky fails (a crash may add one: the error does not name it); its
+       // failure for good takes the edge to fallback, and next is skipped.
+       [](StepContext& context) -> absl::StatusOr<std::string> {
+         if (context.step() == "risky") return absl::UnavailableError("risky fails");
+         return Visited(context);
+       },
+       ScheduleMode::kEager,
+       {{"risky", "failed: risky fails"},
+        {"next", "skipped"},
+        {"fallback", "fallback@1"},
+        {"end", "end@1"}}},
+      {"any-join",
+       R"pb(
+         name: "any-join"
+         steps { name: "pick" route: ROUTE_FIRST }
+         steps { name: "left" }
+         steps { name: "right" }
+         steps {
+           name: "merge"
+           depends_on: [ "left", "right" ]
+           join: JOIN_ANY
+         }
+         steps { name: "both_a" }
+         steps { name: "both_b" }
+         steps {
+           name: "first_of_both"
+           depends_on: [ "both_a", "both_b" ]
+           join: JOIN_ANY
+         }
+         edges { from: "pick" to: "left" label: "left" weight: 1 }
+         edges { from: "pick" to: "right" label: "right" weight: 2 }
+       )pb",
+       // pick takes the heavier edge, to right: merge starts on it, left is skipped.
+       // first_of_both starts on the first of both_a and both_b to complete.
+       [](StepContext& context) -> absl::StatusOr<std::string> { return Visited(context); },
+       ScheduleMode::kEager,
+       {{"pick", "pick@1"},
+        {"left", "skipped"},
+        {"right", "right@1"},
+        {"merge", "merge@1"},
+        {"both_a", "both_a@1"},
+        {"both_b", "both_b@1"},
+        {"first_of_both", "first_of_both@1"}}},
+      {"fan-out inside a loop",
+       R"pb(
+         name: "loop-fan"
+         state {
+           name: "rounds"
+           reducer: REDUCER_SUM
+           initial { number: 0 }
+         }
+         steps { name: "a" }
+         steps { name: "b" depends_on: "a" }
+         steps { name: "c" depends_on: "a" }
+         steps {
+           name: "d"
+           depends_on: [ "b", "c" ]
+         }
+         steps { name: "out" }
+         edges { from: "d" to: "a" condition: "context.rounds != 3" }
+         edges { from: "d" to: "out" condition: "context.rounds = 3" }
+       )pb",
+       // a adds 1 to rounds on each visit; d loops back to a until a has run 3 times.
+       [](StepContext& context) -> absl::StatusOr<std::string> {
+         if (context.step() == "a") {
+           Value one;
+           one.set_number(1);
+           if (absl::Status updated = context.UpdateState("rounds", one); !updated.ok()) {
+             return updated;
+           }
+         }
+         return Visited(context);
+       },
+       // d joins any (a step on a loop may not join all: validation refuses it, as it could
+       // never start again). It starts a visit for each edge taken into it once its last
+       // visit ended, so b and c must end together for it to run once per round: wave mode
+       // waits for both. In eager mode a slower c ends after d's visit and starts another.
+       ScheduleMode::kWave,
+       {{"a", "a@3"}, {"b", "b@3"}, {"c", "c@3"}, {"d", "d@3"}, {"out", "out@1"}}},
   };
   for (const Feature& feature : features) {
     SCOPED_TRACE(feature.name);
@@ -191,8 +405,21 @@ TEST(FeatureReplay, EveryFeatureGivesTheSameOutcomeAfterACrashAndInAnyOrder) {
         ASSERT_TRUE(registry.Register(step.name(), feature.function).ok());
       }
     }
+    if (!feature.expected.empty()) {
+      std::unique_ptr<EventStore> store = NewMemoryEventStore();
+      EngineOptions engine_options;
+      engine_options.threads = 3;
+      engine_options.mode = feature.mode;
+      Engine engine(store.get(), &registry, engine_options);
+      absl::StatusOr<WorkflowState> state = engine.Run("expected", definition, "input");
+      ASSERT_TRUE(state.ok()) << state.status();
+      std::map<std::string, std::string> outcomes;
+      for (const StepState& step : state->steps) outcomes[step.name] = Outcome(step);
+      EXPECT_EQ(outcomes, feature.expected);
+    }
     ReplayCheckOptions options;
     options.engine.threads = 3;
+    options.engine.mode = feature.mode;
     options.max_order_scenarios = 4;
     absl::StatusOr<ReplayReport> report = CheckReplay(definition, registry, "input", options);
     ASSERT_TRUE(report.ok()) << report.status();
