@@ -220,10 +220,7 @@ absl::Status FoldWorkflowStarted(const Event& event, const std::shared_ptr<const
 // edge into it was taken since the current one started.
 absl::Status CheckNextVisit(const Event& event, const StepState& step, const WorkflowState& state) {
   const int visit = Visit(event);
-  const bool ended = step.status == StepStatus::kCompleted ||
-                     (step.status == StepStatus::kFailed && step.details().retry_at ==
-                                                                absl::InfinitePast());
-  if (!ended) {
+  if (!VisitEnded(step)) {
     return Violation(state, event, "step '", step.name, "' started visit ", visit,
                      " but visit ", visit - 1, " is ", StepStatusName(step.status));
   }

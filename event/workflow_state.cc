@@ -45,6 +45,15 @@ bool FailureRouted(const StepState& step) {
   return step.status == StepStatus::kFailed && !step.details().taken.empty();
 }
 
+bool RetryScheduled(const StepState& step) {
+  return step.status == StepStatus::kFailed && step.details().retry_at != absl::InfinitePast();
+}
+
+bool VisitEnded(const StepState& step) {
+  return VisitOf(step) > 0 && (step.status == StepStatus::kCompleted ||
+                               (step.status == StepStatus::kFailed && !RetryScheduled(step)));
+}
+
 StepDetails& StepState::mutable_details() {
   if (details_.details == nullptr) details_.details = std::make_unique<StepDetails>();
   return *details_.details;

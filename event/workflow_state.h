@@ -40,6 +40,11 @@ struct StepState;
 int VisitOf(const StepState& step);
 // Whether the step failed and an edge took its failure (it was routed, not fatal).
 bool FailureRouted(const StepState& step);
+// Whether the step failed and its retry policy runs it again (StepDetails::retry_at).
+bool RetryScheduled(const StepState& step);
+// Whether the step's current visit ended: it completed, or failed for good. Its next visit may
+// then start.
+bool VisitEnded(const StepState& step);
 
 // What a step's history records that most steps never have. StepState keeps it apart, and only
 // once something sets it, so that a 500,000-step workflow's state stays small.

@@ -37,7 +37,7 @@
 #include "tools/read_file.h"
 #include "tools/timeline.h"
 #include "workflow/definition.h"
-#include "workflow/internal/scheduler.h"
+#include "workflow/internal/scheduling_rules.h"
 
 namespace chorus::cli {
 namespace {

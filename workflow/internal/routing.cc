@@ -13,16 +13,6 @@
 namespace chorus {
 namespace {
 
-bool RetryScheduled(const StepState& step) {
-  return step.status == StepStatus::kFailed && step.details().retry_at != absl::InfinitePast();
-}
-
-// Whether the step's current visit ended: completed, or failed for good.
-bool VisitEnded(const StepState& step) {
-  return VisitOf(step) > 0 && (step.status == StepStatus::kCompleted ||
-                               (step.status == StepStatus::kFailed && !RetryScheduled(step)));
-}
-
 bool NeverVisited(const StepState& step) {
   return VisitOf(step) == 0 && step.status == StepStatus::kPending;
 }

@@ -5,7 +5,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
-#include "workflow/internal/scheduler.h"
+#include "workflow/internal/scheduling_rules.h"
 
 namespace chorus {
 
