@@ -283,6 +283,12 @@ std::string CrashWorkflowDot(const std::string& side_effects) {
   return dot + "}\n";
 }
 
+// Where a crash sweep kills the driver: at every write (sync) up to kEveryPointUpTo,
+// which covers creating the database and the first commits, then at every kStride-th.
+constexpr int kEveryPointUpTo = 24;
+constexpr int kStride = 11;
+int NextCrashPoint(int n) { return n < kEveryPointUpTo ? n + 1 : n + kStride; }
+
 class CrashLoopTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -313,6 +319,40 @@ class CrashLoopTest : public testing::Test {
     const absl::Time start = absl::Now();
     EXPECT_EQ(ExitCodeOf(command), 0) << ReadFile(stderr_path());
     return absl::Now() - start;
+  }
+
+  // Kills the crash driver, run with `args` after its database and effects files, at each of
+  // its writes and syncs in turn (NextCrashPoint); resumes it, and hands the finished database
+  // and effects to `check` with the count of attempts cut off so far. The databases are named
+  // `<prefix><kind><n>.db`. Adds the crash points tried to `crash_points`.
+  void SweepCrashPoints(
+      const std::vector<std::string>& args, const std::string& prefix,
+      const std::function<void(const std::string& db, const std::string& effects, int& cut_off)>&
+          check,
+      int& crash_points, int& cut_off_attempts) {
+    for (const char* kind : {"write", "sync"}) {
+      for (int n = 1;; n = NextCrashPoint(n)) {
+        const std::string point = absl::StrCat(kind, ":", n);
+        SCOPED_TRACE(point);
+        const std::string db = absl::StrCat(dir_, "/", prefix, kind, n, ".db");
+        const std::string effects = absl::StrCat(dir_, "/", prefix, kind, n, ".effects");
+        std::vector<std::string> command = {CHORUS_CRASH_DRIVER_PATH, db, effects};
+        command.insert(command.end(), args.begin(), args.end());
+        std::vector<std::string> crashing = command;
+        crashing.push_back(point);
+        const std::optional<int> crashed = WaitStatusOf(crashing);
+        ASSERT_TRUE(crashed.has_value()) << ReadFile(stderr_path());
+        // The whole run makes fewer than n writes (syncs): every point has been tried.
+        if (WIFEXITED(*crashed) && WEXITSTATUS(*crashed) == 0) break;
+        ASSERT_TRUE(WIFSIGNALED(*crashed) && WTERMSIG(*crashed) == SIGKILL)
+            << "wait status " << *crashed << ": " << ReadFile(stderr_path());
+        ++crash_points;
+        ExpectSoundPrefix(db, "w");
+        const std::optional<int> resumed = ExitCodeOf(command);
+        EXPECT_EQ(resumed, 0) << "resuming after the crash: " << ReadFile(stderr_path());
+        if (resumed == 0) check(db, effects, cut_off_attempts);
+      }
+    }
   }
 
   // Where the processes the tests run write their stderr.
@@ -463,11 +503,7 @@ TEST_F(CrashLoopTest, ChorusRunAndResumeCompleteAShellWorkflowDespiteKills) {
   EXPECT_GT(cut_off_attempts, 0) << "no kill ever cut a step off";
 }
 
-// Where the crash sweep below kills the driver: at every write (sync) up to kEveryPointUpTo,
-// which covers creating the database and the first commits, then at every kStride-th.
-constexpr int kEveryPointUpTo = 24;
-constexpr int kStride = 11;
-int NextCrashPoint(int n) { return n < kEveryPointUpTo ? n + 1 : n + kStride; }
+
 
 // The deterministic complement of the random kills: the driver kills itself at its Nth write,
 // or its Nth sync, of the database files, and a second driver must finish the workflow.
@@ -482,29 +518,12 @@ TEST_F(CrashLoopTest, DriverKilledAtAnyWriteOrSyncLeavesAResumableDatabase) {
 
   int crash_points = 0;
   int cut_off_attempts = 0;
-  for (const char* kind : {"write", "sync"}) {
-    for (int n = 1;; n = NextCrashPoint(n)) {
-      const std::string point = absl::StrCat(kind, ":", n);
-      SCOPED_TRACE(point);
-      const std::string db = absl::StrCat(dir_, "/", kind, n, ".db");
-      const std::string effects = absl::StrCat(dir_, "/", kind, n, ".effects");
-      const std::vector<std::string> command = {CHORUS_CRASH_DRIVER_PATH, db, effects, "w",
-                                                "eager"};
-      std::vector<std::string> crashing = command;
-      crashing.push_back(point);
-      const std::optional<int> crashed = WaitStatusOf(crashing);
-      ASSERT_TRUE(crashed.has_value()) << ReadFile(stderr_path());
-      // The whole run makes fewer than n writes (syncs): every point has been tried.
-      if (WIFEXITED(*crashed) && WEXITSTATUS(*crashed) == 0) break;
-      ASSERT_TRUE(WIFSIGNALED(*crashed) && WTERMSIG(*crashed) == SIGKILL)
-          << "wait status " << *crashed << ": " << ReadFile(stderr_path());
-      ++crash_points;
-      ExpectSoundPrefix(db, "w");
-      const std::optional<int> resumed = ExitCodeOf(command);
-      EXPECT_EQ(resumed, 0) << "resuming after the crash: " << ReadFile(stderr_path());
-      if (resumed == 0) ExpectSurvived(db, "w", effects, reference, cut_off_attempts);
-    }
-  }
+  SweepCrashPoints(
+      {"w", "eager"}, "",
+      [&](const std::string& db, const std::string& effects, int& cut_off) {
+        ExpectSurvived(db, "w", effects, reference, cut_off);
+      },
+      crash_points, cut_off_attempts);
   std::printf(
       "crash sweep: the driver killed itself at %d writes and syncs; %d cut-off attempts "
       "ran again\n",
@@ -534,29 +553,12 @@ TEST_F(CrashLoopTest, LoopDriverKilledAtAnyWriteOrSyncEndsTheSameVisits) {
 
   int crash_points = 0;
   int cut_off_attempts = 0;
-  for (const char* kind : {"write", "sync"}) {
-    for (int n = 1;; n = NextCrashPoint(n)) {
-      const std::string point = absl::StrCat(kind, ":", n);
-      SCOPED_TRACE(point);
-      const std::string db = absl::StrCat(dir_, "/loop-", kind, n, ".db");
-      const std::string effects = absl::StrCat(dir_, "/loop-", kind, n, ".effects");
-      const std::vector<std::string> command = {
-          CHORUS_CRASH_DRIVER_PATH, db, effects, "w", "eager", "loop"};
-      std::vector<std::string> crashing = command;
-      crashing.push_back(point);
-      const std::optional<int> crashed = WaitStatusOf(crashing);
-      ASSERT_TRUE(crashed.has_value()) << ReadFile(stderr_path());
-      // The whole run makes fewer than n writes (syncs): every point has been tried.
-      if (WIFEXITED(*crashed) && WEXITSTATUS(*crashed) == 0) break;
-      ASSERT_TRUE(WIFSIGNALED(*crashed) && WTERMSIG(*crashed) == SIGKILL)
-          << "wait status " << *crashed << ": " << ReadFile(stderr_path());
-      ++crash_points;
-      ExpectSoundPrefix(db, "w");
-      const std::optional<int> resumed = ExitCodeOf(command);
-      EXPECT_EQ(resumed, 0) << "resuming after the crash: " << ReadFile(stderr_path());
-      if (resumed == 0) ExpectSameVisits(db, "w", effects, reference, cut_off_attempts);
-    }
-  }
+  SweepCrashPoints(
+      {"w", "eager", "loop"}, "loop-",
+      [&](const std::string& db, const std::string& effects, int& cut_off) {
+        ExpectSameVisits(db, "w", effects, reference, cut_off);
+      },
+      crash_points, cut_off_attempts);
   std::printf(
       "loop crash sweep: the driver killed itself at %d writes and syncs; %d cut-off attempts "
       "ran again\n",
