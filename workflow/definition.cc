@@ -366,6 +366,14 @@ void CheckText(const WorkflowDefinition& definition, std::vector<std::string>& p
     }
   }
   for (const Resource& resource : definition.resources()) check_name("resource", resource.name());
+  for (const Edge& edge : definition.edges()) {
+    for (const std::string* text : {&edge.condition(), &edge.label()}) {
+      if (IsValidUtf8(*text)) continue;
+      problems.push_back(absl::StrCat("edge '", edge.from(), "' -> '", edge.to(), "': the ",
+                                      text == &edge.condition() ? "condition" : "label",
+                                      " is not valid UTF-8"));
+    }
+  }
 }
 
 // in_background[i]: step i runs in the background, itself or through a dependency.

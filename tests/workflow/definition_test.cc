@@ -165,6 +165,23 @@ TEST(ValidateDefinition, RefusesTextThatHistoryCannotHoldOrATerminalWouldObey) {
        "definition name \"w\\x7F\" contains a control character (\\x7F)"},
       {"command", [](WorkflowDefinition& d) { d.mutable_steps(0)->set_command("echo \xe9t\xe9"); },
        "step 'a': the command is not valid UTF-8"},
+      {"edge condition",
+       [](WorkflowDefinition& d) {
+         Edge* edge = d.add_edges();
+         edge->set_from("a");
+         edge->set_to("a");
+         edge->set_condition("context.x=\xff");
+       },
+       "edge 'a' -> 'a': the condition is not valid UTF-8"},
+      {"edge label",
+       [](WorkflowDefinition& d) {
+         Edge* edge = d.add_edges();
+         edge->set_from("a");
+         edge->set_to("a");
+         edge->set_condition("outcome=fail");
+         edge->set_label("l\xe9");
+       },
+       "edge 'a' -> 'a': the label is not valid UTF-8"},
       {"state key", [](WorkflowDefinition& d) { d.add_state()->set_name(std::string("k\0", 2)); },
        "state key \"k\\0\" contains a control character (\\0)"},
       {"initial state value",
