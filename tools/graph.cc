@@ -187,11 +187,7 @@ enum class Routing { kUndecided, kTaken, kNotTaken };
 Routing RoutingOf(const Edge& edge, const WorkflowState& state) {
   const StepState* source = state.FindStep(edge.from());
   if (source == nullptr) return Routing::kUndecided;
-  const bool ended =
-      source->status == StepStatus::kCompleted || source->status == StepStatus::kSkipped ||
-      source->status == StepStatus::kCancelled ||
-      (source->status == StepStatus::kFailed && source->details().retry_at == absl::InfinitePast());
-  if (!ended) return Routing::kUndecided;
+  if (!IsTerminal(source->status) || RetryScheduled(*source)) return Routing::kUndecided;
   bool taken = source->status == StepStatus::kCompleted;
   if (state.definition().edges_size() > 0) {
     const std::vector<int>& took = source->details().taken;
